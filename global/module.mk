@@ -1,0 +1,2 @@
+# global/: libglobal.a, mail-specific code shared by the programs.
+GLOBAL_SRCS +=
