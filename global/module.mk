@@ -1,2 +1,2 @@
 # global/: libglobal.a, mail-specific code shared by the programs.
-GLOBAL_SRCS +=
+GLOBAL_SRCS += $(wildcard global/*.c)

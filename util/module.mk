@@ -1,2 +1,2 @@
-# util/: libutil.a, nothing mail-specific.
-UTIL_SRCS += util/mem.c util/msg.c util/vstr.c util/argv.c util/htable.c
+# util/: libutil.a, nothing mail-specific. Every util/*.c belongs to it.
+UTIL_SRCS += $(wildcard util/*.c)
