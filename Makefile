@@ -67,6 +67,7 @@ BIN_PROGS :=
 LIBEXEC_PROGS :=
 UNIT_TESTS :=
 FUZZ_TARGETS :=
+BIN_LINK_NAMES :=
 
 include util/module.mk
 include global/module.mk
