@@ -150,8 +150,10 @@ off_t mbox_written(const mbox_writer *w)
 
 static void truncate_back(mbox_writer *w)
 {
-    if (!(w->flags & MBOX_FLAG_NO_SYNC))
-        (void)ftruncate(w->fd, w->orig_size);
+    /* Nothing more can be done if this fails too; the caller reports the
+     * first error, which is why the message was not delivered. */
+    if (!(w->flags & MBOX_FLAG_NO_SYNC) && ftruncate(w->fd, w->orig_size) < 0)
+        return;
 }
 
 int mbox_finish(mbox_writer *w, vstr *err)
