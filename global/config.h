@@ -28,6 +28,8 @@
 #ifndef GLOBAL_CONFIG_H
 #define GLOBAL_CONFIG_H
 
+#include <stddef.h>
+
 #include "util/argv.h"
 #include "util/vstr.h"
 
@@ -39,6 +41,11 @@ typedef struct config config;
 #define CONFIG_FILE_MAX (16 * 1024 * 1024)
 /* Default configuration directory of an installed system. */
 #define CONFIG_DIR_DEFAULT "/etc/postern"
+/* Longest expanded value; more is an error, so that a = $b$b, b = $c$c,
+ * ... cannot exhaust memory. */
+#define CONFIG_VALUE_MAX (4 * CONFIG_LINE_MAX)
+/* Deepest nesting of $name references and ${name?...} texts. */
+#define CONFIG_EXPAND_DEPTH 100
 
 /* The directory to use: cmdline_dir (-c) if set, else $MAIL_CONFIG, else
  * CONFIG_DIR_DEFAULT. */
@@ -85,5 +92,33 @@ int config_validate(config *cfg, vstr *errs);
 
 /* Names set in main.cf, in file order (for postconf -n). */
 argv_t *config_names_set(const config *cfg);
+
+/* Additions beyond the original interface. */
+
+/* Parse main.cf text held in memory as if read from DIR/main.cf (tests,
+ * fuzzing). Unlike config_load it neither reads master.cf nor warns about
+ * unknown names; config_unknown lists them. */
+config *config_load_text(const char *dir, const char *text, size_t len, vstr *err);
+/* Append one line "FILE, line N: unknown parameter NAME" for each name set
+ * in main.cf that is neither in the parameter table nor used as $NAME (in
+ * main.cf or master.cf -o) nor a per-transport form of a table parameter
+ * (relay_destination_concurrency_limit). Returns how many. config_load
+ * logs these as warnings. */
+int config_unknown(const config *cfg, vstr *lines);
+/* Is name a parameter: in the table, set in main.cf and used as $name, or
+ * a per-transport form of a table parameter? */
+int config_name_known(const config *cfg, const char *name);
+/* The main.cf line that sets name; 0 when it is not set there. */
+int config_line(const config *cfg, const char *name);
+/* The text in effect, unexpanded: as set, else the default (derived
+ * defaults such as mydomain computed for this configuration). NULL with a
+ * reason in err for an unknown name or when a derived default cannot be
+ * computed. Valid until config_free. */
+const char *config_text(config *cfg, const char *name, vstr *err);
+/* Check value as a value of table parameter name, as config_validate
+ * does: type, bounds and allowed words. Numbers (bool 0/1, int, time in
+ * seconds, size) go to *out. 0, or -1 with a reason in why (without the
+ * parameter's name). */
+int config_convert(const char *name, const char *value, long long *out, vstr *why);
 
 #endif
