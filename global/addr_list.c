@@ -299,6 +299,10 @@ static char *make_addr(parser *p, size_t from, size_t to, int in_angle)
         why = "'@' in an unqualified address";
         goto bad;
     }
+    if (vstr_len(&out) == 0) {
+        why = "empty address";
+        goto bad;
+    }
     if (vstr_len(&out) > ADDR_LIST_ADDR_MAX) {
         why = "address too long";
         goto bad;

@@ -144,6 +144,7 @@ static void malformed_elements_are_skipped_with_a_reason(void **state)
     expect("\"ctl\x01\"@x", ADDR_LIST_SYNTAX, NONE);
     expect("g: a:b@x;", ADDR_LIST_SYNTAX, NONE);
     expect("\"a@b\"", ADDR_LIST_SYNTAX, NONE);
+    expect("\"\", a@x", ADDR_LIST_SYNTAX, WANT("a@x"));
     expect("a@[1.2.3.4 ]", ADDR_LIST_SYNTAX, NONE);
     expect("a@[b@c]", ADDR_LIST_SYNTAX, NONE);
 }
