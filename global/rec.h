@@ -6,7 +6,7 @@
  *   rec_put_fmt(fp, REC_TYPE_TIME, "%lld.%06ld", sec, usec);
  *
  *   vstr buf = VSTR_INIT;
- *   rec_read r;
+ *   rec_read r = REC_READ_INIT;
  *   while ((st = rec_get(fp, REC_PAYLOAD_MAX, &r, &buf)) == REC_OK)
  *       ... r.type, r.offset, buf (the payload) ...
  *   if (st != REC_EOF)
@@ -107,11 +107,20 @@ typedef enum rec_status {
 /* One line of text for a status ("record length over the limit"). */
 const char *rec_strerror(rec_status status);
 
+/* A read cursor. rec_get() does not ask the stream where it is (a pipe
+ * cannot say): it counts. Start with REC_READ_INIT at the beginning of a
+ * file, and set next after a seek. */
 typedef struct rec_read {
     int type;     /* the type byte (also on REC_ERR_TYPE) */
     off_t offset; /* where the record starts (its type byte) */
     size_t len;   /* the declared payload length, once read */
+    off_t next;   /* where the next record starts */
 } rec_read;
+
+#define REC_READ_INIT                                                                             \
+    {                                                                                             \
+        0, 0, 0, 0                                                                                \
+    }
 
 /* Write one record; -1 on a write error. */
 int rec_put(vstream *fp, int type, const void *data, size_t len);
