@@ -11,6 +11,7 @@ typedef struct expander {
     var_lookup_fn lookup;
     void *ctx;
     const char *filter;
+    int flags;
     vstr *err;
 } expander;
 
@@ -32,7 +33,7 @@ static int expand(const expander *x, const char *p, const char *end, vstr *out, 
         return -1;
     }
     while (p < end) {
-        const char *name, *name_end, *text = NULL, *text_end = NULL, *value;
+        const char *start = p, *name, *name_end, *text = NULL, *text_end = NULL, *value;
         int op = 0;
         char *n;
 
@@ -81,6 +82,11 @@ static int expand(const expander *x, const char *p, const char *end, vstr *out, 
         }
         n = mem_strndup(name, (size_t)(name_end - name));
         value = x->lookup(x->ctx, n);
+        if (value == NULL && (x->flags & VAR_EXPAND_KEEP_UNKNOWN)) {
+            vstr_append(out, start, (size_t)(p - start));
+            mem_free(n);
+            continue;
+        }
         if (value == NULL) {
             vstr_set_fmt(x->err, "unknown name \"%s\"", n);
             mem_free(n);
@@ -95,10 +101,10 @@ static int expand(const expander *x, const char *p, const char *end, vstr *out, 
     return 0;
 }
 
-int var_expand(const char *text, var_lookup_fn lookup, void *ctx, const char *filter, vstr *out,
-               vstr *err)
+int var_expand(const char *text, var_lookup_fn lookup, void *ctx, const char *filter, int flags,
+               vstr *out, vstr *err)
 {
-    expander x = {lookup, ctx, filter, err};
+    expander x = {lookup, ctx, filter, flags, err};
 
     vstr_reset(out);
     return expand(&x, text, text + strlen(text), out, 0);

@@ -19,6 +19,9 @@
  *   remote sender cannot put shell syntax into a command. Literal text
  *   is never filtered.
  *
+ *   With VAR_EXPAND_KEEP_UNKNOWN a name the lookup does not know is kept
+ *   as written ("$EXTENSION" in a command is the shell's to expand).
+ *
  * DIAGNOSTICS
  *   -1 with the reason in err: an unknown name, a "${" without "}", or
  *   nesting deeper than VAR_EXPAND_DEPTH.
@@ -30,11 +33,14 @@
 
 #define VAR_EXPAND_DEPTH 10
 
+/* flags */
+#define VAR_EXPAND_KEEP_UNKNOWN 1
+
 /* The value of name, or NULL when name is unknown. */
 typedef const char *(*var_lookup_fn)(void *ctx, const char *name);
 
 /* Expand text into out (replacing it); 0, or -1 with the reason in err. */
-int var_expand(const char *text, var_lookup_fn lookup, void *ctx, const char *filter, vstr *out,
-               vstr *err);
+int var_expand(const char *text, var_lookup_fn lookup, void *ctx, const char *filter, int flags,
+               vstr *out, vstr *err);
 
 #endif

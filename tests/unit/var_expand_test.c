@@ -25,7 +25,7 @@ static const char *expand(const char *text, const char *filter, int *status)
 {
     static vstr out = VSTR_INIT, err = VSTR_INIT;
 
-    *status = var_expand(text, attr, NULL, filter, &out, &err);
+    *status = var_expand(text, attr, NULL, filter, 0, &out, &err);
     return *status == 0 ? vstr_str(&out) : vstr_str(&err);
 }
 
@@ -68,12 +68,26 @@ static void filter_applies_to_values_only(void **state)
                         "/bin/prog -f a_rm_-rf@x; echo");
 }
 
+static void unknown_names_kept_when_asked(void **state)
+{
+    vstr out = VSTR_INIT, err = VSTR_INIT;
+
+    (void)state;
+    assert_int_equal(var_expand("procmail -a \"$EXTENSION\" ${HOME} $user ${X:y}", attr, NULL,
+                                NULL, VAR_EXPAND_KEEP_UNKNOWN, &out, &err),
+                     0);
+    assert_string_equal(vstr_str(&out), "procmail -a \"$EXTENSION\" ${HOME} u ${X:y}");
+    vstr_release(&out);
+    vstr_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_and_conditionals),
         cmocka_unit_test(errors_are_reported),
         cmocka_unit_test(filter_applies_to_values_only),
+        cmocka_unit_test(unknown_names_kept_when_asked),
     };
     return cmocka_run_group_tests_name("var_expand", tests, NULL, NULL);
 }
