@@ -106,7 +106,8 @@ typedef struct server_service {
     /* 1: stay root after pre_init (local, which switches to each recipient
      * itself). Ignored when not started as root. */
     int keep_root;
-    /* 1: do not exit after max_idle seconds (qmgr holds state in memory). */
+    /* 1: do not exit after max_idle seconds or max_use clients (qmgr holds
+     * its state in memory and runs as long as master does). */
     int ignore_idle;
 
     /* As started (root in a system install), after the configuration is

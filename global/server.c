@@ -1,0 +1,644 @@
+/*
+ * server - the daemon skeleton: options, configuration, privileges, loop
+ *
+ * DESCRIPTION
+ *   See global/server.h for the contract. This file keeps its state in one
+ *   static struct: the daemon's callbacks take no context argument (the
+ *   daemons are single-threaded processes with one service each), so the
+ *   hooks that the skeleton offers them (server_config, server_watch) need
+ *   somewhere to find it. Nothing in it changes after start-up except the
+ *   watch list, the counters of the loop and the exit request.
+ *
+ *   The loop is one poll() over: the listening socket, the lifeline, the
+ *   connections of trigger clients not yet drained, and the descriptors
+ *   the daemon registered. The lifeline is looked at before the listening
+ *   socket, so that a retired child stops taking clients as soon as it can.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "global/master_proto.h"
+#include "global/server.h"
+#include "util/argv.h"
+#include "util/cfgfile.h"
+#include "util/clock.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/sock.h"
+
+/* A trigger client that sends nothing within this time is dropped. */
+#define SERVER_TRIGGER_TIMEOUT_MS 10000
+/* Trigger connections drained at once; more wait in the listen backlog. */
+#define SERVER_TRIGGER_CONN_MAX 64
+/* Bytes read from a trigger client per call of the handler. */
+#define SERVER_TRIGGER_BUF 1024
+/* Listen backlog in stand-alone mode (master chooses its own). */
+#define SERVER_STANDALONE_BACKLOG 100
+
+typedef enum server_kind {
+    SERVER_SINGLE,
+    SERVER_TRIGGER,
+} server_kind;
+
+typedef struct server_watch_ent {
+    int fd; /* -1: removed, slot free */
+    int events;
+    server_fd_cb cb;
+    void *context;
+} server_watch_ent;
+
+typedef struct server_trigger_conn {
+    int fd;
+    int64_t deadline_ms;
+} server_trigger_conn;
+
+typedef struct server_opts {
+    const char *config_dir;
+    const char *service;
+    const char *type;
+    int unpriv;
+    int verbose;
+    argv_t *overrides; /* "name=value" */
+    const char *standalone;
+    int wakeup_secs;
+} server_opts;
+
+static struct {
+    config *cfg;
+    const char *service;
+    const server_service *svc;
+    char **argv; /* the daemon's own arguments, NULL-terminated */
+    server_kind kind;
+    int standalone;
+    int listen_fd;
+    int status_fd;   /* -1 in stand-alone mode */
+    int lifeline_fd; /* -1 in stand-alone mode */
+    long long max_use;
+    long long max_idle_ms;
+    int exit_requested;
+    server_watch_ent *watches;
+    size_t watch_count;
+    size_t watch_cap;
+    server_trigger_conn conns[SERVER_TRIGGER_CONN_MAX];
+    size_t conn_count;
+} srv = {.listen_fd = -1, .status_fd = -1, .lifeline_fd = -1};
+
+config *server_config(void)
+{
+    return srv.cfg;
+}
+
+const char *server_service_name(void)
+{
+    return srv.service;
+}
+
+void server_request_exit(void)
+{
+    srv.exit_requested = 1;
+}
+
+/* ---- Watches ---- */
+
+void server_watch(int fd, int events, server_fd_cb cb, void *context)
+{
+    server_watch_ent *free_slot = NULL;
+
+    if (fd < 0 || cb == NULL)
+        msg_panic("server_watch: bad fd %d or no callback", fd);
+    for (size_t i = 0; i < srv.watch_count; i++) {
+        if (srv.watches[i].fd == fd) {
+            srv.watches[i].events = events;
+            srv.watches[i].cb = cb;
+            srv.watches[i].context = context;
+            return;
+        }
+        if (srv.watches[i].fd < 0 && free_slot == NULL)
+            free_slot = srv.watches + i;
+    }
+    if (free_slot == NULL) {
+        if (srv.watch_count == srv.watch_cap) {
+            srv.watch_cap = srv.watch_cap ? 2 * srv.watch_cap : 8;
+            srv.watches = mem_reallocarray(srv.watches, srv.watch_cap, sizeof(*srv.watches));
+        }
+        free_slot = srv.watches + srv.watch_count++;
+    }
+    *free_slot = (server_watch_ent){fd, events, cb, context};
+}
+
+void server_unwatch(int fd)
+{
+    for (size_t i = 0; i < srv.watch_count; i++)
+        if (srv.watches[i].fd == fd)
+            srv.watches[i].fd = -1;
+}
+
+static server_watch_ent *watch_find(int fd)
+{
+    for (size_t i = 0; i < srv.watch_count; i++)
+        if (srv.watches[i].fd == fd)
+            return srv.watches + i;
+    return NULL;
+}
+
+/* ---- Start-up ---- */
+
+static void usage(const char *progname)
+{
+    msg_fatal("usage: %s [-c DIR] [-n SERVICE] [-t TYPE] [-u] [-o name=value ...] [-v] "
+              "[-S unix:PATH|inet:HOST:PORT [-w SECS]] [args ...]",
+              progname);
+}
+
+static void parse_options(int argc, char **argv, server_opts *opts)
+{
+    char *end;
+    long n;
+    int c;
+
+    memset(opts, 0, sizeof(*opts));
+    opts->overrides = argv_new();
+    /* "+": stop at the first argument that is not an option; the rest is
+     * the daemon's. */
+    while ((c = getopt(argc, argv, "+c:n:o:S:t:uvw:")) != -1) {
+        switch (c) {
+        case 'c':
+            opts->config_dir = optarg;
+            break;
+        case 'n':
+            opts->service = optarg;
+            break;
+        case 'o':
+            if (strchr(optarg, '=') == NULL)
+                msg_fatal("-o %s: expected name=value", optarg);
+            argv_add(opts->overrides, optarg);
+            break;
+        case 'S':
+            opts->standalone = optarg;
+            break;
+        case 't':
+            opts->type = optarg;
+            break;
+        case 'u':
+            opts->unpriv = 1;
+            break;
+        case 'v':
+            opts->verbose++;
+            break;
+        case 'w':
+            errno = 0;
+            n = strtol(optarg, &end, 10);
+            if (errno || *end || n < 1 || n > INT_MAX)
+                msg_fatal("-w %s: expected a number of seconds", optarg);
+            opts->wakeup_secs = (int)n;
+            break;
+        default:
+            usage(argv[0]);
+        }
+    }
+    if (opts->wakeup_secs && opts->standalone == NULL)
+        msg_fatal("-w is for stand-alone mode (-S); master sends the wakeups otherwise");
+}
+
+/* "name=value" with white space around either part ignored. */
+static void apply_override(config *cfg, const char *setting)
+{
+    const char *eq = strchr(setting, '=');
+    vstr name = VSTR_INIT, value = VSTR_INIT;
+
+    vstr_set(&name, setting, (size_t)(eq - setting));
+    vstr_trim(&name);
+    vstr_set_str(&value, eq + 1);
+    vstr_trim(&value);
+    if (vstr_len(&name) == 0)
+        msg_fatal("-o %s: empty parameter name", setting);
+    for (const char *p = vstr_str(&name); *p; p++)
+        if (!cfgfile_name_char((unsigned char)*p))
+            msg_fatal("-o %s: bad parameter name", setting);
+    if (config_default_text(vstr_str(&name)) == NULL)
+        msg_warn("-o %s: unknown parameter", vstr_str(&name));
+    config_override(cfg, vstr_str(&name), vstr_str(&value));
+    vstr_release(&name);
+    vstr_release(&value);
+}
+
+/* Log where the configuration says: maillog_file, else syslog. stderr
+ * stays on in stand-alone mode (someone is watching) and when neither is
+ * available; under master it is off, because master already logs to the
+ * same place and a foreground master's stderr would show each line twice. */
+static void setup_logging(config *cfg, int standalone)
+{
+    const char *file = config_str(cfg, "maillog_file");
+    int have_log = 0;
+
+    msg_set_syslog_name(config_str(cfg, "syslog_name"));
+    if (*file) {
+        if (msg_use_file(file) < 0)
+            msg_warn("cannot open maillog_file %s: %s", file, strerror(errno));
+        else
+            have_log = 1;
+    }
+    if (!have_log && msg_use_syslog() == 0)
+        have_log = 1;
+    if (have_log && !standalone)
+        msg_use_stderr(0);
+}
+
+/* Become mail_owner when started as root, unless the service keeps root
+ * and master.cf did not say it is unprivileged. */
+static void drop_privileges(config *cfg, const server_service *svc, int unpriv)
+{
+    const char *owner;
+    struct passwd *pw;
+    uid_t uid;
+    gid_t gid;
+
+    if (getuid() != 0 && geteuid() != 0)
+        return; /* an unprivileged instance runs as whoever started it */
+    if (svc->keep_root && !unpriv) {
+        msg_debug("running as root (the service keeps root)");
+        return;
+    }
+    owner = config_str(cfg, "mail_owner");
+    if ((pw = getpwnam(owner)) == NULL)
+        msg_fatal("mail_owner %s: no such user", owner);
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+    if (uid == 0)
+        msg_fatal("mail_owner %s has user id 0: refusing to run as root", owner);
+    if (setgroups(1, &gid) < 0)
+        msg_fatal("setgroups(%lu): %s", (unsigned long)gid, strerror(errno));
+    if (setgid(gid) < 0)
+        msg_fatal("setgid(%lu): %s", (unsigned long)gid, strerror(errno));
+    if (setuid(uid) < 0)
+        msg_fatal("setuid(%lu): %s", (unsigned long)uid, strerror(errno));
+    /* Paranoia that costs two system calls: a daemon that could get root
+     * back must not serve anybody. */
+    if (setuid(0) == 0 || seteuid(0) == 0 || getuid() == 0 || geteuid() == 0)
+        msg_fatal("still able to become root after switching to %s", owner);
+    msg_debug("running as %s (uid %lu, gid %lu)", owner, (unsigned long)uid, (unsigned long)gid);
+}
+
+static int fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* The listening socket: fd 3 from master, or our own in stand-alone mode. */
+static int open_listener(const server_opts *opts)
+{
+    vstr err = VSTR_INIT;
+    int fd;
+
+    if (opts->standalone == NULL) {
+        if (!fd_is_open(MASTER_LISTEN_FD) || !fd_is_open(MASTER_STATUS_FD) ||
+            !fd_is_open(MASTER_LIFELINE_FD))
+            msg_fatal("descriptors 3-5 are not open: not started by master "
+                      "(use -S unix:PATH or -S inet:HOST:PORT to run stand-alone)");
+        fd = MASTER_LISTEN_FD;
+    } else if (strncmp(opts->standalone, "unix:", 5) == 0) {
+        fd = sock_listen_unix(opts->standalone + 5, SERVER_STANDALONE_BACKLOG, 0666, &err);
+    } else if (strncmp(opts->standalone, "inet:", 5) == 0) {
+        fd = sock_listen_inet(opts->standalone + 5, SERVER_STANDALONE_BACKLOG, &err);
+    } else {
+        msg_fatal("-S %s: expected unix:PATH or inet:HOST:PORT", opts->standalone);
+    }
+    if (fd < 0)
+        msg_fatal("%s", vstr_str(&err));
+    if (sock_set_nonblock(fd, 1) < 0)
+        msg_fatal("cannot make the listening socket non-blocking: %s", strerror(errno));
+    vstr_release(&err);
+    return fd;
+}
+
+/* ---- Talking to master ---- */
+
+static void report_status(char status)
+{
+    master_status st;
+
+    if (srv.status_fd < 0)
+        return;
+    memset(&st, 0, sizeof(st));
+    st.pid = getpid();
+    st.status = status;
+    /* One write under PIPE_BUF never interleaves with another child's. A
+     * failure means master is gone; the lifeline will tell us to exit. */
+    if (write(srv.status_fd, &st, sizeof(st)) != (ssize_t)sizeof(st))
+        msg_debug("status pipe: %s", strerror(errno));
+}
+
+/* ---- The loop ---- */
+
+static void server_exit(void)
+{
+    if (srv.svc->pre_exit)
+        srv.svc->pre_exit(srv.service, srv.argv);
+    msg_debug("exiting");
+    exit(0);
+}
+
+static void serve_single(long long *uses)
+{
+    vstream *client;
+    int fd = sock_accept(srv.listen_fd);
+
+    if (fd < 0) {
+        /* Another child won the race, or the client went away. */
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+            msg_warn("accept: %s", strerror(errno));
+        return;
+    }
+    report_status(MASTER_STAT_BUSY);
+    if (sock_set_nonblock(fd, 0) < 0)
+        msg_warn("cannot make the client socket blocking: %s", strerror(errno));
+    client = vstream_fdopen(fd, VSTREAM_READ | VSTREAM_WRITE);
+    srv.svc->single(client, srv.service, srv.argv);
+    (void)vstream_close(client);
+    (*uses)++;
+    report_status(MASTER_STAT_IDLE);
+}
+
+/* Take every pending trigger connection, up to the bound. */
+static void accept_triggers(void)
+{
+    while (srv.conn_count < SERVER_TRIGGER_CONN_MAX) {
+        int fd = sock_accept(srv.listen_fd);
+
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+                msg_warn("accept: %s", strerror(errno));
+            return;
+        }
+        if (sock_set_nonblock(fd, 1) < 0) {
+            msg_warn("cannot make a trigger socket non-blocking: %s", strerror(errno));
+            close(fd);
+            continue;
+        }
+        srv.conns[srv.conn_count].fd = fd;
+        srv.conns[srv.conn_count].deadline_ms = clock_mono_ms() + SERVER_TRIGGER_TIMEOUT_MS;
+        srv.conn_count++;
+    }
+}
+
+static void drop_conn(size_t i)
+{
+    close(srv.conns[i].fd);
+    srv.conns[i] = srv.conns[--srv.conn_count];
+}
+
+/* Read what trigger client i has sent; 1 when it has been dropped. */
+static int read_trigger(size_t i, long long *uses)
+{
+    char buf[SERVER_TRIGGER_BUF];
+    ssize_t n;
+
+    for (;;) {
+        n = read(srv.conns[i].fd, buf, sizeof(buf));
+        if (n > 0) {
+            report_status(MASTER_STAT_BUSY);
+            srv.svc->trigger(buf, (size_t)n);
+            report_status(MASTER_STAT_IDLE);
+            (*uses)++;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        drop_conn(i); /* end of input, or an error: either way done */
+        return 1;
+    }
+}
+
+static int min_timeout(int a, int64_t b)
+{
+    if (b < 0)
+        b = 0;
+    if (b > INT_MAX)
+        b = INT_MAX;
+    if (a < 0 || b < a)
+        return (int)b;
+    return a;
+}
+
+/* Wait for and handle events until it is time to exit. */
+__attribute__((noreturn)) static void server_loop(int wakeup_secs)
+{
+    struct pollfd *pfd = NULL;
+    size_t pfd_cap = 0;
+    long long uses = 0;
+    int64_t last_active = clock_mono_ms();
+    int64_t next_wakeup = wakeup_secs ? last_active + wakeup_secs * 1000LL : 0;
+    sigset_t wait_mask;
+
+    /* In stand-alone mode SIGTERM is blocked except while waiting, so that
+     * it ends the daemon between clients, never inside a handler. */
+    sigprocmask(SIG_SETMASK, NULL, &wait_mask);
+    sigdelset(&wait_mask, SIGTERM);
+
+    for (;;) {
+        size_t n = 0, first_conn, first_watch;
+        int timeout = -1;
+        int64_t now;
+        struct timespec ts, *tsp = NULL;
+        int ready;
+
+        if (srv.exit_requested)
+            server_exit();
+        if (srv.max_use > 0 && uses >= srv.max_use && !srv.svc->ignore_idle) {
+            msg_debug("served %lld clients: exiting (max_use)", uses);
+            server_exit();
+        }
+        if (srv.svc->loop)
+            timeout = srv.svc->loop(srv.service, srv.argv);
+        if (srv.exit_requested)
+            server_exit();
+        now = clock_mono_ms();
+        if (!srv.svc->ignore_idle && srv.conn_count == 0) {
+            if (now - last_active >= srv.max_idle_ms) {
+                msg_debug("idle for %lld s: exiting (max_idle)", srv.max_idle_ms / 1000);
+                server_exit();
+            }
+            timeout = min_timeout(timeout, srv.max_idle_ms - (now - last_active));
+        }
+        if (next_wakeup)
+            timeout = min_timeout(timeout, next_wakeup - now);
+        for (size_t i = 0; i < srv.conn_count; i++)
+            timeout = min_timeout(timeout, srv.conns[i].deadline_ms - now);
+
+        if (pfd_cap < 2 + srv.conn_count + srv.watch_count) {
+            pfd_cap = 2 + SERVER_TRIGGER_CONN_MAX + 2 * srv.watch_count;
+            pfd = mem_reallocarray(pfd, pfd_cap, sizeof(*pfd));
+        }
+        pfd[n++] = (struct pollfd){srv.listen_fd, POLLIN, 0};
+        if (srv.lifeline_fd >= 0)
+            pfd[n++] = (struct pollfd){srv.lifeline_fd, POLLIN, 0};
+        first_conn = n;
+        for (size_t i = 0; i < srv.conn_count; i++)
+            pfd[n++] = (struct pollfd){srv.conns[i].fd, POLLIN, 0};
+        first_watch = n;
+        for (size_t i = 0; i < srv.watch_count; i++)
+            if (srv.watches[i].fd >= 0)
+                pfd[n++] = (struct pollfd){srv.watches[i].fd, (short)srv.watches[i].events, 0};
+
+        if (timeout >= 0) {
+            ts.tv_sec = timeout / 1000;
+            ts.tv_nsec = (long)(timeout % 1000) * 1000000L;
+            tsp = &ts;
+        }
+        ready = ppoll(pfd, n, tsp, srv.standalone ? &wait_mask : NULL);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_fatal("poll: %s", strerror(errno));
+        }
+        now = clock_mono_ms();
+
+        /* Master gone, or this service retired: stop taking clients. */
+        if (srv.lifeline_fd >= 0 && pfd[1].revents) {
+            msg_debug("lifeline closed: exiting");
+            server_exit();
+        }
+        /* The daemon's own descriptors. A callback may change the watch
+         * list, so each is looked up again before its call. */
+        for (size_t i = first_watch; i < n; i++) {
+            server_watch_ent *w;
+
+            if (pfd[i].revents == 0 || (w = watch_find(pfd[i].fd)) == NULL)
+                continue;
+            w->cb(pfd[i].fd, pfd[i].revents, w->context);
+        }
+        if (srv.kind == SERVER_TRIGGER) {
+            /* Back to front: drop_conn moves the last connection into the
+             * dropped one's slot. */
+            for (size_t i = first_watch - first_conn; i-- > 0;) {
+                if (i >= srv.conn_count)
+                    continue;
+                if (pfd[first_conn + i].revents && pfd[first_conn + i].fd == srv.conns[i].fd) {
+                    long long before = uses;
+
+                    (void)read_trigger(i, &uses);
+                    if (uses != before)
+                        last_active = clock_mono_ms();
+                } else if (now >= srv.conns[i].deadline_ms) {
+                    msg_warn("trigger client sent nothing in %d s: dropped",
+                             SERVER_TRIGGER_TIMEOUT_MS / 1000);
+                    drop_conn(i);
+                }
+            }
+            if (pfd[0].revents)
+                accept_triggers();
+            if (next_wakeup && now >= next_wakeup) {
+                static const char wakeup = TRIGGER_WAKEUP;
+
+                srv.svc->trigger(&wakeup, 1);
+                last_active = clock_mono_ms();
+                next_wakeup = now + wakeup_secs * 1000LL;
+            }
+        } else if (pfd[0].revents) {
+            long long before = uses;
+
+            serve_single(&uses);
+            if (uses != before)
+                last_active = clock_mono_ms();
+        }
+    }
+}
+
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    srv.exit_requested = 1;
+}
+
+__attribute__((noreturn)) static void server_main(int argc, char **argv, const server_service *svc,
+                                                  server_kind kind)
+{
+    static char *no_args[] = {NULL};
+    const char *progname;
+    server_opts opts;
+    vstr err = VSTR_INIT;
+    struct sigaction sa;
+
+    progname = svc->name ? svc->name : argv[0];
+    msg_init(progname);
+    if ((kind == SERVER_SINGLE && svc->single == NULL) ||
+        (kind == SERVER_TRIGGER && svc->trigger == NULL))
+        msg_panic("server: no handler for this kind of service");
+    signal(SIGPIPE, SIG_IGN);
+
+    parse_options(argc, argv, &opts);
+    msg_set_verbose(opts.verbose);
+    srv.svc = svc;
+    srv.kind = kind;
+    srv.standalone = opts.standalone != NULL;
+    srv.argv = optind < argc ? argv + optind : no_args;
+
+    if ((srv.cfg = config_load(config_directory(opts.config_dir), &err)) == NULL)
+        msg_fatal("%s", vstr_str(&err));
+    for (size_t i = 0; i < opts.overrides->argc; i++)
+        apply_override(srv.cfg, opts.overrides->argv[i]);
+    argv_free(opts.overrides);
+    srv.service = opts.service ? opts.service : progname;
+    if (strrchr(srv.service, '/') && opts.service == NULL)
+        srv.service = strrchr(srv.service, '/') + 1;
+    setup_logging(srv.cfg, srv.standalone);
+    if (opts.type && strcmp(opts.type, MASTER_TYPE_INET) != 0 &&
+        strcmp(opts.type, MASTER_TYPE_UNIX) != 0)
+        msg_fatal("-t %s: this daemon serves only inet and unix services", opts.type);
+    srv.max_use = config_int(srv.cfg, "max_use");
+    srv.max_idle_ms = config_time(srv.cfg, "max_idle") * 1000;
+
+    srv.listen_fd = open_listener(&opts);
+    if (!srv.standalone) {
+        srv.status_fd = MASTER_STATUS_FD;
+        srv.lifeline_fd = MASTER_LIFELINE_FD;
+        /* Whatever master left blocked or ignored, SIGTERM stops us. */
+        sigset_t term;
+
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigprocmask(SIG_UNBLOCK, &term, NULL);
+        signal(SIGTERM, SIG_DFL);
+    } else {
+        sigset_t block;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_sigterm;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigemptyset(&block);
+        sigaddset(&block, SIGTERM);
+        sigprocmask(SIG_BLOCK, &block, NULL);
+    }
+
+    if (svc->pre_init)
+        svc->pre_init(srv.cfg, srv.service, srv.argv);
+    drop_privileges(srv.cfg, svc, opts.unpriv);
+    if (svc->post_init)
+        svc->post_init(srv.cfg, srv.service, srv.argv);
+    msg_debug("serving %s", srv.service);
+    vstr_release(&err);
+    server_loop(opts.wakeup_secs);
+}
+
+void server_single_main(int argc, char **argv, const server_service *svc)
+{
+    server_main(argc, argv, svc, SERVER_SINGLE);
+}
+
+void server_trigger_main(int argc, char **argv, const server_service *svc)
+{
+    server_main(argc, argv, svc, SERVER_TRIGGER);
+}
