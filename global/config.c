@@ -818,16 +818,9 @@ static int expand_reference(expander *x, const char *text, size_t len, size_t *u
         vstr_release(&reason);
         return -1;
     }
-    name = mem_strndup(text + 1, name_len);
-    value = expand_param(x, name);
-    mem_free(name);
-    if (value == NULL)
-        return -1;
-    if (op == 0)
-        return append_bounded(x, out, value, strlen(value));
-    if (conditional_parts(text + i + 1, end - i - 1, &then_text, &then_len, &else_text,
-                          &else_len) < 0 ||
-        (op == ':' && else_text != NULL)) {
+    if (op != 0 && (conditional_parts(text + i + 1, end - i - 1, &then_text, &then_len,
+                                      &else_text, &else_len) < 0 ||
+                    (op == ':' && else_text != NULL))) {
         vstr reason = VSTR_INIT;
 
         vstr_append_str(&reason, "bad ");
@@ -838,6 +831,13 @@ static int expand_reference(expander *x, const char *text, size_t len, size_t *u
         vstr_release(&reason);
         return -1;
     }
+    name = mem_strndup(text + 1, name_len);
+    value = expand_param(x, name);
+    mem_free(name);
+    if (value == NULL)
+        return -1;
+    if (op == 0)
+        return append_bounded(x, out, value, strlen(value));
     if (x->nest >= CONFIG_EXPAND_DEPTH) {
         expand_error(x, current(x), "${...} nested more than %d deep", CONFIG_EXPAND_DEPTH);
         return -1;
@@ -1229,6 +1229,7 @@ static void validate_one(config *cfg, const char *name, htable *seen, htable *bl
             (*problems)++;
         }
     } else if (param_lookup(name) != NULL && config_convert(name, value, &n, &why) < 0) {
+        htable_enter(blamed, name, NULL);
         location(cfg, name, errs);
         vstr_append_fmt(errs, "parameter %s: %s\n", name, vstr_str(&why));
         (*problems)++;

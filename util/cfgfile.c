@@ -134,13 +134,17 @@ static void note_error(int *bad, vstr *why, cfgfile_line *at, int lineno, const 
     vstr_set_str(why, reason);
 }
 
-/* Append a physical line's text to the logical line, within the bound. */
-static void append_piece(cfgfile_reader *r, vstr *text, const char *p, size_t n, int *bad,
-                         vstr *why, cfgfile_line *at)
+/* Append a physical line's text to the logical line (after a space for a
+ * continuation), within the bound. */
+static void append_piece(cfgfile_reader *r, vstr *text, int space, const char *p, size_t n,
+                         int *bad, vstr *why, cfgfile_line *at)
 {
     if (*bad)
         return;
-    if (vstr_len(text) + n > r->line_max) {
+    /* Trailing white space (a CR of a CRLF line end too) goes. */
+    while (n > 0 && blank((unsigned char)p[n - 1]))
+        n--;
+    if (vstr_len(text) + (size_t)space + n > r->line_max) {
         char reason[80];
 
         /* The line number is that of the logical line's start. */
@@ -148,6 +152,8 @@ static void append_piece(cfgfile_reader *r, vstr *text, const char *p, size_t n,
         note_error(bad, why, at, at->lineno, reason);
         return;
     }
+    if (space)
+        vstr_append_char(text, ' ');
     vstr_append(text, p, n);
 }
 
@@ -184,7 +190,7 @@ int cfgfile_next(cfgfile_reader *r, vstr *text, cfgfile_line *at, vstr *why)
     if (kind == LINE_CONT)
         note_error(&bad, why, at, r->lineno,
                    "line starts with white space but there is no line to continue");
-    append_piece(r, text, r->buf + r->pos, end - r->pos, &bad, why, at);
+    append_piece(r, text, 0, r->buf + r->pos, end - r->pos, &bad, why, at);
     r->pos = next;
 
     /* Take continuations, looking past comment and blank lines for one. */
@@ -210,8 +216,7 @@ int cfgfile_next(cfgfile_reader *r, vstr *text, cfgfile_line *at, vstr *why)
         }
         for (i = p; i < cend && blank((unsigned char)r->buf[i]); i++)
             ;
-        append_piece(r, text, " ", 1, &bad, why, at);
-        append_piece(r, text, r->buf + i, cend - i, &bad, why, at);
+        append_piece(r, text, 1, r->buf + i, cend - i, &bad, why, at);
         at->last_lineno = r->lineno;
         at->end = cnext;
     }

@@ -17,7 +17,8 @@
  *   lines whose first non-blank character is '#', are skipped wherever they
  *   are (also between a line and its continuation). A '#' anywhere else is
  *   data: "name = a # b" has the value "a # b". Continuations are joined
- *   with one space in place of the line break and the leading white space.
+ *   with one space in place of the line break and the white space around
+ *   it; white space at the end of a physical line (a CR too) is dropped.
  *
  *   cfgfile_split takes "name = value" apart: the name is [A-Za-z0-9_]+,
  *   white space around the name and the value is dropped.
