@@ -342,9 +342,15 @@ attr_status attr_read(vstream *stream, attr_list *list, const attr_limits *limit
 {
     reader r = {stream, limits ? limits : &attr_default_limits, err, 0};
     attr_status status;
+    int own_deadline;
 
+    /* One deadline for the whole list: a peer that trickles a byte at a
+     * time within each read's timeout still cannot hold us for long. */
+    own_deadline = vstream_begin_deadline(stream, 0);
     attr_list_reset(list);
     status = read_list(&r, list);
+    if (own_deadline)
+        vstream_end_deadline(stream);
     if (status != ATTR_OK)
         attr_list_reset(list);
     return status;

@@ -35,7 +35,8 @@
  *   attributes, name length, value length and total size (attr_limits;
  *   NULL means attr_default_limits), and rejects anything malformed with a
  *   status: never a crash, never an allocation beyond the bounds. After any
- *   status other than ATTR_OK the stream is out of step: close it.
+ *   status other than ATTR_OK the stream is out of step: close it. The
+ *   stream's timeout bounds the reading of a whole list, not each byte.
  */
 #ifndef GLOBAL_ATTR_H
 #define GLOBAL_ATTR_H

@@ -10,7 +10,8 @@
  *   vstream_tell and vstream_seek rely on.
  * - Each public operation sets s->deadline once (op_begin); everything it
  *   does underneath (several refills, a flush before a refill) waits
- *   against that one deadline.
+ *   against that one deadline. Between vstream_begin_deadline and
+ *   vstream_end_deadline, op_begin takes the shared deadline instead.
  * - The descriptor's O_NONBLOCK flag is never changed here: it may be
  *   shared with other processes (an inherited listening socket, a pipe).
  *   Sockets get MSG_DONTWAIT per call instead; pipes and terminals are
@@ -49,7 +50,8 @@ struct vstream {
     int state;       /* STATE_* bits */
     int saved_errno; /* why STATE_ERR / STATE_TIMEOUT was set */
     int timeout_ms;
-    int64_t deadline; /* monotonic ms for the current operation; 0 = none */
+    int64_t deadline;        /* monotonic ms for the current operation; 0 = none */
+    int64_t shared_deadline; /* from vstream_begin_deadline; 0 = none */
 
     const unsigned char *rbuf; /* unread input is rbuf[rpos..rlen) */
     unsigned char *rbuf_own;   /* our read buffer (rbuf points here unless memory) */
@@ -220,7 +222,27 @@ void vstream_clear_error(vstream *s)
 
 static void op_begin(vstream *s)
 {
-    s->deadline = s->timeout_ms ? clock_mono_ms() + s->timeout_ms : 0;
+    if (s->shared_deadline)
+        s->deadline = s->shared_deadline;
+    else
+        s->deadline = s->timeout_ms ? clock_mono_ms() + s->timeout_ms : 0;
+}
+
+int vstream_begin_deadline(vstream *s, int timeout_ms)
+{
+    if (s->shared_deadline)
+        return 0;
+    if (timeout_ms <= 0)
+        timeout_ms = s->timeout_ms;
+    if (timeout_ms <= 0)
+        return 0;
+    s->shared_deadline = clock_mono_ms() + timeout_ms;
+    return 1;
+}
+
+void vstream_end_deadline(vstream *s)
+{
+    s->shared_deadline = 0;
 }
 
 static int set_failed(vstream *s, int err)

@@ -21,7 +21,8 @@
  *   interface that has to wait for the descriptor waits at most T ms in
  *   total: a whole vstream_get_line, vstream_read_exact or vstream_flush is
  *   one operation, so a peer that trickles one byte at a time cannot
- *   stretch it. Waiting is done with poll(); blocking and non-blocking
+ *   stretch it; vstream_begin_deadline extends this to a sequence of
+ *   calls. Waiting is done with poll(); blocking and non-blocking
  *   descriptors both work (sockets are read and written with MSG_DONTWAIT,
  *   pipes are polled before each read or write and written at most
  *   PIPE_BUF bytes at a time). On expiry the stream is "timed out".
@@ -111,6 +112,14 @@ int vstream_fd(const vstream *s);
 /* Deadline per operation in milliseconds; 0 waits without limit. */
 void vstream_set_timeout(vstream *s, int timeout_ms);
 int vstream_timeout(const vstream *s);
+/* From now until vstream_end_deadline, every operation shares one deadline
+ * timeout_ms from now (0: the stream's timeout), so a sequence of calls (a
+ * whole request, read a byte at a time) is bounded as one. Returns 1 if it
+ * started one; 0 if one was already running (it stays) or there is no
+ * timeout to apply. */
+int vstream_begin_deadline(vstream *s, int timeout_ms);
+/* Back to a deadline per operation. */
+void vstream_end_deadline(vstream *s);
 /* Use read_fn/write_fn (either may be NULL for the plain system call) on
  * context instead of the system calls; buffered data is untouched. */
 void vstream_set_io(vstream *s, vstream_read_fn read_fn, vstream_write_fn write_fn, void *context);

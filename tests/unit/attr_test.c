@@ -9,10 +9,13 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "global/attr.h"
+#include "util/clock.h"
 #include "util/vstream.h"
 
 /* Decode len bytes from memory. */
@@ -318,6 +321,42 @@ static void read_timeout_is_reported(void **state)
     vstr_release(&err);
 }
 
+static void trickling_peer_cannot_stretch_the_deadline(void **state)
+{
+    static const char list[] = "a_long_attribute_name\0"
+                               "5:value,\0";
+    int fds[2];
+    vstream *r;
+    attr_list *in = attr_list_new();
+    vstr err = VSTR_INIT;
+    int64_t start, elapsed;
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    if ((pid = fork()) == 0) {
+        /* One byte every 20 ms: each within the timeout, the list not. */
+        close(fds[1]);
+        for (size_t i = 0; i < sizeof(list) - 1; i++) {
+            if (send(fds[0], list + i, 1, MSG_NOSIGNAL) != 1)
+                _exit(0);
+            poll(NULL, 0, 20);
+        }
+        _exit(0);
+    }
+    close(fds[0]);
+    r = vstream_fdopen(fds[1], VSTREAM_READ);
+    vstream_set_timeout(r, 100);
+    start = clock_mono_ms();
+    assert_int_equal(attr_read(r, in, NULL, &err), ATTR_ERR_TIMEOUT);
+    elapsed = clock_mono_ms() - start;
+    assert_true(elapsed >= 95 && elapsed < 400);
+    vstream_close(r);
+    waitpid(pid, NULL, 0);
+    attr_list_free(in);
+    vstr_release(&err);
+}
+
 static void names_are_checked(void **state)
 {
     (void)state;
@@ -360,6 +399,7 @@ int main(void)
         cmocka_unit_test(bounds_are_enforced_before_allocation),
         cmocka_unit_test(too_many_attributes_with_default_limits),
         cmocka_unit_test(read_timeout_is_reported),
+        cmocka_unit_test(trickling_peer_cannot_stretch_the_deadline),
         cmocka_unit_test(names_are_checked),
         cmocka_unit_test(write_error_is_reported),
     };

@@ -146,6 +146,24 @@ static void read_times_out_after_deadline(void **state)
     vstr_release(&line);
 }
 
+/* A child that writes one byte every 25 ms, 20 times, then exits. */
+static pid_t trickle(int fds[2], const char *bytes)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) {
+        close(fds[0]);
+        for (int i = 0; i < 20; i++) {
+            if (send(fds[1], bytes + (i % strlen(bytes)), 1, MSG_NOSIGNAL) != 1)
+                _exit(0);
+            sleep_ms(25);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    return pid;
+}
+
 static void deadline_bounds_a_whole_trickled_line(void **state)
 {
     int fds[2];
@@ -156,16 +174,7 @@ static void deadline_bounds_a_whole_trickled_line(void **state)
 
     (void)state;
     make_pair(fds);
-    if ((pid = fork()) == 0) {
-        close(fds[0]);
-        for (int i = 0; i < 20; i++) {
-            if (send(fds[1], "x", 1, MSG_NOSIGNAL) != 1)
-                _exit(0);
-            sleep_ms(25);
-        }
-        _exit(0);
-    }
-    close(fds[1]);
+    pid = trickle(fds, "x");
     s = vstream_fdopen(fds[0], VSTREAM_READ);
     vstream_set_timeout(s, 150);
     start = clock_mono_ms();
@@ -177,6 +186,39 @@ static void deadline_bounds_a_whole_trickled_line(void **state)
     vstream_close(s);
     reap(pid);
     vstr_release(&line);
+}
+
+static void shared_deadline_bounds_a_sequence_of_calls(void **state)
+{
+    int fds[2];
+    vstream *s;
+    pid_t pid;
+    int64_t start, elapsed;
+    int n = 0;
+
+    (void)state;
+    make_pair(fds);
+    pid = trickle(fds, "abc");
+    s = vstream_fdopen(fds[0], VSTREAM_READ);
+    vstream_set_timeout(s, 1000);
+    start = clock_mono_ms();
+    assert_int_equal(vstream_begin_deadline(s, 150), 1);
+    assert_int_equal(vstream_begin_deadline(s, 5000), 0); /* nested: the first stays */
+    while (vstream_getc(s) >= 0)
+        n++;
+    elapsed = clock_mono_ms() - start;
+    vstream_end_deadline(s);
+    assert_true(vstream_timed_out(s));
+    assert_true(elapsed >= 145 && elapsed < 400);
+    assert_true(n >= 2 && n < 20);
+    /* Back to per-call deadlines: the rest arrives, byte by byte. */
+    vstream_clear_error(s);
+    while (vstream_getc(s) >= 0)
+        n++;
+    assert_int_equal(n, 20);
+    assert_true(vstream_eof(s) && !vstream_error(s));
+    vstream_close(s);
+    reap(pid);
 }
 
 static void blocking_pipe_read_and_write_time_out(void **state)
@@ -592,6 +634,7 @@ int main(void)
         cmocka_unit_test(line_bound_of_exactly_the_line_minus_lf_is_too_long),
         cmocka_unit_test(read_times_out_after_deadline),
         cmocka_unit_test(deadline_bounds_a_whole_trickled_line),
+        cmocka_unit_test(shared_deadline_bounds_a_sequence_of_calls),
         cmocka_unit_test(blocking_pipe_read_and_write_time_out),
         cmocka_unit_test(write_times_out_when_peer_does_not_read),
         cmocka_unit_test(write_to_closed_socket_fails_without_sigpipe),
