@@ -222,6 +222,12 @@ static void parse_setting(const char *arg, vstr *name, vstr *value)
     vstr_release(&why);
 }
 
+/* "name = value", or "name =" for an empty value (no trailing blank). */
+static void append_setting(vstr *out, const char *name, const char *value)
+{
+    vstr_append_fmt(out, *value ? "%s = %s\n" : "%s =\n", name, value);
+}
+
 /* Rewrite main.cf: set the names in edits (name -> value; NULL value:
  * remove). order lists the names to append when main.cf lacks them. */
 static void edit_main_cf(const char *dir, htable *edits, const argv_t *order)
@@ -261,7 +267,7 @@ static void edit_main_cf(const char *dir, htable *edits, const argv_t *order)
         vstr_append(&out, vstr_str(&text) + pos, at.start - pos);
         pos = at.end;
         if (e->value != NULL && htable_enter(written, e->key, NULL) != NULL)
-            vstr_append_fmt(&out, "%s = %s\n", e->key, (const char *)e->value);
+            append_setting(&out, e->key, e->value);
     }
     vstr_append(&out, vstr_str(&text) + pos, vstr_len(&text) - pos);
     for (size_t i = 0; i < order->argc; i++) {
@@ -271,7 +277,7 @@ static void edit_main_cf(const char *dir, htable *edits, const argv_t *order)
             continue;
         if (vstr_len(&out) > 0 && vstr_str(&out)[vstr_len(&out) - 1] != '\n')
             vstr_append_char(&out, '\n');
-        vstr_append_fmt(&out, "%s = %s\n", order->argv[i], v);
+        append_setting(&out, order->argv[i], v);
         htable_enter(written, order->argv[i], NULL);
     }
 
