@@ -1,0 +1,551 @@
+"""System tests for local(8), the local delivery agent.
+
+Two layers:
+
+* Direct: local runs stand-alone (-S unix:SOCKET) in a private instance;
+  the test writes queue files itself (docs/PROTOCOLS.md records) and
+  speaks qmgr's side of the delivery protocol (global/attr encoding). This
+  pins local's behaviour without master, pickup or qmgr.
+* End to end (test_end_to_end_*): a real instance started with `postern
+  start`, mail submitted with sendmail; skipped until those programs are
+  built.
+
+Instances run unprivileged: as nobody when the tests run as root, else
+as the invoking user. Mailboxes are read back with Python's mailbox
+module. Every process a test starts is stopped at the end, pass or fail.
+"""
+
+import email
+import mailbox
+import os
+import pathlib
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BUILD, IS_ROOT, NOBODY
+
+LIBEXEC = BUILD / "libexec"
+BIN = BUILD / "bin"
+
+
+# ---- docs/PROTOCOLS.md: records and attribute lists ----
+
+def record(rtype, payload=b""):
+    if isinstance(payload, str):
+        payload = payload.encode()
+    out = bytearray(rtype.encode())
+    n = len(payload)
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            break
+    return bytes(out) + payload
+
+
+def queue_file(sender, rcpts, lines, arrival=None, attrs=()):
+    """The bytes of a committed queue file."""
+    arrival = arrival or time.time()
+    sec, usec = int(arrival), int((arrival % 1) * 1e6)
+
+    def head(content_offset):
+        out = record("V", "1")
+        out += record("S", "%15d %15d %15d" % (content_offset, 0, len(rcpts)))
+        out += record("T", "%d.%06d" % (sec, usec))
+        out += record("F", sender)
+        for name, value in attrs:
+            out += record("A", f"{name}={value}")
+        for r in rcpts:
+            out += record("R", r)
+        return out + record("M")
+
+    offset = len(head(0))
+    out = head(offset)
+    for line in lines:
+        out += record("L", line)
+    return out + record("E")
+
+
+def attr_list(pairs):
+    out = bytearray()
+    for name, value in pairs:
+        if isinstance(value, int):
+            value = str(value)
+        if isinstance(value, str):
+            value = value.encode()
+        out += name.encode() + b"\0" + str(len(value)).encode() + b":" + value + b","
+    return bytes(out) + b"\0"
+
+
+def read_attr_list(sock_file):
+    """One list from a binary file object, as a dict of str."""
+    result = {}
+    while True:
+        name = bytearray()
+        while True:
+            c = sock_file.read(1)
+            if not c:
+                raise EOFError("connection closed inside a list")
+            if c == b"\0":
+                break
+            name += c
+        if not name:
+            return result
+        length = bytearray()
+        while True:
+            c = sock_file.read(1)
+            if c == b":":
+                break
+            length += c
+        value = sock_file.read(int(length))
+        assert sock_file.read(1) == b","
+        result[name.decode()] = value.decode(errors="replace")
+
+
+# ---- a private instance with local running stand-alone ----
+
+def run_as_args(user):
+    if user is None:
+        return []
+    pw = pwd.getpwnam(user)
+    return ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups", "--"]
+
+
+class LocalAgent:
+    """An instance directory and a stand-alone local process serving it."""
+
+    counter = 0
+
+    def __init__(self, base, user, settings):
+        self.dir = pathlib.Path(base)
+        self.user = user
+        pw = pwd.getpwnam(user) if user else pwd.getpwuid(os.geteuid())
+        self.uid, self.gid, self.login = pw.pw_uid, pw.pw_gid, pw.pw_name
+        self.spool = self.dir / "spool"
+        self.mail = self.dir / "mail"
+        self.home = self.dir / "home"
+        self.log = self.dir / "maillog"
+        self.sock = self.dir / "local.sock"
+        for d in (self.spool / "active", self.mail, self.home, self.spool / "public"):
+            d.mkdir(parents=True, exist_ok=True)
+        (self.dir / "aliases").write_text("")
+        conf = {
+            "queue_directory": str(self.spool),
+            "mail_spool_directory": str(self.mail),
+            "alias_maps": f"hash:{self.dir}/aliases",
+            "alias_database": f"hash:{self.dir}/aliases",
+            "myhostname": "test.example",
+            "mydomain": "example",
+            "mydestination": "$myhostname, localhost",
+            "maillog_file": str(self.log),
+            "mail_owner": self.login,
+            "default_privs": self.login,
+            "forward_path": f"{self.home}/$user.forward",
+            "command_time_limit": "5s",
+            "deliver_lock_attempts": "3",
+            "deliver_lock_delay": "1s",
+        }
+        conf.update(settings)
+        (self.dir / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in conf.items()))
+        self.chown_all()
+        self.proc = None
+
+    def chown_all(self):
+        if IS_ROOT:
+            for root, dirs, files in os.walk(self.dir):
+                for n in dirs + files:
+                    os.lchown(os.path.join(root, n), self.uid, self.gid)
+            os.chown(self.dir, self.uid, self.gid)
+
+    def aliases(self, text):
+        path = self.dir / "aliases"
+        path.write_text(text)
+        result = subprocess.run(run_as_args(self.user) + [BIN / "postalias", "-c", self.dir,
+                                                          f"hash:{path}"],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        self.chown_all()
+        return result
+
+    def start(self):
+        if self.sock.exists():
+            self.sock.unlink()
+        env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
+        self.proc = subprocess.Popen(
+            run_as_args(self.user) + [LIBEXEC / "local", "-c", self.dir, "-n", "local",
+                                      "-t", "unix", "-S", f"unix:{self.sock}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "stderr", "w"))
+        deadline = time.time() + 10
+        while not self.sock.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise AssertionError("local did not start: " +
+                                     (self.dir / "stderr").read_text() + self.logtext())
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def logtext(self):
+        return self.log.read_text() if self.log.exists() else ""
+
+    def queue(self, sender, rcpts, lines, **kw):
+        LocalAgent.counter += 1
+        qid = "T%d%d" % (int(time.time() * 1000) % 10**9, LocalAgent.counter)
+        path = self.spool / "active" / qid
+        path.write_bytes(queue_file(sender, rcpts, lines, **kw))
+        path.chmod(0o600)
+        if IS_ROOT:
+            os.chown(path, self.uid, self.gid)
+        return qid
+
+    def deliver(self, sender, rcpts, lines=("Subject: test", "", "body"), timeout=30, **kw):
+        """Queue a message, ask local to deliver it, return the replies by index."""
+        qid = self.queue(sender, rcpts, lines, **kw)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(str(self.sock))
+        req = [("queue_name", "active"), ("queue_id", qid), ("sender", sender),
+               ("nexthop", "test.example"), ("rcpt_count", len(rcpts)),
+               ("arrival_time", int(time.time()))]
+        msg = attr_list(req)
+        for i, r in enumerate(rcpts):
+            msg += attr_list([("index", i), ("address", r), ("original_recipient", r),
+                              ("offset", 0)])
+        s.sendall(msg)
+        f = s.makefile("rb")
+        replies = {}
+        for _ in rcpts:
+            reply = read_attr_list(f)
+            replies[int(reply["index"])] = reply
+        assert read_attr_list(f) == {"done": "1"}
+        f.close()
+        s.close()
+        return qid, replies
+
+
+@pytest.fixture
+def agent_factory():
+    made = []
+    bases = []
+
+    def make(**settings):
+        base = pathlib.Path(tempfile.mkdtemp(prefix="postern-local-"))
+        bases.append(base)
+        user = None
+        if IS_ROOT:
+            if shutil.which("setpriv") is None:
+                pytest.skip("setpriv not installed")
+            user = NOBODY
+            os.chmod(base, 0o755)
+        agent = LocalAgent(base / "instance", user, settings)
+        made.append(agent)
+        return agent
+
+    yield make
+    reports = []
+    for a in made:
+        a.stop()
+        err = a.dir / "stderr"
+        text = err.read_text(errors="replace") if err.exists() else ""
+        if "Sanitizer" in text or "runtime error" in text:
+            reports.append(text)
+    for b in bases:
+        shutil.rmtree(b, ignore_errors=True)
+    assert not reports, "sanitizer report from local:\n" + "\n".join(reports)
+
+
+def need_programs(*names):
+    for n in names:
+        path = (LIBEXEC if n == "local" else BIN) / n
+        if not os.access(path, os.X_OK):
+            pytest.fail(f"{path} is not built (POSTERN_BUILD={BUILD})")
+
+
+@pytest.fixture
+def agent(agent_factory):
+    need_programs("local", "postalias")
+    a = agent_factory()
+    a.aliases("")
+    a.start()
+    return a
+
+
+def only_message(path):
+    box = mailbox.mbox(str(path))
+    msgs = list(box)
+    assert len(msgs) == 1, f"{len(msgs)} messages in {path}"
+    return msgs[0]
+
+
+# ---- direct tests ----
+
+def test_mbox_delivery_adds_headers_and_quotes_from_lines(agent):
+    lines = ["From: a@example.org", "Subject: hello", "", "first", "From the body", "last"]
+    qid, replies = agent.deliver("a@example.org", [f"{agent.login}@test.example"], lines)
+    assert replies[0]["status"] == "2.0.0", replies
+    assert replies[0]["action"] == "delivered"
+    msg = only_message(agent.mail / agent.login)
+    assert msg["Return-Path"] == "<a@example.org>"
+    assert msg["Delivered-To"] == f"{agent.login}@test.example"
+    assert msg["Subject"] == "hello"
+    assert msg.get_payload() == "first\n>From the body\nlast\n"  # mboxo: kept quoted
+    raw = (agent.mail / agent.login).read_text()
+    assert raw.startswith("From a@example.org  ")
+    assert "\n>From the body\n" in raw
+    st = os.stat(agent.mail / agent.login)
+    assert st.st_uid == agent.uid and stat.S_IMODE(st.st_mode) == 0o600
+    log = agent.logtext()
+    assert (f"{qid}: to=<{agent.login}@test.example>, relay=local, delay=") in log
+    assert "dsn=2.0.0, status=sent (delivered to mailbox)" in log
+
+
+def test_second_message_appends(agent):
+    for n in range(3):
+        _, replies = agent.deliver("a@example.org", [agent.login], ["Subject: %d" % n, "", "x"])
+        assert replies[0]["status"] == "2.0.0"
+    box = mailbox.mbox(str(agent.mail / agent.login))
+    assert [m["Subject"] for m in box] == ["0", "1", "2"]
+
+
+def test_unknown_user_bounces_5_1_1(agent):
+    _, replies = agent.deliver("a@example.org", ["no-such-user-xyz@test.example"])
+    assert replies[0]["status"] == "5.1.1"
+    assert replies[0]["action"] == "failed"
+    assert 'unknown user: "no-such-user-xyz"' in replies[0]["reason"]
+
+
+def test_other_system_account_is_unknown_in_unprivileged_instance(agent):
+    other = "root" if agent.login != "root" else "daemon"
+    _, replies = agent.deliver("a@example.org", [f"{other}@test.example"])
+    assert replies[0]["status"] == "5.1.1"
+    assert "unprivileged instance delivers only to" in replies[0]["reason"]
+
+
+def test_maildir_delivery_via_spool_directory(agent_factory):
+    need_programs("local", "postalias")
+    a = agent_factory(mail_spool_directory="%s/" % "MAILDIR_PLACEHOLDER")
+    maildir = a.dir / "maildirs"
+    (a.dir / "main.cf").write_text((a.dir / "main.cf").read_text().replace(
+        "MAILDIR_PLACEHOLDER", str(maildir)))
+    a.aliases("")
+    a.start()
+    _, replies = a.deliver("s@example.org", [a.login], ["Subject: md", "", "From me"])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert replies[0]["reason"] == "delivered to maildir"
+    box = mailbox.Maildir(str(maildir / a.login), factory=None, create=False)
+    msgs = list(box)
+    assert len(msgs) == 1
+    assert msgs[0]["Subject"] == "md"
+    assert msgs[0]["Delivered-To"] == f"{a.login}@test.example"
+    assert msgs[0].get_payload() == "From me\n"  # no quoting in Maildir
+    assert os.listdir(maildir / a.login / "tmp") == []
+    name = os.listdir(maildir / a.login / "new")[0]
+    assert name.endswith(".test.example") and ".P" in name
+
+
+def test_alias_to_file_command_and_user(agent_factory):
+    need_programs("local", "postalias")
+    agent = agent_factory(recipient_delimiter="+")
+    out = agent.dir / "out"
+    out.mkdir()
+    agent.chown_all()
+    agent.aliases(f"""# test aliases
+tofile: {out}/file.mbox
+tocmd: "|cat > {out}/cmd.out; echo $RECIPIENT $SENDER $EXTENSION > {out}/env.out"
+touser: {agent.login}
+all: tofile,
+  tocmd, touser
+""")
+    agent.stop()
+    agent.start()
+    _, replies = agent.deliver("s@example.org", ["all+ext@test.example"],
+                               ["Subject: fan-out", "", "text"])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert replies[0]["action"] == "expanded"
+    assert only_message(out / "file.mbox")["Subject"] == "fan-out"
+    cmd_out = (out / "cmd.out").read_text()
+    assert cmd_out.startswith("From s@example.org ")
+    assert "Subject: fan-out" in cmd_out
+    assert (out / "env.out").read_text().split() == ["tocmd@test.example", "s@example.org"]
+    # EXTENSION belongs to the address the command was listed for (tocmd).
+    assert only_message(agent.mail / agent.login)["Subject"] == "fan-out"
+    log = agent.logtext()
+    assert "to=<tocmd@test.example>, orig_to=<all+ext@test.example>" in log
+    assert "status=sent (delivered to command: cat >" in log
+
+
+def test_command_exit_codes(agent):
+    agent.aliases('soft: "|exit 75"\nhard: "|echo no such list >&2; exit 67"\n'
+                  'slow: "|sleep 30"\n')
+    agent.stop()
+    agent.start()
+    _, replies = agent.deliver("s@example.org", ["soft", "hard"])
+    assert replies[0]["status"] == "4.3.0" and replies[0]["action"] == "deferred"
+    assert replies[1]["status"] == "5.1.1" and replies[1]["action"] == "failed"
+    assert "Command died with status 67" in replies[1]["reason"]
+    assert "no such list" in replies[1]["reason"]
+    start = time.time()
+    _, replies = agent.deliver("s@example.org", ["slow"])
+    assert time.time() - start < 15
+    assert replies[0]["status"] == "5.3.0"
+    assert "Command time limit exceeded" in replies[0]["reason"]
+
+
+def test_alias_loop_bounces_with_chain(agent):
+    agent.aliases("loopa: loopb\nloopb: loopc\nloopc: loopa\n")
+    agent.stop()
+    agent.start()
+    _, replies = agent.deliver("s@example.org", ["loopa@test.example"])
+    assert replies[0]["status"] == "5.4.6", replies
+    assert "mail forwarding loop" in replies[0]["reason"]
+    assert "loopa@test.example -> loopb@test.example -> loopc@test.example -> " \
+           "loopa@test.example" in replies[0]["reason"]
+
+
+def test_alias_listing_itself_goes_to_the_mailbox(agent):
+    agent.aliases(f"{agent.login}: {agent.login}, copy\ncopy: {agent.dir}/copy.mbox\n")
+    agent.stop()
+    agent.start()
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert only_message(agent.mail / agent.login)
+    assert only_message(agent.dir / "copy.mbox")
+
+
+def test_missing_include_file_bounces(agent):
+    agent.aliases(f"list: :include:{agent.dir}/no-such-file\n")
+    agent.stop()
+    agent.start()
+    _, replies = agent.deliver("s@example.org", ["list"])
+    assert replies[0]["status"] == "5.3.5", replies
+    assert "no-such-file" in replies[0]["reason"]
+    assert "No such file or directory" in replies[0]["reason"]
+
+
+def test_include_file_delivers_files_only_when_allowed(agent_factory):
+    need_programs("local", "postalias")
+    for allow in ("alias, forward", "alias, forward, include"):
+        agent = agent_factory(allow_mail_to_files=allow)
+        inc = agent.dir / "members"
+        inc.write_text(f"# members\n{agent.login}\n{agent.dir}/inc.mbox\n")
+        agent.aliases(f"list: :include:{inc}\n")
+        agent.start()
+        _, replies = agent.deliver("s@example.org", ["list"])
+        assert only_message(agent.mail / agent.login)
+        if "include" in allow:
+            assert replies[0]["status"] == "2.0.0", replies
+            assert only_message(agent.dir / "inc.mbox")
+        else:
+            assert replies[0]["status"] == "5.7.1", replies
+            assert replies[0]["reason"] == "mail to file is restricted"
+            assert not (agent.dir / "inc.mbox").exists()
+
+
+def write_forward(agent, name, text, mode=0o600):
+    path = agent.home / f"{name}.forward"
+    path.write_text(text)
+    path.chmod(mode)
+    if IS_ROOT:
+        os.chown(path, agent.uid, agent.gid)
+    return path
+
+
+def test_dot_forward_to_file_and_self(agent):
+    write_forward(agent, agent.login, f"\\{agent.login}, {agent.dir}/fwd.mbox\n")
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert only_message(agent.mail / agent.login)
+    assert only_message(agent.dir / "fwd.mbox")
+
+
+def test_group_writable_dot_forward_is_ignored(agent):
+    write_forward(agent, agent.login, f"{agent.dir}/never.mbox\n", mode=0o620)
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert only_message(agent.mail / agent.login)
+    assert not (agent.dir / "never.mbox").exists()
+    assert "must be owned by" in agent.logtext()
+
+
+def test_dot_forward_loop_bounces(agent):
+    # The only account is the instance's user; a .forward that sends to an
+    # alias which points back at the user makes the loop.
+    agent.aliases(f"back: {agent.login}\n")
+    agent.stop()
+    agent.start()
+    write_forward(agent, agent.login, "back\n")
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "5.4.6", replies
+    assert "mail forwarding loop" in replies[0]["reason"]
+
+
+def test_delivered_to_header_loop_bounces(agent):
+    addr = f"{agent.login}@test.example"
+    _, replies = agent.deliver("s@example.org", [addr],
+                               [f"Delivered-To: {addr}", "Subject: again", "", "x"])
+    assert replies[0]["status"] == "5.4.6"
+    assert replies[0]["reason"] == f"mail forwarding loop for {addr}"
+    assert not (agent.mail / agent.login).exists()
+
+
+def test_unreadable_alias_table_defers(agent_factory):
+    need_programs("local")
+    a = agent_factory()
+    (a.dir / "aliases.db").unlink(missing_ok=True)
+    a.start()
+    _, replies = a.deliver("s@example.org", [a.login])
+    assert replies[0]["status"].startswith("4."), replies
+    assert "aliases.db" in replies[0]["reason"]
+
+
+def test_mailbox_size_limit_bounces_and_leaves_mailbox_intact(agent_factory):
+    need_programs("local", "postalias")
+    a = agent_factory(mailbox_size_limit="2000")
+    a.aliases("")
+    a.start()
+    _, replies = a.deliver("s@example.org", [a.login], ["Subject: small", "", "x"])
+    assert replies[0]["status"] == "2.0.0"
+    before = (a.mail / a.login).read_bytes()
+    _, replies = a.deliver("s@example.org", [a.login], ["Subject: big", ""] + ["y" * 100] * 50)
+    assert replies[0]["status"] == "5.2.2", replies
+    assert (a.mail / a.login).read_bytes() == before
+
+
+def test_recipient_delimiter_extension_reaches_the_user(agent_factory):
+    need_programs("local", "postalias")
+    a = agent_factory(recipient_delimiter="+")
+    a.aliases("")
+    a.start()
+    _, replies = a.deliver("s@example.org", [f"{a.login}+folder@test.example"])
+    assert replies[0]["status"] == "2.0.0", replies
+    msg = only_message(a.mail / a.login)
+    assert msg["Delivered-To"] == f"{a.login}+folder@test.example"
+
+
+def test_garbage_request_closes_connection_and_local_survives(agent):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(str(agent.sock))
+    s.sendall(b"\xff\xfe garbage\0 not an attribute list" * 10)
+    assert s.recv(100) == b""
+    s.close()
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "2.0.0"
