@@ -818,8 +818,8 @@ static int expand_reference(expander *x, const char *text, size_t len, size_t *u
         vstr_release(&reason);
         return -1;
     }
-    if (op != 0 && (conditional_parts(text + i + 1, end - i - 1, &then_text, &then_len,
-                                      &else_text, &else_len) < 0 ||
+    if (op != 0 && (conditional_parts(text + i + 1, end - i - 1, &then_text, &then_len, &else_text,
+                                      &else_len) < 0 ||
                     (op == ':' && else_text != NULL))) {
         vstr reason = VSTR_INIT;
 
