@@ -99,8 +99,8 @@ static void diff_hands_one_endpoint_to_one_service_only(void **state)
 static void diff_of_nothing_against_something(void **state)
 {
     const master_spec old[] = {{"inet::25", "a"}, {"unix:/q/private/x", "b"}};
-    master_diff_action action[1];
-    long match[1];
+    master_diff_action action[2];
+    long match[2];
     int removed[2];
 
     (void)state;
@@ -109,6 +109,8 @@ static void diff_of_nothing_against_something(void **state)
     assert_int_equal(removed[1], 1);
     master_diff(NULL, 0, old, 2, action, match, removed);
     assert_int_equal(action[0], MASTER_DIFF_ADD);
+    assert_int_equal(action[1], MASTER_DIFF_ADD);
+    assert_int_equal(match[1], -1);
 }
 
 /* ---- Endpoints, program paths, signatures ---- */
