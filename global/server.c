@@ -55,6 +55,7 @@ typedef struct server_watch_ent {
     int events;
     server_fd_cb cb;
     void *context;
+    unsigned long serial; /* tells a new watch from an old one on a reused fd */
 } server_watch_ent;
 
 typedef struct server_trigger_conn {
@@ -89,6 +90,7 @@ static struct {
     server_watch_ent *watches;
     size_t watch_count;
     size_t watch_cap;
+    unsigned long watch_serial;
     server_trigger_conn conns[SERVER_TRIGGER_CONN_MAX];
     size_t conn_count;
 } srv = {.listen_fd = -1, .status_fd = -1, .lifeline_fd = -1};
@@ -133,7 +135,7 @@ void server_watch(int fd, int events, server_fd_cb cb, void *context)
         }
         free_slot = srv.watches + srv.watch_count++;
     }
-    *free_slot = (server_watch_ent){fd, events, cb, context};
+    *free_slot = (server_watch_ent){fd, events, cb, context, ++srv.watch_serial};
 }
 
 void server_unwatch(int fd)
@@ -436,6 +438,7 @@ static int min_timeout(int a, int64_t b)
 __attribute__((noreturn)) static void server_loop(int wakeup_secs)
 {
     struct pollfd *pfd = NULL;
+    unsigned long *pfd_serial = NULL; /* of the watch behind each pfd entry */
     size_t pfd_cap = 0;
     long long uses = 0;
     int64_t last_active = clock_mono_ms();
@@ -480,17 +483,24 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
         if (pfd_cap < 2 + srv.conn_count + srv.watch_count) {
             pfd_cap = 2 + SERVER_TRIGGER_CONN_MAX + 2 * srv.watch_count;
             pfd = mem_reallocarray(pfd, pfd_cap, sizeof(*pfd));
+            pfd_serial = mem_reallocarray(pfd_serial, pfd_cap, sizeof(*pfd_serial));
         }
-        pfd[n++] = (struct pollfd){srv.listen_fd, POLLIN, 0};
+        /* A trigger service with every connection slot taken lets further
+         * clients wait in the backlog rather than spin on the socket. */
+        pfd[n++] = (struct pollfd){srv.listen_fd,
+                                   srv.conn_count < SERVER_TRIGGER_CONN_MAX ? POLLIN : 0, 0};
         if (srv.lifeline_fd >= 0)
             pfd[n++] = (struct pollfd){srv.lifeline_fd, POLLIN, 0};
         first_conn = n;
         for (size_t i = 0; i < srv.conn_count; i++)
             pfd[n++] = (struct pollfd){srv.conns[i].fd, POLLIN, 0};
         first_watch = n;
-        for (size_t i = 0; i < srv.watch_count; i++)
-            if (srv.watches[i].fd >= 0)
+        for (size_t i = 0; i < srv.watch_count; i++) {
+            if (srv.watches[i].fd >= 0) {
+                pfd_serial[n] = srv.watches[i].serial;
                 pfd[n++] = (struct pollfd){srv.watches[i].fd, (short)srv.watches[i].events, 0};
+            }
+        }
 
         if (timeout >= 0) {
             ts.tv_sec = timeout / 1000;
@@ -511,11 +521,14 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
             server_exit();
         }
         /* The daemon's own descriptors. A callback may change the watch
-         * list, so each is looked up again before its call. */
+         * list, even close a descriptor and watch a new one with the same
+         * number, so each is looked up again, serial and all, before its
+         * call. */
         for (size_t i = first_watch; i < n; i++) {
             server_watch_ent *w;
 
-            if (pfd[i].revents == 0 || (w = watch_find(pfd[i].fd)) == NULL)
+            if (pfd[i].revents == 0 || (w = watch_find(pfd[i].fd)) == NULL ||
+                w->serial != pfd_serial[i])
                 continue;
             w->cb(pfd[i].fd, pfd[i].revents, w->context);
         }
