@@ -180,12 +180,13 @@ typedef struct local_state {
 typedef struct local_outcome {
     local_request *req;
     local_rcpt *rcpt;
-    int deferred;  /* any 4.x.x */
-    int bounced;   /* any 5.x.x */
-    int delivered; /* any 2.x.x */
-    int expanded;  /* went through an alias or .forward */
-    int leaves;    /* deliveries attempted, for LOCAL_EXPANSION_LIMIT */
-    char dsn[16];  /* of the first result of the worst class */
+    char *top_address; /* the recipient, qualified and in lower case */
+    int deferred;      /* any 4.x.x */
+    int bounced;       /* any 5.x.x */
+    int delivered;     /* any 2.x.x */
+    int expanded;      /* went through an alias or .forward */
+    int leaves;        /* deliveries attempted, for LOCAL_EXPANSION_LIMIT */
+    char dsn[16];      /* of the first result of the worst class */
     vstr reason;
     htable *done; /* addresses and targets already delivered for this recipient */
     /* Addresses to send on as new mail, and the envelope sender of each. */

@@ -127,6 +127,7 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
 {
     vstr address = VSTR_INIT, local_part = VSTR_INIT, user = VSTR_INIT, ext = VSTR_INIT,
          domain = VSTR_INIT, why = VSTR_INIT, key = VSTR_INIT;
+    const local_state *real_parent;
     local_state state;
     local_user pw;
     int bypass = 0, found;
@@ -150,6 +151,8 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
     state.extension = vstr_str(&ext);
     state.domain = vstr_str(&domain);
     state.local_part = vstr_str(&local_part);
+    if (state.level == 0 && out->top_address == NULL)
+        out->top_address = mem_strdup(state.address);
 
     if (out->leaves >= LOCAL_EXPANSION_LIMIT) {
         if (out->leaves == LOCAL_EXPANSION_LIMIT)
@@ -184,10 +187,15 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
         local_virtual(&state, out);
         goto done;
     }
-    for (const local_state *s = parent; s != NULL; s = s->parent) {
+    /* The address that listed this one: an :include: file is only the way
+     * it was listed (its pseudo-address starts with ':'). */
+    real_parent = parent;
+    while (real_parent != NULL && real_parent->address[0] == ':')
+        real_parent = real_parent->parent;
+    for (const local_state *s = real_parent; s != NULL; s = s->parent) {
         if (strcmp(s->address, state.address) != 0)
             continue;
-        if (s == parent) {
+        if (s == real_parent) {
             bypass = 1; /* lists itself: its own mailbox */
             break;
         }
@@ -298,6 +306,7 @@ void local_deliver_rcpt(local_request *req, local_rcpt *rcpt)
     rcpt->answered = 1;
     vstr_release(&out.reason);
     htable_free(out.done, NULL);
+    mem_free(out.top_address);
     argv_free(out.forward);
     argv_free(out.forward_sender);
 }

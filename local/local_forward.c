@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "global/addr_list.h"
 #include "global/cleanup.h"
 #include "global/master_proto.h"
 #include "global/rec.h"
@@ -75,16 +76,16 @@ static void forward_one(void *arg, vstr *dsn, vstr *reason)
     vstr_set_str(job->queue_id, cleanup_id(c));
     cleanup_set_sender(c, job->sender);
     for (size_t i = 0; i < job->addrs->argc; i++)
-        cleanup_add_rcpt(c, job->addrs->argv[i], orig, rcpt->dsn_orcpt, rcpt->dsn_notify);
+        cleanup_add_rcpt(c, job->addrs->argv[i], orig,
+                         rcpt->dsn_orcpt && *rcpt->dsn_orcpt ? rcpt->dsn_orcpt : NULL,
+                         rcpt->dsn_notify);
     vstr_set_fmt(&line, "%ld", (long)getuid());
     cleanup_set_attr(c, "uid", vstr_str(&line));
     cleanup_set_attr(c, "rewrite_context", "local");
     if (local_cf.delivered_header & LOCAL_CLASS_FORWARD) {
-        vstr_set_str(&err, rcpt->address);
-        vstr_lower(&err);
-        vstr_set_fmt(&line, "Delivered-To: %s", vstr_str(&err));
+        vstr_set_str(&line, "Delivered-To: ");
+        addr_list_quote(&line, job->out->top_address);
         cleanup_put_line(c, vstr_str(&line), vstr_len(&line));
-        vstr_reset(&err);
     }
     if (queue_file_rewind_content(req->reader) < 0) {
         cleanup_abort(c);

@@ -162,7 +162,7 @@ class LocalAgent:
         self.proc = None
 
     def chown_all(self):
-        if IS_ROOT:
+        if IS_ROOT and self.user is not None:
             for root, dirs, files in os.walk(self.dir):
                 for n in dirs + files:
                     os.lchown(os.path.join(root, n), self.uid, self.gid)
@@ -549,3 +549,69 @@ def test_garbage_request_closes_connection_and_local_survives(agent):
     s.close()
     _, replies = agent.deliver("s@example.org", [agent.login])
     assert replies[0]["status"] == "2.0.0"
+
+
+# ---- started as root: every write and command as the recipient ----
+
+@pytest.fixture
+def root_agent():
+    """local started as root (privileged), mail_owner and default_privs nobody."""
+    if not IS_ROOT:
+        pytest.skip("needs root")
+    need_programs("local", "postalias", "postcat")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="postern-local-root-"))
+    os.chmod(base, 0o755)
+    a = LocalAgent(base / "instance", None, {"mail_owner": NOBODY, "default_privs": NOBODY})
+    nobody = pwd.getpwnam(NOBODY)
+    (a.spool / "incoming").mkdir()
+    for d in (a.dir, a.home):
+        os.chmod(d, 0o755)
+    # The queue belongs to mail_owner; mail/ is root's 0755, like /var/mail.
+    for d in ("spool", "spool/active", "spool/incoming", "spool/public"):
+        os.chown(a.dir / d, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(a.dir / d, 0o700 if d != "spool" else 0o755)
+    os.chmod(a.mail, 0o755)
+    out = a.dir / "out"
+    out.mkdir()
+    os.chmod(out, 0o1777)
+    yield a
+    a.stop()
+    err = a.dir / "stderr"
+    text = err.read_text(errors="replace") if err.exists() else ""
+    shutil.rmtree(base, ignore_errors=True)
+    assert "Sanitizer" not in text and "runtime error" not in text, text
+
+
+def test_privileged_deliveries_run_as_the_recipient(root_agent):
+    a = root_agent
+    out = a.dir / "out"
+    daemon = pwd.getpwnam("daemon")
+    nobody = pwd.getpwnam(NOBODY)
+    a.aliases(f'cmd: "|id -u > {out}/cmd.uid"\n'
+              f"fileout: {out}/alias.mbox\n"
+              "remote: someone@elsewhere.example\n")
+    fwd = a.home / "daemon.forward"
+    fwd.write_text(f'"|id -u > {out}/daemon.uid", \\daemon\n')
+    os.chown(fwd, daemon.pw_uid, daemon.pw_gid)
+    fwd.chmod(0o600)
+    a.start()
+    qid, replies = a.deliver("s@example.org", ["cmd", "fileout", "daemon", NOBODY, "remote"])
+    assert [replies[i]["status"] for i in range(5)] == ["2.0.0"] * 5, replies[4]
+    # Alias commands and files: default_privs, as the table is root's.
+    assert (out / "cmd.uid").read_text().strip() == str(nobody.pw_uid)
+    assert os.stat(out / "alias.mbox").st_uid == nobody.pw_uid
+    # .forward commands: the user; mailboxes: owned by their users, 0600.
+    assert (out / "daemon.uid").read_text().strip() == str(daemon.pw_uid)
+    for user in (daemon, nobody):
+        st = os.stat(a.mail / user.pw_name)
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (user.pw_uid, 0o600)
+        assert only_message(a.mail / user.pw_name)["Subject"] == "test"
+    # Forwarded mail: a new queue file written as mail_owner, with the loop marker.
+    incoming = [p for p in (a.spool / "incoming").iterdir() if not p.name.startswith(".")]
+    assert len(incoming) == 1
+    assert os.stat(incoming[0]).st_uid == nobody.pw_uid
+    text = subprocess.run([BIN / "postcat", str(incoming[0])], capture_output=True, text=True,
+                          timeout=30).stdout
+    assert "someone@elsewhere.example" in text, text
+    assert "Delivered-To: remote@test.example" in text
+    assert f"{qid}: to=<someone@elsewhere.example>, orig_to=<remote>" in a.logtext()
