@@ -85,9 +85,14 @@ const char *maps_error(const maps *m)
 int maps_changed(const maps *m)
 {
     for (size_t i = 0; i < m->count; i++)
-        if (dict_changed(m->dicts[i]))
+        if (dict_changed(m->dicts[i]) || maps_is_surrogate(m->dicts[i]))
             return 1;
     return 0;
+}
+
+int maps_is_surrogate(const dict *d)
+{
+    return strcmp(d->type, "surrogate") == 0;
 }
 
 void maps_free(maps *m)

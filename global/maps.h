@@ -45,8 +45,11 @@ maps *maps_open(const char *title, const char *list, int open_flags, int dict_fl
 int maps_find(maps *m, const char *key, vstr *value, dict **which);
 /* Why the last maps_find returned DICT_ERROR. */
 const char *maps_error(const maps *m);
-/* True when a table file changed since it was opened (restart to re-read). */
+/* True when a table file changed since it was opened, or a table could
+ * not be opened: opening the list again may give a different answer. */
 int maps_changed(const maps *m);
+/* True for the stand-in of a table that could not be opened. */
+int maps_is_surrogate(const dict *d);
 void maps_free(maps *m);
 
 #endif

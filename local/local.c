@@ -16,9 +16,9 @@
  *   Started as root, local stays root (keep_root) and becomes each
  *   recipient for the work done on their behalf (local_priv.c).
  *
- *   When an alias table changes (postalias, newaliases), local finishes
- *   the request at hand and exits, so that the next process reads the new
- *   table.
+ *   When a table file changes (postalias, newaliases), local opens it
+ *   again before the next request, so every delivery sees the table as it
+ *   is when the request arrives.
  *
  * DIAGNOSTICS
  *   A peer that sends a malformed request has its connection closed, with
@@ -217,6 +217,7 @@ static void serve(vstream *client, const char *service, char **argv)
         }
         req.received_f = local_now();
         req.received = (time_t)req.received_f;
+        local_config_refresh();
         if (open_message(&req, &why) < 0) {
             msg_warn("%s: %s", req.queue_id, vstr_str(&why));
             for (size_t i = 0; i < req.rcpt_count && ok; i++) {
@@ -243,10 +244,6 @@ static void serve(vstream *client, const char *service, char **argv)
         attr_set_int(final, "done", 1);
         ok = attr_write(client, final) == 0 && vstream_flush(client) == 0;
         attr_list_free(final);
-        if (maps_changed(local_cf.alias_maps)) {
-            msg_info("alias_maps changed -- restarting");
-            server_request_exit();
-        }
         if (!ok)
             return;
     }

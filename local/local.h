@@ -114,6 +114,8 @@ extern local_config local_cf;
 void local_config_init(config *cfg);
 /* Who local runs as, default_privs and mail_owner (after privilege drop). */
 void local_identity_init(void);
+/* Open again the tables whose files changed since they were opened. */
+void local_config_refresh(void);
 /* Release what local_config_init opened (at exit). */
 void local_config_free(void);
 

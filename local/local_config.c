@@ -64,6 +64,11 @@ static void lock_methods(config *cfg)
     argv_free(words);
 }
 
+static maps *open_maps(const char *name)
+{
+    return maps_open(name, config_str(local_cf.cfg, name), O_RDONLY, 0);
+}
+
 void local_config_init(config *cfg)
 {
     local_cf.cfg = cfg;
@@ -99,13 +104,37 @@ void local_config_init(config *cfg)
     if (local_cf.command_time_limit < 1)
         local_cf.command_time_limit = 1;
 
-    local_cf.alias_maps = maps_open("alias_maps", config_str(cfg, "alias_maps"), O_RDONLY, 0);
-    local_cf.virtual_mailbox_maps =
-        maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
-    local_cf.virtual_uid_maps =
-        maps_open("virtual_uid_maps", config_str(cfg, "virtual_uid_maps"), O_RDONLY, 0);
-    local_cf.virtual_gid_maps =
-        maps_open("virtual_gid_maps", config_str(cfg, "virtual_gid_maps"), O_RDONLY, 0);
+    local_cf.alias_maps = open_maps("alias_maps");
+    local_cf.virtual_mailbox_maps = open_maps("virtual_mailbox_maps");
+    local_cf.virtual_uid_maps = open_maps("virtual_uid_maps");
+    local_cf.virtual_gid_maps = open_maps("virtual_gid_maps");
+}
+
+/* A table rebuilt since it was opened (postalias writes a new file and
+ * renames it) is opened again, so the next delivery sees the new one.
+ * Started as root, local still can; made unprivileged by master.cf, a
+ * table only root may read becomes a deferring surrogate, as at start. */
+static void refresh(maps **m, const char *name)
+{
+    int was_open = 1;
+
+    if (!maps_changed(*m))
+        return;
+    for (size_t i = 0; i < (*m)->count; i++)
+        if (maps_is_surrogate((*m)->dicts[i]))
+            was_open = 0;
+    if (was_open)
+        msg_info("%s: table has changed -- opening it again", name);
+    maps_free(*m);
+    *m = open_maps(name);
+}
+
+void local_config_refresh(void)
+{
+    refresh(&local_cf.alias_maps, "alias_maps");
+    refresh(&local_cf.virtual_mailbox_maps, "virtual_mailbox_maps");
+    refresh(&local_cf.virtual_uid_maps, "virtual_uid_maps");
+    refresh(&local_cf.virtual_gid_maps, "virtual_gid_maps");
 }
 
 /* An account's uid and gid: fatal when a privileged local needs it and it

@@ -130,11 +130,12 @@ int local_domain_is_local(const char *domain)
 typedef struct expand_ctx {
     const local_state *state;
     const local_user *user;
+    vstr delim;
 } expand_ctx;
 
 static const char *expand_lookup(void *context, const char *name)
 {
-    const expand_ctx *x = context;
+    expand_ctx *x = context;
     const local_state *s = x->state;
 
     if (strcmp(name, "user") == 0)
@@ -153,20 +154,33 @@ static const char *expand_lookup(void *context, const char *name)
         return s->address;
     if (strcmp(name, "sender") == 0)
         return s->sender;
-    if (strcmp(name, "recipient_delimiter") == 0)
-        return local_cf.recipient_delimiter;
+    if (strcmp(name, "recipient_delimiter") == 0) {
+        /* As in Postfix: the delimiter this address used, else the first
+         * configured one. */
+        size_t ulen = strlen(s->user);
+
+        if (s->local_part[ulen] != 0)
+            vstr_set(&x->delim, s->local_part + ulen, 1);
+        else
+            vstr_set(&x->delim, local_cf.recipient_delimiter,
+                     *local_cf.recipient_delimiter ? 1 : 0);
+        return vstr_str(&x->delim);
+    }
     return NULL;
 }
 
 int local_expand(const local_state *state, const local_user *user, const char *text,
                  const char *filter, vstr *out, vstr *err)
 {
-    expand_ctx x = {state, user};
+    expand_ctx x = {state, user, VSTR_INIT};
+    int status;
 
     /* With a filter the text is a command: names we do not know (upper
      * case ones such as $EXTENSION) are the shell's. */
-    return var_expand(text, expand_lookup, &x, filter, filter ? VAR_EXPAND_KEEP_UNKNOWN : 0, out,
-                      err);
+    status = var_expand(text, expand_lookup, &x, filter, filter ? VAR_EXPAND_KEEP_UNKNOWN : 0, out,
+                        err);
+    vstr_release(&x.delim);
+    return status;
 }
 
 void local_priv_for_user(const local_user *user, local_priv *priv)

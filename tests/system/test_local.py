@@ -514,6 +514,19 @@ def test_unreadable_alias_table_defers(agent_factory):
     _, replies = a.deliver("s@example.org", [a.login])
     assert replies[0]["status"].startswith("4."), replies
     assert "aliases.db" in replies[0]["reason"]
+    # newaliases fixes it; the running local sees the table at once.
+    a.aliases(f"someone: {a.login}\n")
+    _, replies = a.deliver("s@example.org", ["someone"])
+    assert replies[0]["status"] == "2.0.0", replies
+
+
+def test_rebuilt_alias_table_is_used_by_the_running_agent(agent):
+    _, replies = agent.deliver("s@example.org", ["newname"])
+    assert replies[0]["status"] == "5.1.1"
+    agent.aliases(f"newname: {agent.login}\n")
+    _, replies = agent.deliver("s@example.org", ["newname"])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert "alias_maps: table has changed -- opening it again" in agent.logtext()
 
 
 def test_mailbox_size_limit_bounces_and_leaves_mailbox_intact(agent_factory):

@@ -72,6 +72,7 @@ static void unopenable_table_becomes_an_error_not_a_miss(void **state)
     assert_int_equal(maps_find(m, "postmaster", &value, NULL), DICT_ERROR);
     assert_non_null(strstr(maps_error(m), "/nonexistent/aliases.db"));
     assert_non_null(strstr(maps_error(m), "No such file"));
+    assert_true(maps_changed(m)); /* worth opening again */
     maps_free(m);
     vstr_release(&value);
 }
