@@ -258,9 +258,11 @@ typedef struct qmgr_result {
 void qmgr_batch_init(qmgr_batch *b, qmgr *q, qmgr_message *msg);
 /* Record one recipient's result: logs appended, a done mark queued. */
 void qmgr_batch_add(qmgr_batch *b, qmgr_rcpt *r, const qmgr_result *res);
-/* Write the done marks, and finish the recipients with the message
- * (which may complete it: do not touch b->msg afterwards). */
-void qmgr_batch_flush(qmgr_batch *b);
+/* Write the done marks, and finish the recipients with the message; with
+ * release set, also drop the caller's hold (qmgr_message_hold). This may
+ * complete the message: do not touch b->msg afterwards unless a hold
+ * remains. */
+void qmgr_batch_flush(qmgr_batch *b, int release);
 /* Defer one recipient on qmgr's own authority (relay=none) and finish it. */
 void qmgr_defer_now(qmgr *q, qmgr_rcpt *r, const char *status, const char *reason);
 /* Expiry: the deferrals of this pass become failures (bounce log, done

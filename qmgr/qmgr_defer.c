@@ -138,9 +138,9 @@ void qmgr_batch_add(qmgr_batch *b, qmgr_rcpt *r, const qmgr_result *res)
     vstr_release(&err);
 }
 
-/* Rewrite R to D at each offset, one open and one fsync; returns how many
- * marks were written. */
-static size_t write_marks(qmgr *q, qmgr_message *msg, const long long *offsets, size_t n)
+/* Rewrite R to D at each offset with one open (and, when sync is set, one
+ * fsync); returns how many marks were written. */
+static size_t write_marks(qmgr *q, qmgr_message *msg, const long long *offsets, size_t n, int sync)
 {
     char path[4096];
     size_t ok = 0;
@@ -160,7 +160,7 @@ static size_t write_marks(qmgr *q, qmgr_message *msg, const long long *offsets, 
             msg_warn("%s: mark recipient at offset %lld done: %s", msg->id, offsets[i],
                      strerror(errno));
     }
-    if (fileio_fsync(fd) < 0) {
+    if (sync && fileio_fsync(fd) < 0) {
         msg_warn("%s: fsync %s: %s", msg->id, path, strerror(errno));
         ok = 0;
     }
@@ -168,19 +168,21 @@ static size_t write_marks(qmgr *q, qmgr_message *msg, const long long *offsets, 
     return ok;
 }
 
-void qmgr_batch_flush(qmgr_batch *b)
+void qmgr_batch_flush(qmgr_batch *b, int release)
 {
     qmgr_message *msg = b->msg;
-    size_t ok = write_marks(b->q, msg, b->marks, b->nmarks);
+    size_t closing = b->finished + b->nmarks + (release ? 1 : 0), ok;
 
+    if (closing > msg->unfinished)
+        msg_panic("%s: %zu recipients finished, %zu were open", msg->id, closing, msg->unfinished);
+    /* Marks are fsynced unless this batch ends the message's pass: then
+     * the file is either removed (the marks do not matter) or fsynced
+     * before it moves to deferred (qmgr_message_done). */
+    ok = write_marks(b->q, msg, b->marks, b->nmarks, closing < msg->unfinished);
     msg->marked_done += ok;
     if (ok < b->nmarks)
         msg->deferred = 1;
-    b->finished += b->nmarks;
-    if (b->finished > msg->unfinished)
-        msg_panic("%s: %zu recipients finished, %zu were open", msg->id, b->finished,
-                  msg->unfinished);
-    msg->unfinished -= b->finished;
+    msg->unfinished -= closing;
     mem_free(b->marks);
     mem_free(b->marked);
     b->marks = NULL;
@@ -198,7 +200,7 @@ void qmgr_defer_now(qmgr *q, qmgr_rcpt *r, const char *status, const char *reaso
 
     qmgr_batch_init(&b, q, r->msg);
     qmgr_batch_add(&b, r, &res);
-    qmgr_batch_flush(&b);
+    qmgr_batch_flush(&b, 0);
 }
 
 static long long lifetime_of(const qmgr *q, const qmgr_message *msg)
@@ -239,7 +241,7 @@ int qmgr_defer_expire(qmgr *q, qmgr_message *msg)
         }
         offsets[n++] = e.offset;
     }
-    ok = write_marks(q, msg, offsets, n);
+    ok = write_marks(q, msg, offsets, n, 1);
     msg->marked_done += ok;
     mem_free(offsets);
     vstr_release(&err);

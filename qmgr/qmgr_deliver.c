@@ -94,7 +94,6 @@ static void end_delivery(qmgr_delivery *d, qmgr_batch *b, const char *unanswered
 {
     qmgr *q = d->q;
     qmgr_dest *dest = d->dest;
-    qmgr_message *msg = d->msg;
 
     unlink_delivery(q, d);
     for (size_t i = 0; i < d->count; i++) {
@@ -107,9 +106,8 @@ static void end_delivery(qmgr_delivery *d, qmgr_batch *b, const char *unanswered
         d->rcpts[i]->dest = NULL;
     }
     free_delivery(d);
-    /* The delivery's hold keeps msg alive through the flush. */
-    qmgr_batch_flush(b);
-    qmgr_message_release(q, msg);
+    /* The delivery's hold ends with its last results. */
+    qmgr_batch_flush(b, 1);
     qmgr_sched_done(q, dest, site_ok, site_status, site_reason ? site_reason : unanswered_reason);
 }
 
@@ -201,7 +199,7 @@ static void readable(int fd, int revents, void *context)
             goto out;
         }
     } while (vstream_read_pending(d->stream) > 0);
-    qmgr_batch_flush(&b);
+    qmgr_batch_flush(&b, 0);
 out:
     vstr_release(&err);
 }

@@ -27,6 +27,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "global/backoff.h"
@@ -266,9 +267,17 @@ static void move_to_deferred(qmgr *q, qmgr_message *msg, long long now)
     char from[4096], to[4096];
     long long next = qmgr_defer_next_retry(q, msg, now);
     struct timeval tv[2] = {{(time_t)now, 0}, {(time_t)next, 0}};
+    int fd;
 
     path_of(q, "active", msg->id, from, sizeof(from));
     path_of(q, "deferred", msg->id, to, sizeof(to));
+    /* The done marks of the last batch were not fsynced (see
+     * qmgr_batch_flush): make them durable before the file leaves. */
+    if ((fd = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+        if (fileio_fsync(fd) < 0)
+            msg_warn("%s: fsync: %s", msg->id, strerror(errno));
+        close(fd);
+    }
     /* mtime first: a crash between the two leaves the file in active,
      * where the next start takes it up anyway. */
     if (utimes(from, tv) < 0)

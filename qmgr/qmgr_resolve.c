@@ -100,6 +100,6 @@ void qmgr_resolve_message(qmgr *q, qmgr_message *msg)
         }
     }
     /* The caller holds msg, so this flush cannot finish it. */
-    qmgr_batch_flush(&b);
+    qmgr_batch_flush(&b, 0);
     resolve_result_release(&res);
 }
