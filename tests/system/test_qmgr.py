@@ -620,6 +620,58 @@ def test_corrupt_file_goes_to_corrupt(qm):
     assert qm.proc.poll() is None
 
 
+# ---- tests: qmgr with the real local delivery agent ----
+
+@pytest.fixture
+def local_agent(qm):
+    """local(8) stand-alone on private/local, mailboxes in a directory of the test."""
+    exe = BUILD / "libexec" / "local"
+    if not os.access(exe, os.X_OK):
+        pytest.fail(f"{exe} is not built")
+    mail = qm.base / "mail"
+    mail.mkdir()
+    mail.chmod(0o1777)
+    settings = {"alias_maps": "", "alias_database": "", "mail_spool_directory": str(mail)}
+    qm.write_main_cf(**settings)
+    err = open(qm.base / "local.stderr", "ab")
+    proc = subprocess.Popen([str(exe), "-c", str(qm.dir), "-S",
+                             f"unix:{qm.spool / 'private' / 'local'}"],
+                            stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.time() + 10
+    while not (qm.spool / "private" / "local").exists():
+        assert proc.poll() is None and time.time() < deadline, "local did not start"
+        time.sleep(0.02)
+    yield settings, mail
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    err.close()
+
+
+def test_unknown_local_user_gets_a_dsn_in_the_senders_mailbox(qm, local_agent):
+    settings, mail = local_agent
+    me = "root" if IS_ROOT else pwd.getpwuid(os.geteuid()).pw_name
+    qm.start(**settings)
+    qid = qm.inject(f"{me}@mx.example.com", "nosuch@mx.example.com",
+                    body="Subject: to nobody real\n\nhello\n")
+    qm.trigger()
+    qm.wait(lambda: (mail / me).exists() and qm.idle() and f"{qid}: removed" in qm.log(),
+            what="the DSN in the sender's mailbox")
+    import mailbox
+    box = mailbox.mbox(str(mail / me))
+    (dsn,) = [m for m in box if m.get_content_type() == "multipart/report"]
+    parts = dsn.get_payload()
+    assert parts[1].get_content_type() == "message/delivery-status"
+    blocks = parts[1].get_payload()
+    assert blocks[1]["Final-Recipient"] == "rfc822; nosuch@mx.example.com"
+    assert blocks[1]["Status"] == "5.1.1"
+    assert parts[2].get_payload()[0]["Subject"] == "to nobody real"
+    assert dsn["Return-Path"] == "<>"
+
+
 # ---- tests: a real instance ----
 
 def real_instance_programs():
