@@ -230,9 +230,10 @@ void local_file(const local_state *state, local_outcome *out, const char *path,
 void local_maildir(const local_state *state, local_outcome *out, const char *dir,
                    const local_priv *priv, int is_file, long long limit);
 /* local_mbox.c: append to the mbox at path as priv (owner: the owner the
- * file must have, or SAFE_OPEN_ANY_OWNER); limit: bytes, 0 for none. */
+ * file must have, or SAFE_OPEN_ANY_OWNER); limit: bytes, 0 for none;
+ * make_parent: create missing directories above it. */
 void local_mbox_path(const local_state *state, local_outcome *out, const char *path,
-                     const local_priv *priv, uid_t owner, long long limit);
+                     const local_priv *priv, uid_t owner, long long limit, int make_parent);
 /* local_command.c: run |command as priv. */
 void local_command(const local_state *state, local_outcome *out, const char *command,
                    const local_priv *priv, const local_user *user);

@@ -44,6 +44,7 @@ typedef struct mbox_job {
     int fd;      /* opened and locked by the parent; -1: the child does it */
     int file;    /* /file delivery (dot-lock failures tolerated) */
     long long limit;
+    int make_parent; /* create missing parent directories (virtual mailboxes) */
 } mbox_job;
 
 /* The status code for an errno of a failed mailbox update. */
@@ -160,12 +161,35 @@ static void append_message(const mbox_job *job, int fd, vstr *dsn, vstr *reason)
     vstr_release(&err);
 }
 
+/* mkdir -p of path's directory, mode 0700. */
+static int make_parent_dirs(const char *path, vstr *reason)
+{
+    char *copy = mem_strdup(path);
+    int status = 0;
+
+    for (char *p = copy + 1; (p = strchr(p, '/')) != NULL; p++) {
+        *p = 0;
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+            vstr_set_fmt(reason, "cannot create directory %s: %s", copy, strerror(errno));
+            status = -1;
+            break;
+        }
+        *p = '/';
+    }
+    mem_free(copy);
+    return status;
+}
+
 /* In the child (or inline): open, lock and append, or only append. */
 static void mbox_deliver(void *arg, vstr *dsn, vstr *reason)
 {
     mbox_job *job = arg;
     int fd = job->fd, dotlocked = 0;
 
+    if (fd < 0 && job->make_parent && make_parent_dirs(job->path, reason) < 0) {
+        vstr_set_str(dsn, mbox_dsn(errno));
+        return;
+    }
     if (fd < 0) {
         fd = open_and_lock(job->path, job->owner, (uid_t)-1, (gid_t)-1, job->file, &dotlocked, dsn,
                            reason);
@@ -192,13 +216,12 @@ static int spool_open_to_users(const char *dir)
 static void deliver_spool_mbox(const local_state *state, local_outcome *out,
                                const local_user *user, const char *path)
 {
-    mbox_job job = {state,
-                    path,
-                    state->address,
-                    local_cf.strict_ownership ? user->uid : SAFE_OPEN_ANY_OWNER,
-                    -1,
-                    0,
-                    local_cf.mailbox_size_limit};
+    mbox_job job = {.state = state,
+                    .path = path,
+                    .delivered_to = state->address,
+                    .owner = local_cf.strict_ownership ? user->uid : SAFE_OPEN_ANY_OWNER,
+                    .fd = -1,
+                    .limit = local_cf.mailbox_size_limit};
     vstr dsn = VSTR_INIT, reason = VSTR_INIT;
     local_priv priv;
     int dotlocked = 0;
@@ -226,9 +249,15 @@ done:
 }
 
 void local_mbox_path(const local_state *state, local_outcome *out, const char *path,
-                     const local_priv *priv, uid_t owner, long long limit)
+                     const local_priv *priv, uid_t owner, long long limit, int make_parent)
 {
-    mbox_job job = {state, path, state->address, owner, -1, 0, limit};
+    mbox_job job = {.state = state,
+                    .path = path,
+                    .delivered_to = state->address,
+                    .owner = owner,
+                    .fd = -1,
+                    .limit = limit,
+                    .make_parent = make_parent};
     vstr dsn = VSTR_INIT, reason = VSTR_INIT;
 
     local_as(priv, mbox_deliver, &job, &dsn, &reason);
@@ -256,7 +285,7 @@ void local_mailbox(const local_state *state, local_outcome *out, const local_use
         else
             local_mbox_path(state, out, vstr_str(&path), &priv,
                             local_cf.strict_ownership ? user->uid : SAFE_OPEN_ANY_OWNER,
-                            local_cf.mailbox_size_limit);
+                            local_cf.mailbox_size_limit, 0);
     } else {
         const char *spool = local_cf.mail_spool_directory;
         size_t len = strlen(spool);
@@ -277,7 +306,7 @@ void local_file(const local_state *state, local_outcome *out, const char *path,
                 const local_priv *priv)
 {
     size_t len = strlen(path);
-    mbox_job job = {state, path, NULL, SAFE_OPEN_ANY_OWNER, -1, 1, local_cf.mailbox_size_limit};
+    mbox_job job = {state, path, NULL, SAFE_OPEN_ANY_OWNER, -1, 1, local_cf.mailbox_size_limit, 0};
     vstr dsn = VSTR_INIT, reason = VSTR_INIT;
 
     if (len > 0 && path[len - 1] == '/') {

@@ -5,11 +5,10 @@
  * virtual_mailbox_maps as user+ext@domain, user@domain, then @domain
  * (a catch-all). The result is a path under virtual_mailbox_base:
  * a Maildir when it ends in '/', else an mbox file. The mailbox is
- * written as the uid and gid from virtual_uid_maps and virtual_gid_maps
- * (same keys; "static:5000" for all), which must be at least
- * virtual_minimum_uid. In an unprivileged instance those maps are not
- * consulted: everything belongs to the instance's user. No aliases and
- * no .forward: those belong to virtual_alias_maps, before the queue.
+ * written (missing directories made, mode 0700) as the uid and gid from virtual_uid_maps and
+ * virtual_gid_maps (same keys; "static:5000" for all), which must be at least virtual_minimum_uid.
+ * In an unprivileged instance those maps are not consulted: everything belongs to the instance's
+ * user. No aliases and no .forward: those belong to virtual_alias_maps, before the queue.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +112,7 @@ void local_virtual(const local_state *state, local_outcome *out)
     else
         local_mbox_path(state, out, vstr_str(&path), &priv,
                         local_cf.privileged ? priv.uid : SAFE_OPEN_ANY_OWNER,
-                        local_cf.virtual_mailbox_limit);
+                        local_cf.virtual_mailbox_limit, 1);
 
 done:
     local_user_free(&owner);
