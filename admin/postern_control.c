@@ -94,12 +94,36 @@ static int no_args(int argc, const char *verb)
     return 1;
 }
 
-/* Wait until the lock on pid_path is free; 1 when it is, 0 at the deadline. */
-static int wait_gone(const char *pid_path, int wait_ms)
+/* Is pid gone (or a zombie, which does nothing more)? */
+static int process_gone(pid_t pid)
+{
+    char path[64], buf[512], *paren;
+    ssize_t n;
+    int fd;
+
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return 1;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return errno == ENOENT;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* "pid (comm) S ...": the state follows the last ')'. */
+    paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+/* Wait until master pid has released the lock on pid_path and exited (it
+ * releases the lock after its children are gone, then exits); 1 when it
+ * has, 0 at the deadline. */
+static int wait_gone(const char *pid_path, pid_t pid, int wait_ms)
 {
     int64_t deadline = clock_mono_ms() + wait_ms;
 
-    while (master_pid_running(pid_path) > 0) {
+    while (master_pid_running(pid_path) > 0 || !process_gone(pid)) {
         if (clock_mono_ms() >= deadline)
             return 0;
         sleep_ms(CONTROL_POLL_MS);
@@ -276,7 +300,7 @@ int postern_stop(const postern_opts *opts, int argc, char **argv)
         return 1;
     if ((pid = signal_master(vstr_str(&pid_path), SIGTERM)) > 0) {
         msg_info("stopping the Postern mail system");
-        if (wait_gone(vstr_str(&pid_path), CONTROL_STOP_WAIT_MS))
+        if (wait_gone(vstr_str(&pid_path), pid, CONTROL_STOP_WAIT_MS))
             result = 0;
         else
             msg_error("master (PID %ld) has not stopped after %d s", (long)pid,
@@ -301,12 +325,12 @@ int postern_abort(const postern_opts *opts, int argc, char **argv)
         return 1;
     if ((pid = signal_master(vstr_str(&pid_path), SIGINT)) > 0) {
         msg_info("aborting the Postern mail system");
-        if (!wait_gone(vstr_str(&pid_path), CONTROL_ABORT_WAIT_MS)) {
+        if (!wait_gone(vstr_str(&pid_path), pid, CONTROL_ABORT_WAIT_MS)) {
             /* Its children see their lifeline break and exit. */
             msg_warn("master (PID %ld) did not stop: killing it", (long)pid);
             (void)kill(pid, SIGKILL);
         }
-        if (wait_gone(vstr_str(&pid_path), CONTROL_ABORT_WAIT_MS))
+        if (wait_gone(vstr_str(&pid_path), pid, CONTROL_ABORT_WAIT_MS))
             result = 0;
         else
             msg_error("master (PID %ld) is still running", (long)pid);

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, IS_ROOT, NOBODY, REPO, program, root_owner_settings
+from conftest import BUILD, IS_ROOT, NOBODY, REPO, Instance
 
 HELPER_SRC = REPO / "tests" / "system" / "helpers" / "test_server.c"
 
@@ -532,3 +532,30 @@ def test_daemon_not_started_by_master_says_how_to_run_it(instance, helpers):
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert "not started by master" in result.stderr
+
+
+# ---- an unprivileged instance ----
+
+def test_unprivileged_instance_runs_wholly_as_its_user(unprivileged_dir, helpers, logs):
+    base, user = unprivileged_dir
+    inst = Instance(base / "instance", user=user)
+    inst.init()
+    r = Running(inst, helpers, logs)
+    r.write_master_cf(r.echo_line() + r.trigger_line())
+    if user is not None:
+        pw = pwd.getpwnam(user)
+        os.chown(inst.master_cf, pw.pw_uid, pw.pw_gid)
+    uid = pwd.getpwnam(user).pw_uid if user else os.geteuid()
+    try:
+        r.start()
+        assert r.postern("status").returncode == 0
+        assert echo(r.port)[1] == uid
+        assert wait_for(lambda: " start " in r.trigger_log())
+        for pid in pids_of(inst):
+            assert os.stat(f"/proc/{pid}").st_uid == uid
+        assert r.postern("stop").returncode == 0
+        assert pids_of(inst) == []
+    finally:
+        r.postern("abort")
+        kill_all(inst)
+    assert sanitizer_reports(logs) == ""
