@@ -14,7 +14,12 @@
 #include "global/mbox.h"
 #include "util/mem.h"
 
-#define MBOX_BUF_SIZE (64 * 1024)
+/* Output is held until this much is pending (the buffer grows to it): a
+ * message up to this size reaches the file in one write(), so a delivery
+ * process killed part way leaves all of it or none of it in the mailbox
+ * (mbox_finish and mbox_abort handle every other failure). */
+#define MBOX_BUF_MAX (4 * 1024 * 1024)
+#define MBOX_BUF_START (64 * 1024)
 
 static const char mbox_limit_text[] = "mailbox size limit exceeded";
 
@@ -30,7 +35,8 @@ struct mbox_writer {
     char head[5]; /* the start of a line held back for quoting */
     size_t head_len;
     size_t buf_len;
-    char buf[MBOX_BUF_SIZE];
+    size_t buf_cap;
+    char *buf;
 };
 
 mbox_writer *mbox_begin(int fd, int flags, off_t limit)
@@ -48,6 +54,8 @@ mbox_writer *mbox_begin(int fd, int flags, off_t limit)
     w->at_line_start = 1;
     w->head_len = 0;
     w->buf_len = 0;
+    w->buf_cap = MBOX_BUF_START;
+    w->buf = mem_alloc(w->buf_cap);
     end = (flags & MBOX_FLAG_NO_SYNC) ? 0 : lseek(fd, 0, SEEK_END);
     if (end < 0) {
         w->error = errno;
@@ -90,13 +98,19 @@ static void emit(mbox_writer *w, const char *data, size_t len)
     }
     w->written += (off_t)len;
     while (len > 0 && w->error == 0) {
-        size_t room = MBOX_BUF_SIZE - w->buf_len, n = len < room ? len : room;
+        size_t room, n;
 
+        while (w->buf_cap - w->buf_len < len && w->buf_cap < MBOX_BUF_MAX) {
+            w->buf_cap *= 2;
+            w->buf = mem_realloc(w->buf, w->buf_cap);
+        }
+        room = w->buf_cap - w->buf_len;
+        n = len < room ? len : room;
         memcpy(w->buf + w->buf_len, data, n);
         w->buf_len += n;
         data += n;
         len -= n;
-        if (w->buf_len == MBOX_BUF_SIZE)
+        if (w->buf_len == w->buf_cap)
             (void)flush(w);
     }
 }
@@ -183,6 +197,7 @@ int mbox_finish(mbox_writer *w, vstr *err)
         }
         errno = w->error;
     }
+    mem_free(w->buf);
     mem_free(w);
     return status;
 }
@@ -191,6 +206,7 @@ void mbox_abort(mbox_writer *w)
 {
     w->buf_len = 0;
     truncate_back(w);
+    mem_free(w->buf);
     mem_free(w);
 }
 

@@ -28,7 +28,9 @@
  *   MBOX_FLAG_NO_SYNC.
  *
  *   Output is buffered; nothing is guaranteed on disk before
- *   mbox_finish() returns 0.
+ *   mbox_finish() returns 0. A message of up to 4 MiB goes to the file in
+ *   one write() at mbox_finish, so even a writer killed with SIGKILL
+ *   leaves all of it or none of it.
  *
  * DIAGNOSTICS
  *   The first error sticks; later puts are dropped. mbox_finish reports

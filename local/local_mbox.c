@@ -25,6 +25,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -61,28 +63,141 @@ static const char *mbox_dsn(int err)
     }
 }
 
-static unsigned lock_tries(void)
+/*
+ * Waiting for a lock. Other deliveries to the same mailbox hold it for
+ * milliseconds, so the wait starts at 5 ms and doubles up to
+ * deliver_lock_delay; the whole wait is bounded by deliver_lock_attempts
+ * times deliver_lock_delay, as in Postfix (20 s by default). A fixed
+ * one-second pause would cap one busy mailbox at a message a second.
+ */
+typedef struct lock_wait {
+    long long deadline_ms;
+    unsigned pause_ms;
+} lock_wait;
+
+static long long now_ms(void)
 {
-    return local_cf.lock_attempts < 1 ? 1 : (unsigned)local_cf.lock_attempts;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* fcntl lock with the configured retries; 0 or -1 with errno. */
+static void lock_wait_init(lock_wait *w)
+{
+    long attempts = local_cf.lock_attempts < 1 ? 1 : local_cf.lock_attempts;
+
+    w->deadline_ms = now_ms() + (long long)attempts * local_cf.lock_delay_ms;
+    w->pause_ms = 5;
+}
+
+/* Pause before the next try; 0 when the time is up. */
+static int lock_wait_more(lock_wait *w)
+{
+    long long left = w->deadline_ms - now_ms();
+
+    if (left <= 0)
+        return 0;
+    usleep((useconds_t)(w->pause_ms < left ? w->pause_ms : left) * 1000);
+    if (w->pause_ms < local_cf.lock_delay_ms)
+        w->pause_ms *= 2;
+    return 1;
+}
+
+/* fcntl lock within the wait; 0 or -1 with errno. */
 static int lock_mailbox_fd(int fd)
 {
-    unsigned tries = lock_tries();
+    lock_wait w;
 
     if (!local_cf.lock_fcntl)
         return 0;
-    for (unsigned i = 0;; i++) {
+    lock_wait_init(&w);
+    for (;;) {
         if (lock_fcntl(fd, LOCK_EXCLUSIVE | LOCK_NOWAIT) == 0)
             return 0;
         if (errno != EAGAIN && errno != EACCES)
             return -1;
-        if (i + 1 >= tries) {
+        if (!lock_wait_more(&w)) {
             errno = EAGAIN;
             return -1;
         }
-        usleep(local_cf.lock_delay_ms * 1000);
+    }
+}
+
+/*
+ * Dot-locks left by a delivery process that was killed would stop every
+ * delivery to the mailbox until stale_lock_time passes. local writes
+ * "PID HOST" into its lock files, and removes such a lock at once when
+ * it names this host and a process that no longer exists. Lock files of
+ * other programs (empty, as procmail and mutt make them) age out as
+ * before.
+ */
+static void stamp_dot_lock(const char *path)
+{
+    vstr lock = VSTR_INIT, text = VSTR_INIT;
+    char host[256];
+    int fd;
+
+    vstr_set_fmt(&lock, "%s.lock", path);
+    if (gethostname(host, sizeof(host)) < 0)
+        host[0] = 0;
+    host[sizeof(host) - 1] = 0;
+    vstr_set_fmt(&text, "%ld %s\n", (long)getpid(), host);
+    fd = open(vstr_str(&lock), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, vstr_str(&text), vstr_len(&text)) < 0)
+            msg_warn("write %s: %s", vstr_str(&lock), strerror(errno));
+        close(fd);
+    }
+    vstr_release(&lock);
+    vstr_release(&text);
+}
+
+static void break_dead_dot_lock(const char *path)
+{
+    vstr lock = VSTR_INIT;
+    char buf[300], host[256], lock_host[256];
+    struct stat before, after;
+    long pid;
+    ssize_t n;
+    int fd;
+
+    vstr_set_fmt(&lock, "%s.lock", path);
+    fd = open(vstr_str(&lock), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        goto done;
+    n = read(fd, buf, sizeof(buf) - 1);
+    if (n > 0 && fstat(fd, &before) == 0 && gethostname(host, sizeof(host)) == 0) {
+        buf[n] = 0;
+        host[sizeof(host) - 1] = 0;
+        if (sscanf(buf, "%ld %255s", &pid, lock_host) == 2 && pid > 1 &&
+            strcmp(lock_host, host) == 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+            lstat(vstr_str(&lock), &after) == 0 && after.st_ino == before.st_ino &&
+            after.st_dev == before.st_dev && unlink(vstr_str(&lock)) == 0)
+            msg_warn("%s: removed the lock of process %ld, which no longer exists",
+                     vstr_str(&lock), pid);
+    }
+    close(fd);
+
+done:
+    vstr_release(&lock);
+}
+
+/* The dot-lock within the wait; 0, or -1 with errno and err set. */
+static int dot_lock(const char *path, vstr *err)
+{
+    lock_wait w;
+
+    lock_wait_init(&w);
+    break_dead_dot_lock(path);
+    for (;;) {
+        if (lock_dot(path, 1, 0, local_cf.stale_lock_time, err) == 0) {
+            stamp_dot_lock(path);
+            return 0;
+        }
+        if (errno != EAGAIN || !lock_wait_more(&w))
+            return -1;
+        break_dead_dot_lock(path);
     }
 }
 
@@ -98,8 +213,7 @@ static int open_and_lock(const char *path, uid_t owner, uid_t chown_uid, gid_t c
     *dotlocked = 0;
     if (!local_cf.lock_dotlock) {
         /* mailbox_delivery_lock without dotlock */
-    } else if (lock_dot(path, lock_tries(), local_cf.lock_delay_ms, local_cf.stale_lock_time,
-                        &err) == 0) {
+    } else if (dot_lock(path, &err) == 0) {
         *dotlocked = 1;
     } else if (!(dot_optional && (errno == EACCES || errno == EPERM || errno == EROFS))) {
         vstr_set_str(dsn, errno == EAGAIN ? "4.2.0" : mbox_dsn(errno));

@@ -673,3 +673,58 @@ def test_privileged_virtual_mailboxes_belong_to_the_mapped_uid(root_agent):
     st = os.stat(files[0])
     assert (st.st_uid, st.st_gid) == (5000, 5001)
     assert os.stat(vbase / "alice").st_uid == 5000
+
+
+def test_dot_lock_of_a_dead_delivery_is_removed_and_a_live_one_waited_for(agent):
+    lock = agent.mail / f"{agent.login}.lock"
+    host = socket.gethostname()
+    # A process that is gone (pid_max is below 2**22 here).
+    lock.write_text(f"{2**22 + 7} {host}\n")
+    if IS_ROOT:
+        os.chown(lock, agent.uid, agent.gid)
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert "which no longer exists" in agent.logtext()
+    assert not lock.exists()
+    # A live holder (this test process): local waits, then defers.
+    lock.write_text(f"{os.getpid()} {host}\n")
+    if IS_ROOT:
+        os.chown(lock, agent.uid, agent.gid)
+    start = time.time()
+    _, replies = agent.deliver("s@example.org", [agent.login])
+    assert replies[0]["status"] == "4.2.0", replies
+    assert "cannot lock mailbox" in replies[0]["reason"]
+    assert 2 <= time.time() - start < 10
+    lock.unlink()
+    assert len(mailbox.mbox(str(agent.mail / agent.login))) == 1
+
+
+def test_concurrent_deliveries_to_one_mailbox_are_all_kept(agent_factory):
+    need_programs("local", "postalias")
+    a = agent_factory()
+    a.aliases("")
+    a.start()
+    b = LocalAgent.__new__(LocalAgent)
+    b.__dict__.update(a.__dict__)
+    b.sock = a.dir / "local2.sock"
+    b.proc = None
+    b.start()
+    import threading
+    errors = []
+
+    def worker(agent, n):
+        for i in range(n):
+            _, r = agent.deliver("s@example.org", [a.login], [f"Subject: {id(agent)} {i}", "", "x"])
+            if r[0]["status"] != "2.0.0":
+                errors.append(r)
+
+    threads = [threading.Thread(target=worker, args=(x, 25)) for x in (a, b)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    b.stop()
+    assert errors == []
+    assert len(mailbox.mbox(str(a.mail / a.login))) == 50
+    assert time.time() - start < 20

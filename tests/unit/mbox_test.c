@@ -177,14 +177,18 @@ static void abort_truncates_back(void **state)
 {
     int fd = open_file("abort", "keep\n");
     mbox_writer *w = mbox_begin(fd, MBOX_FLAG_MBOX, 0);
-    char big[70000];
+    char *big = mem_alloc(5 * 1024 * 1024);
+    struct stat st;
     char *got;
 
     (void)state;
-    memset(big, 'z', sizeof(big));
-    mbox_put(w, big, sizeof(big), 1); /* more than the buffer: some reached the file */
-    assert_true(mbox_written(w) > (off_t)sizeof(big));
+    memset(big, 'z', 5 * 1024 * 1024);
+    mbox_put(w, big, 5 * 1024 * 1024, 1); /* more than the buffer: some reached the file */
+    assert_true(mbox_written(w) > 5 * 1024 * 1024);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_true(st.st_size > 5);
     mbox_abort(w);
+    mem_free(big);
     got = contents(fd);
     assert_string_equal(got, "keep\n");
     mem_free(got);
@@ -268,6 +272,29 @@ static void maildir_under_a_plain_file_is_an_error(void **state)
     vstr_release(&err);
 }
 
+/* A message that fits the buffer reaches the file in one write: nothing of
+ * it is in the file before mbox_finish. */
+static void small_message_is_written_at_finish_only(void **state)
+{
+    int fd = open_file("onewrite", "old\n");
+    mbox_writer *w = mbox_begin(fd, MBOX_FLAG_MBOX, 0);
+    char line[1000];
+    vstr err = VSTR_INIT;
+    struct stat st;
+
+    (void)state;
+    memset(line, 'q', sizeof(line));
+    for (int i = 0; i < 1000; i++)
+        mbox_put(w, line, sizeof(line), 1);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 4);
+    assert_int_equal(mbox_finish(w, &err), 0);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(st.st_size, 4 + 1000 * 1001 + 1);
+    close(fd);
+    vstr_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +303,7 @@ int main(void)
         cmocka_unit_test(size_limit_truncates_back_to_the_original),
         cmocka_unit_test(write_error_truncates_back_to_the_original),
         cmocka_unit_test(abort_truncates_back),
+        cmocka_unit_test(small_message_is_written_at_finish_only),
         cmocka_unit_test(maildir_names_are_unique_and_escaped),
         cmocka_unit_test(maildir_delivery_lands_in_new_only),
         cmocka_unit_test(maildir_under_a_plain_file_is_an_error),
