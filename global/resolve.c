@@ -105,6 +105,49 @@ int resolve_domain_match(const argv_t *list, const char *domain, int subdomains)
     return match;
 }
 
+/* Look domain, and with subdomains its parents (as "parent" and
+ * ".parent", Postfix's two spellings), up in one table. */
+static int table_match(const resolve_rules *rules, const char *table, const char *domain,
+                       int subdomains, vstr *err)
+{
+    vstr key = VSTR_INIT;
+    int found;
+
+    if (rules->table_lookup == NULL)
+        return 0;
+    found = rules->table_lookup(rules->table_ctx, table, domain, err);
+    for (const char *p = strchr(domain, '.'); found == 0 && subdomains && p != NULL;
+         p = strchr(p + 1, '.')) {
+        if ((found = rules->table_lookup(rules->table_ctx, table, p + 1, err)) != 0)
+            break;
+        vstr_set_str(&key, p);
+        found = rules->table_lookup(rules->table_ctx, table, vstr_str(&key), err);
+    }
+    vstr_release(&key);
+    return found;
+}
+
+int resolve_domain_match_tables(const resolve_rules *rules, const argv_t *list, const char *domain,
+                                int subdomains, vstr *err)
+{
+    vstr norm = VSTR_INIT;
+    int match = 0;
+
+    if (list == NULL)
+        return 0;
+    normalize_domain(&norm, domain, strlen(domain));
+    for (size_t i = 0; i < list->argc && match == 0 && vstr_len(&norm) > 0; i++) {
+        const char *e = list->argv[i];
+
+        if (!resolve_element_is_table(e))
+            match = element_matches(e, vstr_str(&norm), subdomains);
+        else if (e[0] != '/' && e[0] != '!')
+            match = table_match(rules, e, vstr_str(&norm), subdomains, err);
+    }
+    vstr_release(&norm);
+    return match;
+}
+
 /* A domain we are willing to hand to a transport: a [literal] or a name
  * without white space, controls, or address punctuation. */
 static int domain_syntax_ok(const char *d)
@@ -130,6 +173,18 @@ static resolve_class fail(resolve_result *res, const char *status, const char *r
     vstr_set_str(&res->reason, reason);
     vstr_reset(&res->transport);
     vstr_reset(&res->nexthop);
+    return RESOLVE_ERROR;
+}
+
+/* A table in a domain list failed: defer (4.3.0), with its reason (already
+ * in res->reason) named. */
+static resolve_class table_failed(resolve_result *res, const char *param)
+{
+    vstr why = VSTR_INIT;
+
+    vstr_set_fmt(&why, "%s lookup failure: %s", param, vstr_str(&res->reason));
+    fail(res, "4.3.0", vstr_str(&why));
+    vstr_release(&why);
     return RESOLVE_ERROR;
 }
 
@@ -162,6 +217,7 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
                  memchr(addr, '@', local_len) != NULL;
     const char *relayhost = rules->relayhost ? rules->relayhost : "";
     const char *spec;
+    int match = 0;
 
     res->status = NULL;
     vstr_reset(&res->reason);
@@ -175,7 +231,11 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
         return fail(res, "5.1.3", "recipient address has an empty domain");
 
     /* Local: unqualified, or mydestination. */
-    if (at == NULL || resolve_domain_match(rules->mydestination, vstr_str(&res->domain), 0)) {
+    if (at != NULL &&
+        (match = resolve_domain_match_tables(rules, rules->mydestination, vstr_str(&res->domain),
+                                             0, &res->reason)) < 0)
+        return table_failed(res, "mydestination");
+    if (at == NULL || match) {
         if (routed)
             return fail(res, "5.1.3",
                         "local part with a routing operator (@, ! or %) is not delivered here");
@@ -188,7 +248,10 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
     if (!domain_syntax_ok(vstr_str(&res->domain)))
         return fail(res, "5.1.2", "bad destination domain syntax");
 
-    if (resolve_domain_match(rules->virtual_mailbox_domains, vstr_str(&res->domain), 0)) {
+    if ((match = resolve_domain_match_tables(rules, rules->virtual_mailbox_domains,
+                                             vstr_str(&res->domain), 0, &res->reason)) < 0)
+        return table_failed(res, "virtual_mailbox_domains");
+    if (match) {
         if (routed)
             return fail(res, "5.1.3",
                         "local part with a routing operator (@, ! or %) is not delivered here");
@@ -199,7 +262,10 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
         return res->rclass;
     }
 
-    if (resolve_domain_match(rules->relay_domains, vstr_str(&res->domain), 1)) {
+    if ((match = resolve_domain_match_tables(rules, rules->relay_domains, vstr_str(&res->domain),
+                                             1, &res->reason)) < 0)
+        return table_failed(res, "relay_domains");
+    if (match) {
         spec = rules->relay_transport;
         res->rclass = RESOLVE_RELAY;
     } else {

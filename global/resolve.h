@@ -29,8 +29,12 @@
  *
  *   The domain is compared without a trailing dot and without regard to
  *   case; a list element ".example.com" matches the subdomains of
- *   example.com. Elements that are lookup tables ("hash:...") or files
- *   are not matched here (the caller warns about them).
+ *   example.com. An element that is a lookup table ("hash:/path") matches
+ *   a domain that is a key in it, through rules->table_lookup (for
+ *   relay_domains also a parent domain, or ".parent"); a table that fails
+ *   makes the address RESOLVE_ERROR with a 4.3.0 status, so the mail is
+ *   deferred, never misrouted. "/file" elements are the caller's to
+ *   expand.
  *
  *   No routing tricks: a local part holding '@', '!' or '%' is never
  *   delivered locally (no "user%other@here", "host!user@here"); such an
@@ -57,6 +61,11 @@ typedef enum resolve_class {
     RESOLVE_ERROR,     /* undeliverable as written: status and reason say why */
 } resolve_class;
 
+/* Look domain (lower case, no trailing dot) up as a key in a lookup table
+ * of a domain list ("hash:/etc/postern/relay_domains"): 1 found, 0 not
+ * found, -1 the table failed (a reason in err). */
+typedef int (*resolve_table_fn)(void *ctx, const char *table, const char *domain, vstr *err);
+
 typedef struct resolve_rules {
     const char *myhostname;
     const argv_t *mydestination; /* expanded list; NULL is empty */
@@ -66,7 +75,9 @@ typedef struct resolve_rules {
     const char *virtual_transport;
     const char *relay_transport;
     const char *default_transport;
-    const char *relayhost; /* "" or NULL: none */
+    const char *relayhost;         /* "" or NULL: none */
+    resolve_table_fn table_lookup; /* NULL: table elements never match */
+    void *table_ctx;
 } resolve_rules;
 
 typedef struct resolve_result {
@@ -88,8 +99,13 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
 const char *resolve_class_name(resolve_class rclass);
 
 /* True when domain (any case, trailing dot allowed) matches an element of
- * list; subdomains: a plain element also matches its subdomains. */
+ * list; subdomains: a plain element also matches its subdomains. Table
+ * elements are skipped. */
 int resolve_domain_match(const argv_t *list, const char *domain, int subdomains);
+/* As resolve_domain_match, with table elements looked up through rules:
+ * 1 match, 0 none, -1 a table failed (reason in err). */
+int resolve_domain_match_tables(const resolve_rules *rules, const argv_t *list, const char *domain,
+                                int subdomains, vstr *err);
 
 /* True when a list element is a lookup table or a file ("type:name",
  * "/path"), which resolve_domain_match() does not consult. */

@@ -89,7 +89,8 @@ static void read_settings(qmgr *q)
     }
 }
 
-static void qmgr_post_init(config *cfg, const char *service, char **argv)
+/* As started (root in a system install): what mail_owner may not read. */
+static void qmgr_pre_init(config *cfg, const char *service, char **argv)
 {
     (void)service;
     (void)argv;
@@ -97,6 +98,13 @@ static void qmgr_post_init(config *cfg, const char *service, char **argv)
     qm.cfg = cfg;
     read_settings(&qm);
     qmgr_resolve_init(&qm);
+}
+
+static void qmgr_post_init(config *cfg, const char *service, char **argv)
+{
+    (void)cfg;
+    (void)service;
+    (void)argv;
     qm.transports = htable_new(16);
     qm.scan_active = qmgr_scan_new("active");
     qm.scan_incoming = qmgr_scan_new("incoming");
@@ -194,6 +202,7 @@ int main(int argc, char **argv)
     static const server_service svc = {
         .name = "qmgr",
         .ignore_idle = 1,
+        .pre_init = qmgr_pre_init,
         .post_init = qmgr_post_init,
         .loop = qmgr_loop,
         .pre_exit = qmgr_pre_exit,

@@ -133,6 +133,7 @@ typedef struct qmgr {
     qmgr_settings set;
     resolve_rules rules;
     argv_t *mydestination, *virtual_domains, *relay_domains; /* for rules */
+    htable *domain_tables; /* "type:name" in those lists -> dict */
     char *local_transport, *virtual_transport, *relay_transport, *default_transport;
     /* The active queue. */
     qmgr_message *active_head, *active_tail;
@@ -190,7 +191,8 @@ void qmgr_message_free(qmgr *q, qmgr_message *msg);
 
 /* ---- qmgr_resolve.c ---- */
 
-/* Fill q->rules from main.cf. */
+/* Fill q->rules from main.cf and open the domain lists' tables (before the
+ * privilege drop). */
 void qmgr_resolve_init(qmgr *q);
 void qmgr_resolve_free(qmgr *q);
 /* Resolve every recipient of msg: queue it at its destination, or finish

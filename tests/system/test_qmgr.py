@@ -539,6 +539,34 @@ def test_routing_tricks_bounce_without_delivery(qm):
     assert "bob%remote.example@mx.example.com" not in local.addresses()
 
 
+def test_domain_lists_with_tables_and_files(qm):
+    vfile = qm.base / "virtual_domains"
+    vfile.write_text("# virtual domains\nvirt.example, Other-Virt.example\n")
+    vfile.chmod(0o644)
+    qm.start(relay_domains="inline:{ relay.example=yes }",
+             virtual_mailbox_domains=str(vfile))
+    relay = qm.agent("relay")
+    local = qm.agent("local")
+    qid = qm.inject("alice@example.com", "a@relay.example", "b@sub.relay.example",
+                    "c@virt.example", "d@other-virt.example.")
+    qm.trigger()
+    qm.wait(lambda: f"{qid}: removed" in qm.log(), what="delivery")
+    assert sorted(relay.addresses()) == ["a@relay.example", "b@sub.relay.example"]
+    assert sorted(local.addresses()) == ["c@virt.example", "d@other-virt.example."]
+    virt_req = [req for req, r in local.requests if r[0]["address"] == "c@virt.example"][0]
+    assert virt_req["nexthop"] == "virt.example"
+
+
+def test_unreadable_domain_table_defers(qm):
+    qm.start(relay_domains=f"hash:{qm.base}/no-such-table")
+    qm.agent("relay")
+    qm.agent("smtp")
+    qid = qm.inject("alice@example.com", "a@anywhere.example")
+    qm.trigger()
+    qm.wait(lambda: qm.files("deferred") == [qid], what="deferral")
+    assert "dsn=4.3.0, status=deferred (relay_domains lookup failure" in qm.log()
+
+
 def test_recipient_limit_and_grouping(qm):
     qm.start(default_destination_recipient_limit=50)
     smtp = qm.agent("smtp")

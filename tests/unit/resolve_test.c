@@ -187,6 +187,64 @@ static void domain_list_matching(void **state)
     argv_free(list);
 }
 
+/* A fake table: "hash:/relay" holds example.net and .sub.example.org;
+ * "hash:/broken" fails; "hash:/mydest" holds mx2.example.com. */
+static int fake_lookup(void *ctx, const char *table, const char *domain, vstr *err)
+{
+    int *calls = ctx;
+
+    (*calls)++;
+    if (strcmp(table, "hash:/broken") == 0) {
+        vstr_set_str(err, "hash:/broken: database is unreadable");
+        return -1;
+    }
+    if (strcmp(table, "hash:/relay") == 0)
+        return strcmp(domain, "example.net") == 0 || strcmp(domain, ".sub.example.org") == 0;
+    if (strcmp(table, "hash:/mydest") == 0)
+        return strcmp(domain, "mx2.example.com") == 0;
+    return 0;
+}
+
+static void table_elements_are_looked_up(void **state)
+{
+    fixture *f = *state;
+    argv_t *mydest = argv_split("mx.example.com hash:/mydest", " ");
+    argv_t *relay = argv_split("hash:/relay", " ");
+    int calls = 0;
+
+    f->rules.mydestination = mydest;
+    f->rules.relay_domains = relay;
+    f->rules.table_lookup = fake_lookup;
+    f->rules.table_ctx = &calls;
+    expect(f, "a@MX2.example.com.", RESOLVE_LOCAL, "local", "mx.example.com");
+    expect(f, "a@example.net", RESOLVE_RELAY, "relay", "example.net");
+    /* relay_domains tables match parents, as "parent" or ".parent". */
+    expect(f, "a@host.example.net", RESOLVE_RELAY, "relay", "host.example.net");
+    expect(f, "a@a.b.sub.example.org", RESOLVE_RELAY, "relay", NULL);
+    expect(f, "a@sub.example.org", RESOLVE_DEFAULT, "smtp", NULL);
+    assert_true(calls > 0);
+    argv_free(mydest);
+    argv_free(relay);
+}
+
+static void a_failing_table_defers(void **state)
+{
+    fixture *f = *state;
+    argv_t *virt = argv_split("hash:/broken", " ");
+    int calls = 0;
+
+    f->rules.virtual_mailbox_domains = virt;
+    f->rules.table_lookup = fake_lookup;
+    f->rules.table_ctx = &calls;
+    assert_int_equal(resolve_addr(&f->rules, "a@anything.example", &f->res), RESOLVE_ERROR);
+    assert_string_equal(f->res.status, "4.3.0");
+    assert_non_null(strstr(vstr_str(&f->res.reason), "virtual_mailbox_domains"));
+    assert_non_null(strstr(vstr_str(&f->res.reason), "unreadable"));
+    /* Local mail is decided before the broken table is asked. */
+    expect(f, "a@mx.example.com", RESOLVE_LOCAL, "local", NULL);
+    argv_free(virt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +258,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(routing_operators_are_never_local, setup, teardown),
         cmocka_unit_test_setup_teardown(malformed_addresses_are_errors, setup, teardown),
         cmocka_unit_test(domain_list_matching),
+        cmocka_unit_test_setup_teardown(table_elements_are_looked_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failing_table_defers, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("resolve", tests, NULL, NULL);
