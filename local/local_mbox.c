@@ -17,7 +17,8 @@
  * /var/mail is root:mail 2775), a user cannot create a file or a
  * dot-lock there, so the parent, as root, creates the mailbox (owned by
  * the user, mode 0600), takes both locks and hands the open descriptor
- * to the child, which then writes as the user.
+ * to the child, which then writes as the user. The same for root's own
+ * mailbox, which stays root's while default_privs writes the message.
  *
  * Errors that may pass (a lock held too long, a full disk, a wrong owner
  * an administrator can fix) defer; a mailbox over mailbox_size_limit or
@@ -341,7 +342,10 @@ static void deliver_spool_mbox(const local_state *state, local_outcome *out,
     int dotlocked = 0;
 
     local_priv_for_user(user, &priv);
-    if (local_cf.privileged && !spool_open_to_users(local_cf.mail_spool_directory)) {
+    /* root's own mailbox is opened by root too, and stays root's; the
+     * writing is still done as default_privs. */
+    if (local_cf.privileged &&
+        (user->uid == 0 || !spool_open_to_users(local_cf.mail_spool_directory))) {
         job.fd =
             open_and_lock(path, job.owner, user->uid, user->gid, 0, &dotlocked, &dsn, &reason);
         if (job.fd < 0) {

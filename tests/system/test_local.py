@@ -728,3 +728,16 @@ def test_concurrent_deliveries_to_one_mailbox_are_all_kept(agent_factory):
     assert errors == []
     assert len(mailbox.mbox(str(a.mail / a.login))) == 50
     assert time.time() - start < 20
+
+
+def test_privileged_root_mailbox_stays_roots_in_an_open_spool(root_agent):
+    a = root_agent
+    os.chmod(a.mail, 0o1777)
+    a.aliases("")
+    a.start()
+    for n in range(2):
+        _, replies = a.deliver("s@example.org", ["root"], [f"Subject: {n}", "", "x"])
+        assert replies[0]["status"] == "2.0.0", replies
+    st = os.stat(a.mail / "root")
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+    assert [m["Subject"] for m in mailbox.mbox(str(a.mail / "root"))] == ["0", "1"]
