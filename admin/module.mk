@@ -7,3 +7,15 @@ BIN_PROGS += $(if $(wildcard admin/postcat.c),postcat)
 postcat_SRCS := admin/postcat.c
 BIN_PROGS += $(if $(wildcard admin/postalias.c),postalias)
 postalias_SRCS := admin/postalias.c
+
+# postern carries conf/'s stock files in its binary (admin/postern_stock.c),
+# regenerated when one of them changes. A rule here would become make's
+# default goal, so the goal in force before it is put back after it.
+postern_saved_goal := $(.DEFAULT_GOAL)
+$(BUILD)/gen/postern_stock.h: conf/main.cf conf/master.cf conf/aliases admin/embed-files
+	@mkdir -p $(@D)
+	admin/embed-files stock_main_cf=conf/main.cf stock_master_cf=conf/master.cf \
+		stock_aliases=conf/aliases >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/admin/postern_stock.o: $(BUILD)/gen/postern_stock.h
+$(BUILD)/obj/admin/postern_stock.o: CPPFLAGS_ALL += -I$(BUILD)/gen
+.DEFAULT_GOAL := $(postern_saved_goal)
