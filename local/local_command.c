@@ -52,7 +52,7 @@ static int message_file(const local_state *state, vstr *reason)
         return -1;
     }
     w = mbox_begin(fd, MBOX_FLAG_NO_SYNC, 0);
-    mbox_from_line(&line, state->req->sender, time(NULL));
+    mbox_from_line(&line, state->sender, time(NULL));
     mbox_put_unquoted(w, vstr_str(&line), vstr_len(&line));
     if (local_copy(state, w, delivered, reason) < 0) {
         mbox_abort(w);

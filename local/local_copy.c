@@ -2,7 +2,8 @@
  * local_copy - the message as a mailbox, file or command gets it
  *
  * The headers local adds come first, in Postfix's order: Return-Path:
- * (the envelope sender), X-Original-To: (the recipient as first given,
+ * (the envelope sender; owner-NAME@myorigin below an alias NAME that has
+ * an owner, as in Postfix), X-Original-To: (the recipient as first given,
  * enable_original_recipient), Delivered-To: (the address delivered to).
  * Then the content from the queue file, which is read again from its
  * start for every delivery.
@@ -34,7 +35,7 @@ int local_copy(const local_state *state, mbox_writer *w, const char *delivered_t
     queue_line_status st;
     int status = 0;
 
-    put_header(w, "Return-Path", req->sender, 1);
+    put_header(w, "Return-Path", state->sender, 1);
     if (local_cf.enable_original_recipient) {
         const char *orig = state->rcpt->orig_rcpt;
 

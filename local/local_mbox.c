@@ -256,7 +256,7 @@ static void append_message(const mbox_job *job, int fd, vstr *dsn, vstr *reason)
     mbox_writer *w = mbox_begin(fd, MBOX_FLAG_MBOX, (off_t)job->limit);
     vstr line = VSTR_INIT, err = VSTR_INIT;
 
-    mbox_from_line(&line, state->req->sender, time(NULL));
+    mbox_from_line(&line, state->sender, time(NULL));
     mbox_put_unquoted(w, vstr_str(&line), vstr_len(&line));
     if (local_copy(state, w, job->delivered_to, &err) < 0) {
         mbox_abort(w);

@@ -741,3 +741,11 @@ def test_privileged_root_mailbox_stays_roots_in_an_open_spool(root_agent):
     st = os.stat(a.mail / "root")
     assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
     assert [m["Subject"] for m in mailbox.mbox(str(a.mail / "root"))] == ["0", "1"]
+
+
+def test_owner_alias_becomes_the_sender_of_the_expansion(agent):
+    agent.aliases(f"list: {agent.login}\nowner-list: {agent.login}\n")
+    _, replies = agent.deliver("author@example.org", ["list"])
+    assert replies[0]["status"] == "2.0.0", replies
+    msg = only_message(agent.mail / agent.login)
+    assert msg["Return-Path"] == "<owner-list@test.example>"
