@@ -154,18 +154,21 @@ static int quiet_check(const postern_opts *opts)
     return status;
 }
 
-/* The sockets of master.cf's unix services, which master makes at start. */
+/* The sockets of master.cf's unix services, which master makes at start
+ * (its own word that start-up is done already means they exist; this
+ * checks what the administrator will look for). */
 static argv_t *unix_sockets(config *cfg, const char *dir)
 {
     argv_t *paths = argv_new();
     const char *queue_dir = config_str(cfg, "queue_directory");
+    const char *disabled = config_str(cfg, "master_service_disable");
     vstr err = VSTR_INIT, path = VSTR_INIT;
     mastercf *mcf = mastercf_load(dir, &err);
 
     for (size_t i = 0; mcf && i < mcf->count; i++) {
         const mastercf_service *s = mcf->services[i];
 
-        if (s->type != MASTERCF_UNIX)
+        if (s->type != MASTERCF_UNIX || master_service_disabled(disabled, s->name, s->type_name))
             continue;
         vstr_set_fmt(&path, "%s/%s/%s", queue_dir,
                      s->is_private ? MASTER_PRIVATE_DIR : MASTER_PUBLIC_DIR, s->name);

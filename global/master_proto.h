@@ -43,4 +43,9 @@ typedef struct master_status {
 #define MASTER_PRIVATE_DIR "private"
 #define MASTER_PUBLIC_DIR "public"
 
+/* Does master_service_disable (a list of service/type, service.type or
+ * type) leave out the service name of type type_name? master skips it,
+ * postern start does not wait for its socket. */
+int master_service_disabled(const char *disable_list, const char *name, const char *type_name);
+
 #endif

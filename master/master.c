@@ -82,6 +82,26 @@ static void setup_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Log each line of a multi-line error text as one error. */
+static void log_errors(const char *prefix, const char *text)
+{
+    argv_t *lines = argv_split(text, "\n");
+
+    for (size_t i = 0; i < lines->argc; i++)
+        msg_error("%s%s", prefix, lines->argv[i]);
+    argv_free(lines);
+}
+
+/* The same, the last line fatal: start-up cannot go on. */
+__attribute__((noreturn)) static void fatal_lines(const char *text)
+{
+    argv_t *lines = argv_split(text, "\n");
+
+    for (size_t i = 0; i + 1 < lines->argc; i++)
+        msg_error("%s", lines->argv[i]);
+    msg_fatal("%s", lines->argc ? lines->argv[lines->argc - 1] : "configuration error");
+}
+
 /* Keep descriptors 0-5 taken (by /dev/null where nothing is open), so that
  * everything master opens later is above 5 and a child's dup2 onto 3, 4
  * and 5 never overwrites a descriptor it still needs. */
@@ -163,6 +183,7 @@ static int resolve_config(master_state *ms, config *cfg, vstr *err)
     }
     mem_free(ms->queue_dir);
     ms->queue_dir = mem_strdup(queue_dir);
+    ms->throttle_max_ms = (long)config_time(cfg, "service_throttle_time") * 1000;
     return 0;
 }
 
@@ -225,7 +246,7 @@ static void open_services(master_state *ms, const mastercf *mcf)
     int64_t now = clock_mono_ms();
 
     if (master_servs_build(ms, mcf, &ms->servs, &err) < 0)
-        msg_fatal("%s", vstr_str(&err));
+        fatal_lines(vstr_str(&err));
     for (s = ms->servs; s; s = s->next) {
         if (master_serv_listen(ms, s, &err) < 0)
             msg_fatal("service %s/%s: %s", s->name, s->type_name, vstr_str(&err));
@@ -249,20 +270,29 @@ static void reload(master_state *ms)
     mastercf *mcf;
 
     if ((cfg = config_load(ms->config_dir, &err)) == NULL) {
-        msg_error("reload: %s", vstr_str(&err));
+        log_errors("reload: ", vstr_str(&err));
         msg_warn("reload: keeping the running configuration");
         vstr_release(&err);
         return;
     }
+    /* The typed getters are fatal on a bad value: check them all first,
+     * so that a typo in main.cf cannot take master down. */
+    if (config_validate(cfg, &err) > 0) {
+        log_errors("reload: ", vstr_str(&err));
+        msg_warn("reload: keeping the running configuration");
+        config_free(cfg);
+        vstr_release(&err);
+        return;
+    }
     if ((mcf = mastercf_load(ms->config_dir, &err)) == NULL) {
-        msg_error("reload: %s", vstr_str(&err));
+        log_errors("reload: ", vstr_str(&err));
         msg_warn("reload: keeping the running configuration");
         config_free(cfg);
         vstr_release(&err);
         return;
     }
     if (resolve_config(ms, cfg, &err) < 0) {
-        msg_error("reload: %s", vstr_str(&err));
+        log_errors("reload: ", vstr_str(&err));
         msg_warn("reload: keeping the running configuration");
         mastercf_free(mcf);
         config_free(cfg);
@@ -271,6 +301,7 @@ static void reload(master_state *ms)
     }
     config_free(ms->cfg);
     ms->cfg = cfg;
+    master_import_environment(config_str(cfg, "import_environment"));
     read_main_cf_print(ms);
     master_servs_reload(ms, mcf);
     mastercf_free(mcf);
@@ -457,11 +488,15 @@ int main(int argc, char **argv)
     ms.config_dir = mem_strdup(dir);
     free(dir);
     if ((ms.cfg = config_load(ms.config_dir, &err)) == NULL)
-        msg_fatal("%s", vstr_str(&err));
+        fatal_lines(vstr_str(&err));
+    if (config_validate(ms.cfg, &err) > 0)
+        fatal_lines(vstr_str(&err));
+    /* Children inherit only what import_environment names. */
+    master_import_environment(config_str(ms.cfg, "import_environment"));
     if ((mcf = mastercf_load(ms.config_dir, &err)) == NULL)
-        msg_fatal("%s", vstr_str(&err));
+        fatal_lines(vstr_str(&err));
     if (resolve_config(&ms, ms.cfg, &err) < 0)
-        msg_fatal("%s", vstr_str(&err));
+        fatal_lines(vstr_str(&err));
     setup_logging(ms.cfg, foreground);
     read_main_cf_print(&ms);
     if (chdir(ms.queue_dir) < 0)
@@ -473,7 +508,7 @@ int main(int argc, char **argv)
      * so it is taken only now. */
     master_pid_path(ms.cfg, &pid_path);
     if ((pid_fd = master_pid_lock(vstr_str(&pid_path), &holder, &err)) < 0)
-        msg_fatal("%s", vstr_str(&err));
+        fatal_lines(vstr_str(&err));
     setup_signals();
     open_services(&ms, mcf);
     mastercf_free(mcf);

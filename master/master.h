@@ -27,9 +27,9 @@
 
 /* ---- Pure logic (master_logic.c) ---- */
 
-/* Back-off after a failure: first delay, ceiling. */
+/* Back-off after a failure: the first delay. The ceiling is
+ * service_throttle_time (60 s by default). */
 #define MASTER_BACKOFF_MIN_MS 1000
-#define MASTER_BACKOFF_MAX_MS 60000
 /* A child that fails sooner than this after its start, before it has
  * taken a client, had a bad start: the back-off grows. */
 #define MASTER_BAD_START_MS 10000
@@ -41,9 +41,13 @@ typedef enum master_exit_kind {
 } master_exit_kind;
 
 /* The delay before the service may start another child, given the delay
- * in force before (0: none), how the child ended and whether it had a bad
- * start (MASTER_BAD_START_MS). 0: no delay. */
-long master_backoff_next(long prev_ms, master_exit_kind how, int bad_start);
+ * in force before (0: none), how the child ended, whether it had a bad
+ * start (MASTER_BAD_START_MS) and the ceiling. 0: no delay. */
+long master_backoff_next(long prev_ms, master_exit_kind how, int bad_start, long max_ms);
+
+/* Apply import_environment (names to keep, name=value to set) to the
+ * environment: everything else is removed. */
+void master_import_environment(const char *list);
 
 /* A running service as a reload compares it: where it listens (key) and
  * everything else that makes its children what they are (sig). */
@@ -139,6 +143,7 @@ typedef struct master_state {
     gid_t mail_gid;
     gid_t setgid_gid;
     int stopping;
+    long throttle_max_ms; /* service_throttle_time */
 } master_state;
 
 /* Build the services of mcf (not yet listening) into *out; -1 with the

@@ -9,12 +9,13 @@
  *   depends on libglobal and libutil only.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "master/master.h"
 #include "util/mem.h"
 
-long master_backoff_next(long prev_ms, master_exit_kind how, int bad_start)
+long master_backoff_next(long prev_ms, master_exit_kind how, int bad_start, long max_ms)
 {
     long next;
 
@@ -28,8 +29,40 @@ long master_backoff_next(long prev_ms, master_exit_kind how, int bad_start)
      * continues the series, doubling up to the ceiling. */
     if (prev_ms <= 0 || !bad_start)
         return MASTER_BACKOFF_MIN_MS;
-    next = prev_ms >= MASTER_BACKOFF_MAX_MS / 2 ? MASTER_BACKOFF_MAX_MS : prev_ms * 2;
+    next = prev_ms >= max_ms / 2 ? max_ms : prev_ms * 2;
     return next < MASTER_BACKOFF_MIN_MS ? MASTER_BACKOFF_MIN_MS : next;
+}
+
+void master_import_environment(const char *list)
+{
+    argv_t *items = argv_split(list, " \t\r\n,");
+    argv_t *keep = argv_new();
+
+    /* Collect first: clearenv() would take the values with it. */
+    for (size_t i = 0; i < items->argc; i++) {
+        const char *item = items->argv[i];
+        const char *value;
+
+        if (strchr(item, '=')) {
+            argv_add(keep, item);
+        } else if ((value = getenv(item)) != NULL) {
+            vstr pair = VSTR_INIT;
+
+            vstr_set_fmt(&pair, "%s=%s", item, value);
+            argv_add(keep, vstr_str(&pair));
+            vstr_release(&pair);
+        }
+    }
+    clearenv();
+    for (size_t i = 0; i < keep->argc; i++) {
+        char *eq = strchr(keep->argv[i], '=');
+
+        *eq = 0;
+        if (keep->argv[i][0])
+            setenv(keep->argv[i], eq + 1, 1);
+    }
+    argv_free(keep);
+    argv_free(items);
 }
 
 void master_diff(const master_spec *old, size_t n_old, const master_spec *new_specs, size_t n_new,

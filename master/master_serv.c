@@ -90,6 +90,7 @@ int master_servs_build(master_state *ms, const mastercf *mcf, master_serv **out,
 {
     const char *daemon_dir = config_str(ms->cfg, "daemon_directory");
     const char *interfaces = config_str(ms->cfg, "inet_interfaces");
+    const char *disabled = config_str(ms->cfg, "master_service_disable");
     long default_maxproc = (long)config_int(ms->cfg, "default_process_limit");
     master_serv *head = NULL, **tail = &head;
     vstr program = VSTR_INIT, sig = VSTR_INIT, why = VSTR_INIT;
@@ -98,8 +99,14 @@ int master_servs_build(master_state *ms, const mastercf *mcf, master_serv **out,
     vstr_reset(err);
     for (size_t i = 0; i < mcf->count; i++) {
         const mastercf_service *ent = mcf->services[i];
-        argv_t *endpoints = argv_new();
+        argv_t *endpoints;
 
+        if (master_service_disabled(disabled, ent->name, ent->type_name)) {
+            msg_debug("service %s/%s: disabled by master_service_disable", ent->name,
+                      ent->type_name);
+            continue;
+        }
+        endpoints = argv_new();
         if (master_endpoints(ent, ms->queue_dir, interfaces, endpoints, &why) < 0) {
             vstr_append_fmt(err, "%s%s, line %d: %s", problems ? "\n" : "", mcf->path, ent->lineno,
                             vstr_str(&why));
@@ -237,7 +244,11 @@ void master_servs_reload(master_state *ms, const mastercf *mcf)
     int64_t now = clock_mono_ms();
 
     if (master_servs_build(ms, mcf, &fresh, &err) < 0) {
-        msg_error("reload: %s", vstr_str(&err));
+        argv_t *lines = argv_split(vstr_str(&err), "\n");
+
+        for (size_t i = 0; i < lines->argc; i++)
+            msg_error("reload: %s", lines->argv[i]);
+        argv_free(lines);
         msg_warn("reload: master.cf has errors; the running services stay as they are");
         vstr_release(&err);
         return;

@@ -71,9 +71,9 @@ void master_spawn(master_state *ms, master_serv *s)
     pid_t pid;
 
     if (access(s->program, X_OK) < 0) {
-        msg_warn("service %s/%s: %s: %s; not started (retry in %d s)", s->name, s->type_name,
-                 s->program, strerror(errno), MASTER_BACKOFF_MAX_MS / 1000);
-        throttle(s, MASTER_BACKOFF_MAX_MS);
+        msg_warn("service %s/%s: %s: %s; not started (retry in %ld s)", s->name, s->type_name,
+                 s->program, strerror(errno), ms->throttle_max_ms / 1000);
+        throttle(s, ms->throttle_max_ms);
         return;
     }
     if ((pid = fork()) < 0) {
@@ -139,7 +139,7 @@ void master_reap(master_state *ms)
         }
         if (!s->retired && !ms->stopping) {
             bad_start = !c->served && now - c->started_ms < MASTER_BAD_START_MS;
-            backoff = master_backoff_next(s->backoff_ms, how, bad_start);
+            backoff = master_backoff_next(s->backoff_ms, how, bad_start, ms->throttle_max_ms);
             s->backoff_ms = backoff;
             if (backoff > 0) {
                 s->throttle_until = now + backoff;

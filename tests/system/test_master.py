@@ -132,6 +132,12 @@ def echo(port, line="hello"):
         s.close()
 
 
+# Master passes its children only the environment import_environment
+# names; the tests add the sanitizers' settings to it.
+IMPORT_ENVIRONMENT = ("import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+                      "ASAN_OPTIONS UBSAN_OPTIONS\n")
+
+
 def sanitizer_env(logs):
     """Sanitizer reports of master and its children (whose stderr is
     /dev/null) go to files in logs; sanitizer_reports() collects them."""
@@ -192,6 +198,7 @@ class Running:
 def running(instance, helpers, logs):
     r = Running(instance, helpers, logs)
     r.write_master_cf(r.echo_line() + r.trigger_line())
+    instance.append_main_cf(IMPORT_ENVIRONMENT)
     yield r
     r.postern("abort")
     kill_all(instance)
@@ -397,6 +404,29 @@ def test_master_death_makes_children_exit(running):
     assert set(children) >= {busy_child}
 
 
+def test_children_get_only_the_imported_environment(running):
+    running.inst.append_main_cf("import_environment = LANG=C TZ KEPT\n")
+    env = {"KEPT": "yes", "DROPPED": "no", "TZ": "UTC"}
+    result = running.inst.postern("start", env=env)
+    assert result.returncode == 0, result.stderr
+    s = Session(running.port)
+    try:
+        assert s.ask("env KEPT")[2] == "yes"
+        assert s.ask("env TZ")[2] == "UTC"
+        assert s.ask("env LANG")[2] == "C"
+        assert s.ask("env DROPPED")[2] == "(unset)"
+        assert s.ask("env PATH")[2] == "(unset)"
+    finally:
+        s.close()
+
+
+def test_master_service_disable_leaves_a_service_out(running):
+    running.inst.append_main_cf("master_service_disable = qmgr/unix\n")
+    running.start()
+    assert not (running.inst.spool / "public" / "qmgr").exists()
+    assert echo(running.port)[2] == "hello"
+
+
 # ---- reload ----
 
 def test_reload_adds_a_service(running):
@@ -451,6 +481,17 @@ def test_reload_with_a_broken_master_cf_keeps_running(running):
     assert wait_for(lambda: "keeping the running configuration" in running.log()
                     or "stay as they are" in running.log())
     assert echo(running.port)[2] == "hello"
+
+
+def test_reload_with_a_bad_main_cf_value_keeps_running(running):
+    running.start()
+    pid = running.master_pid()
+    running.inst.append_main_cf("max_idle = banana\n")
+    assert running.postern("reload").returncode == 0
+    assert wait_for(lambda: "keeping the running configuration" in running.log())
+    assert "error: reload: " in running.log() and 'bad time value "banana"' in running.log()
+    assert running.master_pid() == pid
+    assert running.postern("status").returncode == 0
 
 
 # ---- the skeleton without master ----
@@ -542,6 +583,7 @@ def test_unprivileged_instance_runs_wholly_as_its_user(unprivileged_dir, helpers
     inst.init()
     r = Running(inst, helpers, logs)
     r.write_master_cf(r.echo_line() + r.trigger_line())
+    inst.append_main_cf(IMPORT_ENVIRONMENT)
     if user is not None:
         pw = pwd.getpwnam(user)
         os.chown(inst.master_cf, pw.pw_uid, pw.pw_gid)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -15,8 +16,8 @@
 static void backoff_is_zero_after_a_clean_exit(void **state)
 {
     (void)state;
-    assert_int_equal(master_backoff_next(0, MASTER_EXIT_OK, 1), 0);
-    assert_int_equal(master_backoff_next(8000, MASTER_EXIT_OK, 1), 0);
+    assert_int_equal(master_backoff_next(0, MASTER_EXIT_OK, 1, 60000), 0);
+    assert_int_equal(master_backoff_next(8000, MASTER_EXIT_OK, 1, 60000), 0);
 }
 
 static void backoff_doubles_from_one_second_to_sixty_on_bad_starts(void **state)
@@ -26,12 +27,12 @@ static void backoff_doubles_from_one_second_to_sixty_on_bad_starts(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
-        b = master_backoff_next(b, MASTER_EXIT_STATUS, 1);
+        b = master_backoff_next(b, MASTER_EXIT_STATUS, 1, 60000);
         assert_int_equal(b, expected[i]);
     }
     b = 0;
     for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
-        b = master_backoff_next(b, MASTER_EXIT_SIGNAL, 1);
+        b = master_backoff_next(b, MASTER_EXIT_SIGNAL, 1, 60000);
         assert_int_equal(b, expected[i]);
     }
 }
@@ -39,15 +40,42 @@ static void backoff_doubles_from_one_second_to_sixty_on_bad_starts(void **state)
 static void a_crash_after_a_good_start_restarts_after_one_second(void **state)
 {
     (void)state;
-    assert_int_equal(master_backoff_next(0, MASTER_EXIT_SIGNAL, 0), MASTER_BACKOFF_MIN_MS);
-    assert_int_equal(master_backoff_next(60000, MASTER_EXIT_SIGNAL, 0), MASTER_BACKOFF_MIN_MS);
+    assert_int_equal(master_backoff_next(0, MASTER_EXIT_SIGNAL, 0, 60000), MASTER_BACKOFF_MIN_MS);
+    assert_int_equal(master_backoff_next(60000, MASTER_EXIT_SIGNAL, 0, 60000),
+                     MASTER_BACKOFF_MIN_MS);
+}
+
+static void backoff_ceiling_is_the_configured_one(void **state)
+{
+    long b = 0;
+
+    (void)state;
+    for (int i = 0; i < 10; i++)
+        b = master_backoff_next(b, MASTER_EXIT_SIGNAL, 1, 5000);
+    assert_int_equal(b, 5000);
+    /* A ceiling below the first step still waits the first step. */
+    assert_int_equal(master_backoff_next(0, MASTER_EXIT_SIGNAL, 1, 10), MASTER_BACKOFF_MIN_MS);
 }
 
 static void a_late_nonzero_exit_does_not_throttle(void **state)
 {
     (void)state;
-    assert_int_equal(master_backoff_next(0, MASTER_EXIT_STATUS, 0), 0);
-    assert_int_equal(master_backoff_next(4000, MASTER_EXIT_STATUS, 0), 0);
+    assert_int_equal(master_backoff_next(0, MASTER_EXIT_STATUS, 0, 60000), 0);
+    assert_int_equal(master_backoff_next(4000, MASTER_EXIT_STATUS, 0, 60000), 0);
+}
+
+static void import_environment_keeps_named_and_sets_assigned(void **state)
+{
+    (void)state;
+    setenv("KEEP_ME", "1", 1);
+    setenv("DROP_ME", "2", 1);
+    master_import_environment("KEEP_ME LANG=C NOT_SET, EMPTY=");
+    assert_string_equal(getenv("KEEP_ME"), "1");
+    assert_string_equal(getenv("LANG"), "C");
+    assert_string_equal(getenv("EMPTY"), "");
+    assert_null(getenv("DROP_ME"));
+    assert_null(getenv("NOT_SET"));
+    assert_null(getenv("PATH"));
 }
 
 /* ---- Reload diff ---- */
@@ -259,7 +287,9 @@ int main(void)
         cmocka_unit_test(backoff_is_zero_after_a_clean_exit),
         cmocka_unit_test(backoff_doubles_from_one_second_to_sixty_on_bad_starts),
         cmocka_unit_test(a_crash_after_a_good_start_restarts_after_one_second),
+        cmocka_unit_test(backoff_ceiling_is_the_configured_one),
         cmocka_unit_test(a_late_nonzero_exit_does_not_throttle),
+        cmocka_unit_test(import_environment_keeps_named_and_sets_assigned),
         cmocka_unit_test(diff_keeps_changes_adds_and_removes),
         cmocka_unit_test(diff_hands_one_endpoint_to_one_service_only),
         cmocka_unit_test(diff_of_nothing_against_something),

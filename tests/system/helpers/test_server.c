@@ -11,7 +11,8 @@
  *
  *   test_echo answers each line a client sends with "PID UID: line" until
  *   the client sends "quit" or closes; "sleep N" makes it wait N seconds
- *   before answering (a delivery in progress); "crash" aborts. test_trigger
+ *   before answering (a delivery in progress); "crash" aborts; "env NAME"
+ *   answers with the variable's value, or "(unset)". test_trigger
  *   appends "PID UID: BYTES" to LOGFILE for every read of trigger bytes.
  *   Both append "PID start UID" to LOGFILE, when given, once ready.
  */
@@ -67,6 +68,11 @@ static void echo(vstream *client, const char *service, char **argv)
             abort();
         if (strncmp(vstr_str(&line), "sleep ", 6) == 0)
             sleep((unsigned)atoi(vstr_str(&line) + 6));
+        if (strncmp(vstr_str(&line), "env ", 4) == 0) {
+            const char *value = getenv(vstr_str(&line) + 4);
+
+            vstr_set_str(&line, value ? value : "(unset)");
+        }
         vstream_printf(client, "%ld %ld: %s\n", (long)getpid(), (long)geteuid(), vstr_str(&line));
         if (vstream_flush(client) < 0)
             break;
