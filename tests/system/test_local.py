@@ -749,3 +749,202 @@ def test_owner_alias_becomes_the_sender_of_the_expansion(agent):
     assert replies[0]["status"] == "2.0.0", replies
     msg = only_message(agent.mail / agent.login)
     assert msg["Return-Path"] == "<owner-list@test.example>"
+
+
+# ---- end to end: postern start, sendmail, pickup, qmgr, local ----
+
+from conftest import Instance, run as run_cmd  # noqa: E402
+
+E2E_PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postalias", LIBEXEC / "master",
+                LIBEXEC / "pickup", LIBEXEC / "qmgr", LIBEXEC / "local"]
+
+
+def instance_pids(directory):
+    """Processes whose command line names the instance directory."""
+    needle = os.path.realpath(directory).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+class Live:
+    """A started instance, its user's address and helpers to send and read."""
+
+    def __init__(self, inst, login):
+        self.inst = inst
+        self.dir = inst.dir
+        self.login = login
+        self.addr = f"{login}@test.example"
+        self.mbox = self.dir / "mail" / login
+
+    def sendmail(self, rcpts, text, sender=None):
+        args = [BIN / "sendmail", "-C", self.dir, "-f", sender or self.addr, "--", *rcpts]
+        result = run_cmd(args, user=self.inst.user, input=text, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result
+
+    def aliases(self, text):
+        (self.dir / "aliases").write_text(text)
+        result = run_cmd([BIN / "postalias", "-c", self.dir, f"hash:{self.dir}/aliases"],
+                         user=self.inst.user)
+        assert result.returncode == 0, result.stderr
+
+    def log(self):
+        path = self.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def queue_empty(self):
+        spool = self.dir / "spool"
+        return all(not any(p for p in (spool / q).iterdir() if not p.name.startswith("."))
+                   for q in ("maildrop", "incoming", "active", "deferred"))
+
+    def messages(self, path):
+        return list(mailbox.mbox(str(path))) if path.exists() else []
+
+    def dsns(self):
+        return [m for m in self.messages(self.mbox)
+                if m.get_content_type() == "multipart/report"]
+
+
+@pytest.fixture
+def live(unprivileged_dir):
+    missing = [str(p) for p in E2E_PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.skip("end-to-end tests need " + ", ".join(missing))
+    base, user = unprivileged_dir
+    inst = Instance(base / "instance", user=user)
+    inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
+              f"forward_path={base}/instance/forward/$user", "command_time_limit=10s")
+    # Only the services local mail needs (no port 25 for an ordinary user).
+    master_cf = [line for line in inst.master_cf.read_text().splitlines(keepends=True)
+                 if line.split()[:1] in (["pickup"], ["qmgr"], ["local"])]
+    inst.master_cf.write_text("".join(master_cf))
+    for d in ("forward", "out"):
+        (inst.dir / d).mkdir()
+        (inst.dir / d).chmod(0o755)
+        if user:
+            pw = pwd.getpwnam(user)
+            os.chown(inst.dir / d, pw.pw_uid, pw.pw_gid)
+    login = user or pwd.getpwuid(os.geteuid()).pw_name
+    lv = Live(inst, login)
+    lv.aliases("postmaster: " + login + "\n")
+    result = inst.postern("start")
+    assert result.returncode == 0, result.stderr + lv.log()
+    yield lv
+    inst.postern("stop")
+    for pid in instance_pids(inst.dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
+
+
+def mail(subject, body="hello\n", extra=""):
+    return f"From: sender@test.example\nSubject: {subject}\n{extra}\n{body}"
+
+
+def test_end_to_end_mbox_and_maildir_read_back(live):
+    live.aliases(f"postmaster: {live.login}\nmd: {live.dir}/out/Maildir/\n")
+    for n in range(10):
+        live.sendmail([live.login], mail(f"mbox {n}", f"line one\nFrom line {n}\n"))
+        live.sendmail(["md"], mail(f"maildir {n}", f"body {n}\n"))
+    assert wait_until(lambda: len(live.messages(live.mbox)) == 10
+                      and os.path.isdir(live.dir / "out/Maildir/new")
+                      and len(os.listdir(live.dir / "out/Maildir/new")) == 10), live.log()
+    subjects = sorted(m["Subject"] for m in live.messages(live.mbox))
+    assert subjects == sorted(f"mbox {n}" for n in range(10))
+    for m in live.messages(live.mbox):
+        n = m["Subject"].split()[1]
+        assert m.get_payload() == f"line one\n>From line {n}\n"
+        assert m["Delivered-To"] == live.addr
+    box = mailbox.Maildir(str(live.dir / "out/Maildir"), factory=None, create=False)
+    got = {m["Subject"]: m.get_payload() for m in box}
+    assert got == {f"maildir {n}": f"body {n}\n" for n in range(10)}
+    assert wait_until(live.queue_empty)
+    assert "status=sent (delivered to maildir: " in live.log()
+
+
+def test_end_to_end_aliases_to_file_command_and_user(live):
+    out = live.dir / "out"
+    live.aliases(f"postmaster: {live.login}\n"
+                 f'team: {out}/team.mbox, "|cat > {out}/cmd.out", person\n'
+                 f"person: {live.login}\n")
+    live.sendmail(["team"], mail("to the team"))
+    assert wait_until(lambda: (out / "cmd.out").exists() and live.messages(out / "team.mbox")
+                      and live.messages(live.mbox)), live.log()
+    assert live.messages(out / "team.mbox")[0]["Subject"] == "to the team"
+    assert "Subject: to the team" in (out / "cmd.out").read_text()
+    (m,) = live.messages(live.mbox)
+    assert m["Delivered-To"] == live.addr and m["X-Original-To"] == "team@test.example"
+
+
+def test_end_to_end_dot_forward(live):
+    fwd = live.dir / "forward" / live.login
+    fwd.write_text(f"\\{live.login}, {live.dir}/out/forwarded.mbox\n")
+    fwd.chmod(0o600)
+    if live.inst.user:
+        pw = pwd.getpwnam(live.inst.user)
+        os.chown(fwd, pw.pw_uid, pw.pw_gid)
+    live.sendmail([live.login], mail("forward me"))
+    assert wait_until(lambda: live.messages(live.dir / "out/forwarded.mbox")
+                      and live.messages(live.mbox)), live.log()
+
+
+@pytest.mark.parametrize("case", ["unknown", "alias_loop", "forward_loop", "include"])
+def test_end_to_end_undeliverable_bounces_once_with_a_clear_reason(live, case):
+    fwd_text = None
+    aliases = f"postmaster: {live.login}\n"
+    if case == "unknown":
+        rcpt, status, text = "nosuchuser", "5.1.1", 'unknown user: "nosuchuser"'
+    elif case == "alias_loop":
+        aliases += "loopa: loopb\nloopb: loopa\n"
+        rcpt, status, text = "loopa", "5.4.6", "mail forwarding loop"
+    elif case == "forward_loop":
+        # The user's .forward sends to an alias that leads back to the user.
+        aliases += f"back: {live.login}+x\n"
+        fwd_text = "back\n"
+        rcpt, status, text = f"{live.login}+x", "5.4.6", "mail forwarding loop"
+    else:
+        aliases += f"list: :include:{live.dir}/no-such-members\n"
+        rcpt, status, text = "list", "5.3.5", "no-such-members: No such file or directory"
+    live.aliases(aliases)
+    if fwd_text:
+        fwd = live.dir / "forward" / live.login
+        fwd.write_text(fwd_text)
+        fwd.chmod(0o600)
+        if live.inst.user:
+            pw = pwd.getpwnam(live.inst.user)
+            os.chown(fwd, pw.pw_uid, pw.pw_gid)
+    live.sendmail([rcpt], mail(f"case {case}"))
+    assert wait_until(lambda: live.dsns() and live.queue_empty()), live.log()
+    time.sleep(1)  # nothing else may follow: no loop, no second bounce
+    (dsn,) = live.dsns()
+    parts = dsn.get_payload()
+    assert parts[1].get_content_type() == "message/delivery-status"
+    block = parts[1].get_payload()[1]
+    assert block["Status"] == status
+    assert text in str(dsn)
+    assert parts[2].get_payload()[0]["Subject"] == f"case {case}"
+    others = [m for m in live.messages(live.mbox) if m.get_content_type() != "multipart/report"]
+    assert others == []
