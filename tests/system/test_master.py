@@ -255,6 +255,27 @@ def test_second_master_on_the_same_queue_exits_with_a_clear_error(running):
     assert running.postern("status").returncode == 0
 
 
+def test_foreground_master_for_systemd(running):
+    proc = subprocess.Popen([BUILD / "libexec" / "master", "-d", "-c", running.inst.dir],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **sanitizer_env(running.logs)})
+    try:
+        assert wait_for(lambda: running.postern("status").returncode == 0)
+        assert running.master_pid() == proc.pid
+        assert echo(running.port)[2] == "hello"
+        proc.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "reload -- configuration" in running.log())
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+        # In the foreground the log goes to stderr as well.
+        assert "daemon started" in proc.stderr.read()
+        assert pids_of(running.inst) == []
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+
+
 def test_start_reports_a_socket_that_cannot_be_bound(running):
     with socket.socket() as busy:
         busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
