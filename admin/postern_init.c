@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin/postern.h"
@@ -329,10 +330,8 @@ static void choose_settings(settings *s, const char *dir, int argc, char **argv)
     SET_PATH("daemon_directory", "%s", vstr_str(&daemon_dir));
     SET_PATH("mail_spool_directory", "%s/mail", dir);
     SET_PATH("maillog_file", "%s/maillog", dir);
-    if (config_default_text("alias_maps") != NULL)
-        SET_PATH("alias_maps", "hash:%s/aliases", dir);
-    if (config_default_text("alias_database") != NULL)
-        SET_PATH("alias_database", "hash:%s/aliases", dir);
+    SET_PATH("alias_maps", "hash:%s/aliases", dir);
+    SET_PATH("alias_database", "hash:%s/aliases", dir);
 #undef SET_PATH
     settings_set(s, "inet_interfaces", "127.0.0.1");
     if (geteuid() != 0) {
@@ -433,6 +432,54 @@ static void make_directories(config *cfg)
     vstr_release(&path);
 }
 
+/* Build the alias_database tables with the postalias next to this postern,
+ * so that local delivery finds them; without one (not built yet) the
+ * administrator runs postalias later. */
+static void build_aliases(config *cfg, const char *dir)
+{
+    const char *command_dir = path_param(cfg, "command_directory");
+    argv_t *tables = config_list(cfg, "alias_database");
+    argv_t *args = argv_new();
+    vstr prog = VSTR_INIT;
+    int status;
+    pid_t pid;
+
+    vstr_set_fmt(&prog, "%s/postalias", command_dir);
+    if (tables->argc == 0) {
+        /* alias_database is empty: nothing to build */
+    } else if (access(vstr_str(&prog), X_OK) < 0) {
+        msg_warn("init: %s: %s; build the alias table later with postalias -c %s", vstr_str(&prog),
+                 strerror(errno), dir);
+    } else {
+        argv_add(args, vstr_str(&prog));
+        argv_add(args, "-c");
+        argv_add(args, dir);
+        for (size_t i = 0; i < tables->argc; i++)
+            argv_add(args, tables->argv[i]);
+        fflush(stdout);
+        if ((pid = fork()) < 0)
+            msg_fatal("init: fork: %s", strerror(errno));
+        if (pid == 0) {
+            execv(args->argv[0], args->argv);
+            msg_error("init: exec %s: %s", args->argv[0], strerror(errno));
+            _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+            if (errno != EINTR)
+                msg_fatal("init: wait for postalias: %s", strerror(errno));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            for (size_t i = 0; i < tables->argc; i++)
+                printf("built %s\n", tables->argv[i]);
+        } else {
+            msg_warn("init: postalias failed; build the alias table later with postalias -c %s",
+                     dir);
+        }
+    }
+    vstr_release(&prog);
+    argv_free(args);
+    argv_free(tables);
+}
+
 int postern_init(const postern_opts *opts, int argc, char **argv)
 {
     vstr name = VSTR_INIT, value = VSTR_INIT, why = VSTR_INIT, text = VSTR_INIT;
@@ -485,9 +532,10 @@ int postern_init(const postern_opts *opts, int argc, char **argv)
     apply_settings(postern_stock_main_cf(), &s, &text);
     write_file(dir, "main.cf", vstr_str(&text), vstr_len(&text));
     write_file(dir, "master.cf", postern_stock_master_cf(), strlen(postern_stock_master_cf()));
-    if (config_default_text("alias_maps") != NULL && (!file_exists(dir, "aliases") || force))
+    if (!file_exists(dir, "aliases") || force)
         write_file(dir, "aliases", postern_stock_aliases(), strlen(postern_stock_aliases()));
     make_directories(cfg);
+    build_aliases(cfg, dir);
     printf("instance ready in %s; verify it with: postern -c %s check\n", dir, dir);
 
     config_free(cfg);

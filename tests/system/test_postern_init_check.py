@@ -86,7 +86,15 @@ def test_init_prints_each_thing_it_made(new_instance):
     assert made == [f"{d}/main.cf", f"{d}/master.cf", f"{d}/aliases"] + [
         f"{d}/spool" + (f"/{n}" if n else "") for n in QUEUE_TREE] + [
         f"{d}/data", f"{d}/mail"]
-    assert lines[-1] == f"instance ready in {d}; verify it with: postern -c {d} check"
+    assert lines[-2:] == [f"built hash:{d}/aliases",
+                          f"instance ready in {d}; verify it with: postern -c {d} check"]
+
+
+def test_init_builds_the_alias_table_that_local_will_read(instance):
+    assert (instance.dir / "aliases.db").is_file()
+    result = run([program("postalias"), "-c", instance.dir, "-q", "postmaster",
+                  f"hash:{instance.dir}/aliases"])
+    assert (result.returncode, result.stdout) == (0, "root\n")
 
 
 def test_init_points_every_path_into_the_instance_and_the_build(instance):
