@@ -124,7 +124,7 @@ static int read_request(vstream *client, local_request *req)
         goto done;
     }
     req->arrival =
-        attr_get_int(list, "arrival_time", 0, (long long)1 << 40, &value) == ATTR_OK ? value : 0;
+        attr_get_int(list, "arrival_time", 0, (long long)1 << 40, &value) == ATTR_OK ? value : 0.0;
     req->rcpts = mem_calloc((size_t)count, sizeof(local_rcpt));
     for (long long i = 0; i < count; i++) {
         local_rcpt *r = &req->rcpts[i];
@@ -193,8 +193,9 @@ static int open_message(local_request *req, vstr *why)
                      queue_file_error(req->reader));
         return -1;
     }
-    if (req->arrival == 0)
-        req->arrival = req->env->arrival_sec;
+    /* The file's arrival time has microseconds; the request's is whole
+     * seconds. */
+    req->arrival = (double)req->env->arrival_sec + (double)req->env->arrival_usec / 1e6;
     req->delivered_to = htable_new(8);
     return local_scan_delivered(req, why);
 }

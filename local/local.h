@@ -140,7 +140,7 @@ typedef struct local_request {
     char *queue_id;
     char *sender;
     char *nexthop;
-    long long arrival;
+    double arrival;  /* seconds since the epoch */
     time_t received; /* when local got the request */
     double received_f;
     local_rcpt *rcpts;

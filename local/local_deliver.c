@@ -75,8 +75,8 @@ void local_result(const local_state *state, local_outcome *out, const char *dsn,
     va_end(ap);
     if (strcasecmp(orig, state->address) != 0)
         vstr_set_fmt(&orig_to, ", orig_to=<%s>", orig);
-    format_delay(delay, sizeof(delay), now - (double)req->arrival);
-    format_delay(a, sizeof(a), req->received_f - (double)req->arrival);
+    format_delay(delay, sizeof(delay), now - req->arrival);
+    format_delay(a, sizeof(a), req->received_f - req->arrival);
     format_delay(d, sizeof(d), now - req->received_f);
     msg_info("%s: to=<%s>%s, relay=local, delay=%s, delays=%s/0/0/%s, dsn=%s, status=%s (%s)",
              req->queue_id, state->address, vstr_str(&orig_to), delay, a, d, dsn,
