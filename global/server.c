@@ -40,8 +40,10 @@
 #define SERVER_TRIGGER_TIMEOUT_MS 10000
 /* Trigger connections drained at once; more wait in the listen backlog. */
 #define SERVER_TRIGGER_CONN_MAX 64
-/* Bytes read from a trigger client per call of the handler. */
+/* Bytes read from a trigger client per call of the handler, and in all:
+ * a trigger is a byte or a few, never a stream. */
 #define SERVER_TRIGGER_BUF 1024
+#define SERVER_TRIGGER_MAX_BYTES 4096
 /* Listen backlog in stand-alone mode (master chooses its own). */
 #define SERVER_STANDALONE_BACKLOG 100
 
@@ -61,6 +63,7 @@ typedef struct server_watch_ent {
 typedef struct server_trigger_conn {
     int fd;
     int64_t deadline_ms;
+    size_t received;
 } server_trigger_conn;
 
 typedef struct server_opts {
@@ -389,6 +392,7 @@ static void accept_triggers(void)
         }
         srv.conns[srv.conn_count].fd = fd;
         srv.conns[srv.conn_count].deadline_ms = clock_mono_ms() + SERVER_TRIGGER_TIMEOUT_MS;
+        srv.conns[srv.conn_count].received = 0;
         srv.conn_count++;
     }
 }
@@ -399,28 +403,30 @@ static void drop_conn(size_t i)
     srv.conns[i] = srv.conns[--srv.conn_count];
 }
 
-/* Read what trigger client i has sent; 1 when it has been dropped. */
+/* Read once from trigger client i (the loop comes back while it has more,
+ * so one client cannot keep the others waiting); 1 when it was dropped. */
 static int read_trigger(size_t i, long long *uses)
 {
     char buf[SERVER_TRIGGER_BUF];
     ssize_t n;
 
-    for (;;) {
+    do
         n = read(srv.conns[i].fd, buf, sizeof(buf));
-        if (n > 0) {
-            report_status(MASTER_STAT_BUSY);
-            srv.svc->trigger(buf, (size_t)n);
-            report_status(MASTER_STAT_IDLE);
-            (*uses)++;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        srv.conns[i].received += (size_t)n;
+        report_status(MASTER_STAT_BUSY);
+        srv.svc->trigger(buf, (size_t)n);
+        report_status(MASTER_STAT_IDLE);
+        (*uses)++;
+        if (srv.conns[i].received <= SERVER_TRIGGER_MAX_BYTES)
             return 0;
-        drop_conn(i); /* end of input, or an error: either way done */
-        return 1;
+        msg_warn("trigger client sent more than %d bytes: dropped", SERVER_TRIGGER_MAX_BYTES);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return 0;
     }
+    drop_conn(i); /* end of input, an error, or too much */
+    return 1;
 }
 
 static int min_timeout(int a, int64_t b)

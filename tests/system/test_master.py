@@ -585,6 +585,17 @@ def test_standalone_trigger_service_reads_every_pending_trigger(standalone, logs
             s.connect(str(sock))
             s.sendall(b"F")
         assert wait_for(lambda: log.read_text().count(": F") == 2)
+    # A client that streams instead of triggering is cut off.
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(sock))
+        s.settimeout(10)
+        with pytest.raises(OSError):
+            for _ in range(1000):
+                s.sendall(b"x" * 1024)
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(sock))
+        s.sendall(b"F")
+    assert wait_for(lambda: log.read_text().count(": F") == 3)
     assert proc.poll() is None
 
 
