@@ -177,6 +177,7 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
             htable_enter(out->done, vstr_str(&key), NULL);
             argv_add(out->forward, state.address);
             argv_add(out->forward_sender, sender);
+            out->leaves++; /* counts toward LOCAL_EXPANSION_LIMIT */
         }
         goto done;
     }

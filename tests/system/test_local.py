@@ -137,7 +137,8 @@ class LocalAgent:
         self.home = self.dir / "home"
         self.log = self.dir / "maillog"
         self.sock = self.dir / "local.sock"
-        for d in (self.spool / "active", self.mail, self.home, self.spool / "public"):
+        for d in (self.spool / "active", self.spool / "incoming", self.mail, self.home,
+                  self.spool / "public"):
             d.mkdir(parents=True, exist_ok=True)
         (self.dir / "aliases").write_text("")
         conf = {
@@ -576,7 +577,6 @@ def root_agent():
     os.chmod(base, 0o755)
     a = LocalAgent(base / "instance", None, {"mail_owner": NOBODY, "default_privs": NOBODY})
     nobody = pwd.getpwnam(NOBODY)
-    (a.spool / "incoming").mkdir()
     for d in (a.dir, a.home):
         os.chmod(d, 0o755)
     # The queue belongs to mail_owner; mail/ is root's 0755, like /var/mail.
@@ -948,3 +948,16 @@ def test_end_to_end_undeliverable_bounces_once_with_a_clear_reason(live, case):
     assert parts[2].get_payload()[0]["Subject"] == f"case {case}"
     others = [m for m in live.messages(live.mbox) if m.get_content_type() != "multipart/report"]
     assert others == []
+
+
+def test_expansion_limit_bounces_and_forwarding_writes_one_queue_file(agent):
+    targets = ", ".join(f"u{i}@remote.example" for i in range(1100))
+    agent.aliases(f"big: {targets}\nsmall: a@remote.example, b@remote.example\n")
+    _, replies = agent.deliver("s@example.org", ["small"])
+    assert replies[0]["status"] == "2.0.0", replies
+    assert replies[0]["reason"].startswith("forwarded as ")
+    _, replies = agent.deliver("s@example.org", ["big"])
+    assert replies[0]["status"] == "5.4.6", replies
+    assert "limit of 1000" in replies[0]["reason"]
+    queued = [p for p in (agent.spool / "incoming").iterdir() if not p.name.startswith(".")]
+    assert len(queued) == 2
