@@ -123,7 +123,9 @@ static size_t setting_name_len(const char *line, size_t len)
 
 /* Write main.cf: the stock text with each setting replacing the stock's own
  * line for that name (continuation lines included), and the settings the
- * stock does not have appended at the end, as postconf -e would. */
+ * stock does not have appended at the end, as postconf -e would. Blank and
+ * comment lines never end a logical line (util/cfgfile), so they are kept
+ * even between a replaced line and its continuations. */
 static void apply_settings(const char *stock, const settings *s, vstr *out)
 {
     char *done = mem_calloc(s->names->argc + 1, 1);
@@ -134,34 +136,34 @@ static void apply_settings(const char *stock, const settings *s, vstr *out)
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        size_t name_len;
+        size_t blank = 0, name_len;
+        int keep = 1;
 
-        if (skipping && len > 0 && (p[0] == ' ' || p[0] == '\t')) {
-            size_t i = 0;
-
-            while (i < len && (p[i] == ' ' || p[i] == '\t'))
-                i++;
-            if (i < len && p[i] != '#')
-                goto next; /* a continuation of the replaced value */
-        }
-        skipping = 0;
-        if ((name_len = setting_name_len(p, len)) > 0) {
-            for (size_t i = 0; i < s->names->argc; i++) {
+        while (blank < len && (p[blank] == ' ' || p[blank] == '\t'))
+            blank++;
+        if (blank == len || p[blank] == '#') {
+            /* blank or comment: kept, and a continuation may follow */
+        } else if (blank > 0) {
+            keep = !skipping; /* a continuation line */
+        } else {
+            skipping = 0;
+            name_len = setting_name_len(p, len);
+            for (size_t i = 0; name_len > 0 && i < s->names->argc; i++) {
                 if (strlen(s->names->argv[i]) == name_len &&
                     memcmp(s->names->argv[i], p, name_len) == 0) {
                     if (!done[i])
                         vstr_append_fmt(out, "%s = %s\n", s->names->argv[i], s->values->argv[i]);
                     done[i] = 1;
                     skipping = 1;
+                    keep = 0;
                     break;
                 }
             }
-            if (skipping)
-                goto next;
         }
-        vstr_append(out, p, len);
-        vstr_append_char(out, '\n');
-    next:
+        if (keep) {
+            vstr_append(out, p, len);
+            vstr_append_char(out, '\n');
+        }
         p += len + (nl != NULL);
     }
     for (size_t i = 0; i < s->names->argc; i++) {
