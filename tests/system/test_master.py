@@ -633,3 +633,46 @@ def test_unprivileged_instance_runs_wholly_as_its_user(unprivileged_dir, helpers
         r.postern("abort")
         kill_all(inst)
     assert sanitizer_reports(logs) == ""
+
+
+# ---- with the real queue manager ----
+
+def test_real_qmgr_is_started_restarted_after_sigkill_and_flushed(logs):
+    if not os.access(BUILD / "libexec" / "qmgr", os.X_OK):
+        pytest.skip("qmgr is not built yet")
+    base = pathlib.Path(tempfile.mkdtemp(prefix="postern-master-qmgr-"))
+    base.chmod(0o755)  # mail_owner must reach the queue
+    inst = Instance(base / "instance")
+    try:
+        inst.init(*([f"mail_owner={NOBODY}", "setgid_group=nogroup"] if IS_ROOT else []))
+        inst.master_cf.write_text("qmgr unix n - n 300 1 qmgr\n")
+        inst.append_main_cf(IMPORT_ENVIRONMENT)
+        maillog = inst.dir / "maillog"
+        env = sanitizer_env(logs)
+        result = inst.postern("start", env=env)
+        assert result.returncode == 0, result.stderr
+
+        def qmgr_pids():
+            found = []
+            for p in pids_of(inst):
+                try:
+                    if b"/qmgr\0" in pathlib.Path(f"/proc/{p}/cmdline").read_bytes():
+                        found.append(p)
+                except OSError:
+                    pass  # gone meanwhile
+            return found
+        assert wait_for(lambda: len(qmgr_pids()) == 1)
+        first = qmgr_pids()[0]
+        assert os.stat(f"/proc/{first}").st_uid == expected_uid()
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(lambda: f"qmgr pid {first} killed by signal 9" in maillog.read_text())
+        assert wait_for(lambda: len(qmgr_pids()) == 1 and qmgr_pids()[0] != first)
+        assert inst.postern("flush", env=env).returncode == 0
+        assert wait_for(lambda: "flush: retrying deferred mail now" in maillog.read_text())
+        assert inst.postern("stop", env=env).returncode == 0
+        assert pids_of(inst) == []
+    finally:
+        inst.postern("abort")
+        kill_all(inst)
+        shutil.rmtree(base, ignore_errors=True)
+    assert sanitizer_reports(logs) == ""
