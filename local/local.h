@@ -84,7 +84,9 @@ typedef struct local_config {
     int enable_original_recipient;
     const char *virtual_mailbox_base;
     long virtual_minimum_uid;
+    const char *luser_relay;
     maps *alias_maps;
+    maps *mailbox_command_maps;
     maps *virtual_mailbox_maps;
     maps *virtual_uid_maps;
     maps *virtual_gid_maps;

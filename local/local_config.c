@@ -104,7 +104,9 @@ void local_config_init(config *cfg)
     if (local_cf.command_time_limit < 1)
         local_cf.command_time_limit = 1;
 
+    local_cf.luser_relay = config_str(cfg, "luser_relay");
     local_cf.alias_maps = open_maps("alias_maps");
+    local_cf.mailbox_command_maps = open_maps("mailbox_command_maps");
     local_cf.virtual_mailbox_maps = open_maps("virtual_mailbox_maps");
     local_cf.virtual_uid_maps = open_maps("virtual_uid_maps");
     local_cf.virtual_gid_maps = open_maps("virtual_gid_maps");
@@ -132,6 +134,7 @@ static void refresh(maps **m, const char *name)
 void local_config_refresh(void)
 {
     refresh(&local_cf.alias_maps, "alias_maps");
+    refresh(&local_cf.mailbox_command_maps, "mailbox_command_maps");
     refresh(&local_cf.virtual_mailbox_maps, "virtual_mailbox_maps");
     refresh(&local_cf.virtual_uid_maps, "virtual_uid_maps");
     refresh(&local_cf.virtual_gid_maps, "virtual_gid_maps");
@@ -194,6 +197,7 @@ void local_identity_init(void)
 void local_config_free(void)
 {
     maps_free(local_cf.alias_maps);
+    maps_free(local_cf.mailbox_command_maps);
     maps_free(local_cf.virtual_mailbox_maps);
     maps_free(local_cf.virtual_uid_maps);
     maps_free(local_cf.virtual_gid_maps);

@@ -216,6 +216,14 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
         local_result(&state, out, "4.3.0", "%s", vstr_str(&why));
         goto done;
     }
+    if (found == 0 && *local_cf.luser_relay) {
+        /* luser_relay: unknown names go there, e.g. "admin+$local". */
+        if (local_expand(&state, NULL, local_cf.luser_relay, NULL, &key, &why) < 0)
+            local_result(&state, out, "4.3.5", "luser_relay: %s", vstr_str(&why));
+        else
+            local_deliver_address(&state, out, vstr_str(&key), priv, delivered_class, sender);
+        goto done;
+    }
     if (found == 0) {
         if (vstr_len(&why) == 0)
             vstr_set_fmt(&why, "unknown user: \"%s\"", state.user);

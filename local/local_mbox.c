@@ -1,7 +1,8 @@
 /*
  * local_mbox - mailboxes: mbox files, and the choice of mailbox
  *
- * A user's mailbox is, in order: mailbox_command when set; else
+ * A user's mailbox is, in order: the user's command in
+ * mailbox_command_maps, or mailbox_command when set; else
  * $home/home_mailbox when set (Maildir when it ends in '/'); else
  * mail_spool_directory/USER (Maildir when mail_spool_directory ends in
  * '/', as in Postfix).
@@ -386,13 +387,22 @@ void local_mbox_path(const local_state *state, local_outcome *out, const char *p
 
 void local_mailbox(const local_state *state, local_outcome *out, const local_user *user)
 {
-    vstr path = VSTR_INIT, err = VSTR_INIT;
+    vstr path = VSTR_INIT, err = VSTR_INIT, command = VSTR_INIT;
     local_priv priv;
 
     local_priv_for_user(user, &priv);
-    if (*local_cf.mailbox_command) {
-        if (local_expand(state, user, local_cf.mailbox_command, local_cf.command_expansion_filter,
-                         &path, &err) < 0)
+    /* mailbox_command_maps (by user name) before mailbox_command. */
+    switch (maps_find(local_cf.mailbox_command_maps, user->name, &command, NULL)) {
+    case DICT_ERROR:
+        local_result(state, out, "4.3.0", "%s", maps_error(local_cf.mailbox_command_maps));
+        goto done;
+    case DICT_NOTFOUND:
+        vstr_set_str(&command, local_cf.mailbox_command);
+        break;
+    }
+    if (vstr_len(&command) > 0) {
+        if (local_expand(state, user, vstr_str(&command), local_cf.command_expansion_filter, &path,
+                         &err) < 0)
             local_result(state, out, "4.3.5", "mailbox_command: %s", vstr_str(&err));
         else
             local_command(state, out, vstr_str(&path), &priv, user);
@@ -416,8 +426,11 @@ void local_mailbox(const local_state *state, local_outcome *out, const local_use
             deliver_spool_mbox(state, out, user, vstr_str(&path));
         }
     }
+
+done:
     vstr_release(&path);
     vstr_release(&err);
+    vstr_release(&command);
 }
 
 void local_file(const local_state *state, local_outcome *out, const char *path,

@@ -961,3 +961,26 @@ def test_expansion_limit_bounces_and_forwarding_writes_one_queue_file(agent):
     assert "limit of 1000" in replies[0]["reason"]
     queued = [p for p in (agent.spool / "incoming").iterdir() if not p.name.startswith(".")]
     assert len(queued) == 2
+
+
+def test_luser_relay_and_mailbox_command_maps(agent_factory):
+    need_programs("local", "postalias")
+    out_dir = "OUTDIR"
+    a = agent_factory(luser_relay="catchall+$local",
+                      recipient_delimiter="+",
+                      # $$: a literal $ for the table, not main.cf's expansion
+                      mailbox_command_maps="inline:{ {NOBODY = cat > OUTDIR/$$user.cmd} }")
+    out = a.dir / "out"
+    out.mkdir()
+    a.chown_all()
+    cf = (a.dir / "main.cf").read_text().replace(out_dir, str(out)).replace("NOBODY", a.login)
+    (a.dir / "main.cf").write_text(cf)
+    a.aliases(f"catchall: {a.login}\n")
+    a.start()
+    _, replies = a.deliver("s@example.org", ["stranger@test.example"])
+    assert replies[0]["status"] == "2.0.0", replies
+    text = (out / f"{a.login}.cmd").read_text()
+    assert "Subject: test" in text
+    assert "X-Original-To: stranger@test.example" in text
+    assert f"to=<{a.login}@test.example>, orig_to=<stranger@test.example>" in a.logtext()
+    assert "(delivered to command: cat > " in a.logtext()
