@@ -700,10 +700,188 @@ def test_unknown_local_user_gets_a_dsn_in_the_senders_mailbox(qm, local_agent):
     assert dsn["Return-Path"] == "<>"
 
 
-# ---- tests: a real instance ----
+# ---- tests: a real instance (postern init/start, master, qmgr, local) ----
+#
+# Mail enters as pickup would leave it: a queue file committed to incoming by
+# qmgr_inject (global/cleanup), then the "new mail" trigger on public/qmgr.
+# Everything after that is the real thing: master runs qmgr and local from
+# master.cf, and postern flush is the administrator's command.
 
-def real_instance_programs():
-    need = [BUILD / "bin" / "postern", BUILD / "bin" / "sendmail",
-            BUILD / "libexec" / "master", BUILD / "libexec" / "pickup",
-            BUILD / "libexec" / "local", BUILD / "libexec" / "qmgr"]
-    return [p for p in need if not os.access(p, os.X_OK)]
+INSTANCE_PROGRAMS = [BUILD / "bin" / "postern", BUILD / "libexec" / "master",
+                     BUILD / "libexec" / "qmgr", BUILD / "libexec" / "local"]
+
+
+def instance_pids(directory):
+    """Processes whose command line names the instance directory."""
+    needle = os.path.realpath(directory).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+class Live:
+    """A started instance and the user it runs as."""
+
+    def __init__(self, inst, login, inject):
+        self.inst = inst
+        self.dir = inst.dir
+        self.spool = inst.dir / "spool"
+        self.login = login
+        self.addr = f"{login}@test.example"
+        self.inject_exe = inject
+
+    def log(self):
+        path = self.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def inject(self, sender, *rcpts, body="Subject: test\n\nhello\n"):
+        cmd = [str(self.inject_exe), "-c", str(self.dir), "-f", sender, *rcpts]
+        if self.inst.user:
+            cmd = ["setpriv", f"--reuid={self.inst.user}", f"--regid={NOGROUP}",
+                   "--clear-groups", "--"] + cmd
+        r = subprocess.run(cmd, input=body, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        qid = r.stdout.strip()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(str(self.spool / "public" / "qmgr"))
+        s.sendall(b"A")
+        s.close()
+        return qid
+
+    def files(self, queue):
+        return sorted(n for n in os.listdir(self.spool / queue) if not n.startswith("."))
+
+    def idle(self):
+        return not self.files("incoming") and not self.files("active")
+
+    def mbox(self, name=None):
+        import mailbox
+        path = self.dir / "mail" / (name or self.login)
+        return list(mailbox.mbox(str(path))) if path.exists() else []
+
+    def wait(self, predicate, timeout=20, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}\n--- maillog ---\n{self.log()}")
+
+    def postern(self, *args):
+        r = self.inst.postern(*args)
+        assert r.returncode == 0, r.stderr + self.log()
+        return r
+
+
+@pytest.fixture
+def live(unprivileged_dir, inject_helper):
+    from conftest import Instance
+    missing = [str(p) for p in INSTANCE_PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail("not built: " + ", ".join(missing))
+    base, user = unprivileged_dir
+    inst = Instance(base / "instance", user=user)
+    inst.init("myhostname=test.example", "mydomain=example",
+              "local_transport=mylocal:$myhostname")
+    login = user or pwd.getpwuid(os.geteuid()).pw_name
+    # Only what local mail needs; local runs as "mylocal", so that a test can
+    # take the transport away and give it back.
+    lines = [l for l in inst.master_cf.read_text().splitlines(keepends=True)
+             if l.split()[:1] in (["qmgr"], ["local"])]
+    inst.master_cf.write_text("".join(lines).replace("local ", "mylocal ", 1))
+    (inst.dir / "aliases").write_text(f"postmaster: {login}\n")
+    r = subprocess.run([str(BUILD / "bin" / "postalias"), "-c", str(inst.dir),
+                        f"hash:{inst.dir}/aliases"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if user:
+        pw = pwd.getpwnam(user)
+        for p in (inst.dir / "aliases", inst.dir / "aliases.db"):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+    lv = Live(inst, login, inject_helper)
+    lv.postern("start")
+    yield lv
+    inst.postern("stop")
+    for pid in instance_pids(inst.dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_instance_unknown_user_dsn_reaches_the_sender(live):
+    qid = live.inject(live.addr, "nosuchuser@test.example",
+                      body="Subject: where are you\n\nhello\n")
+    live.wait(lambda: live.mbox() and live.idle() and f"{qid}: removed" in live.log(),
+              what="the DSN")
+    (dsn,) = live.mbox()
+    msg, parts = dsn_parts(dsn.as_bytes())
+    assert dsn["Return-Path"] == "<>"
+    block = parts[1].get_payload()[1]
+    assert block["Final-Recipient"] == "rfc822; nosuchuser@test.example"
+    assert block["Status"] == "5.1.1" and block["Action"] == "failed"
+    assert parts[2].get_payload()[0]["Subject"] == "where are you"
+    assert "status=bounced" in live.log()
+
+
+def test_instance_missing_transport_defers_and_postern_flush_retries(live):
+    # Take the local transport away: master.cf without mylocal, reloaded.
+    cf = live.inst.master_cf
+    saved = cf.read_text()
+    cf.write_text("".join(l for l in saved.splitlines(keepends=True)
+                          if not l.startswith("mylocal")))
+    live.postern("reload")
+    live.wait(lambda: not (live.spool / "private" / "mylocal").exists(), what="socket gone")
+    qid = live.inject(live.addr, live.addr)
+    t0 = time.time()
+    live.wait(lambda: live.files("deferred") == [qid], what="deferral")
+    assert "status=deferred (mail transport unavailable)" in live.log()
+    mtime = os.stat(live.spool / "deferred" / qid).st_mtime
+    # Young message: next retry minimal_backoff_time (300s) from now.
+    assert t0 + 300 - 5 <= mtime <= time.time() + 301
+    # The transport comes back; postern flush retries at once.
+    cf.write_text(saved)
+    live.postern("reload")
+    live.wait(lambda: (live.spool / "private" / "mylocal").exists(), what="socket back")
+    live.postern("flush")
+    live.wait(lambda: f"{qid}: removed" in live.log() and len(live.mbox()) == 1,
+              what="delivery after flush")
+    assert not live.files("deferred") and not live.files("defer")
+
+
+def test_instance_double_bounce_goes_to_postmaster_once(live):
+    qid = live.inject("", "nosuchuser@test.example", body="Subject: a bounce\n\nx\n")
+    live.wait(lambda: live.mbox() and live.idle(), what="postmaster copy")
+    time.sleep(1)  # nothing may follow
+    (copy,) = live.mbox()
+    assert copy["Subject"] == "Postmaster Copy: Undelivered Mail"
+    assert copy["Return-Path"] == "<double-bounce@test.example>"
+    assert f"{qid}: postmaster non-delivery notification" in live.log()
+    assert live.idle() and not live.files("deferred")
+
+
+def test_instance_failed_double_bounce_is_dropped(live):
+    (live.dir / "aliases").write_text("postmaster: nosuchpostmaster\n")
+    r = subprocess.run([str(BUILD / "bin" / "postalias"), "-c", str(live.dir),
+                        f"hash:{live.dir}/aliases"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    if live.inst.user:
+        pw = pwd.getpwnam(live.inst.user)
+        os.chown(live.dir / "aliases.db", pw.pw_uid, pw.pw_gid)
+    live.inject("", "nosuchuser@test.example")
+    live.wait(lambda: "undeliverable postmaster notification discarded" in live.log()
+              and live.idle(), what="discard")
+    time.sleep(1)
+    assert live.idle() and not live.files("deferred")
+    assert live.log().count("non-delivery notification") == 1
+    assert live.mbox() == []
