@@ -663,7 +663,8 @@ def test_real_qmgr_is_started_restarted_after_sigkill_and_flushed(logs):
             return found
         assert wait_for(lambda: len(qmgr_pids()) == 1)
         first = qmgr_pids()[0]
-        assert os.stat(f"/proc/{first}").st_uid == expected_uid()
+        # Root until its configuration is loaded, then mail_owner.
+        assert wait_for(lambda: os.stat(f"/proc/{first}").st_uid == expected_uid())
         os.kill(first, signal.SIGKILL)
         assert wait_for(lambda: f"qmgr pid {first} killed by signal 9" in maillog.read_text())
         assert wait_for(lambda: len(qmgr_pids()) == 1 and qmgr_pids()[0] != first)
