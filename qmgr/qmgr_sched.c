@@ -44,6 +44,8 @@
 /* How long to wait before connecting again when an agent's socket says its
  * backlog is full. */
 #define QMGR_BUSY_RETRY_MS 1000
+/* Recipients per request when the recipient limit is 0 ("no limit"). */
+#define QMGR_RCPT_LIMIT_NONE 1000
 
 /* A per-transport parameter: NAME_SUFFIX when main.cf sets it (or the
  * table knows it, as local_destination_concurrency_limit), else the
@@ -296,7 +298,9 @@ static void transport_unreachable(qmgr *q, qmgr_transport *t, qmgr_rcpt **rcpts,
  * request per destination and round, while anything can start. */
 static void run_transport(qmgr *q, qmgr_transport *t, int64_t now)
 {
-    size_t max = t->rcpt_limit > 0 ? (size_t)t->rcpt_limit : 1;
+    /* A recipient limit of 0 means none, as in Postfix; a request still
+     * has to fit in memory and in an agent's patience. */
+    size_t max = t->rcpt_limit > 0 ? (size_t)t->rcpt_limit : QMGR_RCPT_LIMIT_NONE;
     qmgr_rcpt **rcpts = mem_calloc(max, sizeof(*rcpts));
     vstr why = VSTR_INIT;
     int progress = 1;
