@@ -134,24 +134,30 @@ static bounce_status send_report(config *cfg, original *o, dsn_kind kind, const 
         .rcpt_count = count,
     };
     dsn_content orig = {next_line, o->reader};
-    vstr err = VSTR_INIT;
+    vstr err = VSTR_INIT, to = VSTR_INIT;
     char new_id[QUEUE_ID_SIZE];
+    bounce_status result;
     cleanup_status st;
     cleanup *c;
 
     if (kind == DSN_KIND_POSTMASTER) {
-        rep.recipient = config_str(cfg, "2bounce_notice_recipient");
+        /* As cleanup will qualify the envelope, so the To: header. */
+        vstr_set_str(&to, config_str(cfg, "2bounce_notice_recipient"));
+        if (strchr(vstr_str(&to), '@') == NULL)
+            vstr_append_fmt(&to, "@%s", config_str(cfg, "myorigin"));
+        rep.recipient = vstr_str(&to);
     } else {
         rep.recipient = o->env->sender;
     }
     if (queue_file_rewind_content(o->reader) < 0) {
         vstr_set_fmt(why, "queue file %s: %s", o->id, queue_file_error(o->reader));
-        return BOUNCE_RETRY;
+        result = BOUNCE_RETRY;
+        goto out;
     }
     if ((c = cleanup_open(cfg, 0, &err)) == NULL) {
         vstr_set_fmt(why, "cannot queue %s: %s", log_label(kind), vstr_str(&err));
-        vstr_release(&err);
-        return BOUNCE_RETRY;
+        result = BOUNCE_RETRY;
+        goto out;
     }
     snprintf(new_id, sizeof(new_id), "%s", cleanup_id(c));
     /* A postmaster copy comes from double_bounce_sender, so that its own
@@ -163,24 +169,26 @@ static bounce_status send_report(config *cfg, original *o, dsn_kind kind, const 
     if (dsn_compose(&rep, &orig, put_record, c) < 0) {
         vstr_set_fmt(why, "queue file %s: %s", o->id, queue_file_error(o->reader));
         cleanup_abort(c);
-        return BOUNCE_RETRY;
+        result = BOUNCE_RETRY;
+        goto out;
     }
     st = cleanup_finish(c, &err);
     if (st == CLEANUP_OK) {
         msg_info("%s: %s: %s", o->id, log_label(kind), new_id);
-        vstr_release(&err);
-        return BOUNCE_DONE;
-    }
-    if (cleanup_status_dsn(st)[0] == '4') {
+        result = BOUNCE_DONE;
+    } else if (cleanup_status_dsn(st)[0] == '4') {
         vstr_set_fmt(why, "cannot queue %s: %s", log_label(kind), vstr_str(&err));
-        vstr_release(&err);
-        return BOUNCE_RETRY;
+        result = BOUNCE_RETRY;
+    } else {
+        /* Permanent: retrying would fail the same way forever. */
+        msg_warn("%s: %s to <%s> not sent: %s %s", o->id, log_label(kind), rep.recipient,
+                 cleanup_status_dsn(st), vstr_str(&err));
+        result = BOUNCE_DONE;
     }
-    /* Permanent: retrying would fail the same way forever. */
-    msg_warn("%s: %s to <%s> not sent: %s %s", o->id, log_label(kind), rep.recipient,
-             cleanup_status_dsn(st), vstr_str(&err));
+out:
     vstr_release(&err);
-    return BOUNCE_DONE;
+    vstr_release(&to);
+    return result;
 }
 
 static int is_success_action(const dsn_log_entry *e)

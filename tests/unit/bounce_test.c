@@ -281,6 +281,7 @@ static void bounce_of_a_bounce_goes_to_postmaster_and_no_further(void **state)
     assert_string_equal(vstr_str(&sender), "double-bounce@mx.example.com");
     assert_string_equal(vstr_str(&rcpt), "postmaster@mx.example.com");
     assert_non_null(strstr(vstr_str(&content), "Subject: Postmaster Copy: Undelivered Mail"));
+    assert_non_null(strstr(vstr_str(&content), "To: <postmaster@mx.example.com>"));
     assert_true(bounce_is_double_bounce_sender(f->cfg, vstr_str(&sender)));
     assert_true(bounce_is_double_bounce_sender(f->cfg, "Double-Bounce@MX.example.com"));
     assert_false(bounce_is_double_bounce_sender(f->cfg, ""));
