@@ -38,8 +38,14 @@ int local_copy(const local_state *state, mbox_writer *w, const char *delivered_t
     put_header(w, "Return-Path", state->sender, 1);
     if (local_cf.enable_original_recipient) {
         const char *orig = state->rcpt->orig_rcpt;
+        vstr q = VSTR_INIT;
 
-        put_header(w, "X-Original-To", orig && *orig ? orig : state->rcpt->address, 0);
+        /* As given ("team" from sendmail), qualified like the envelope. */
+        vstr_set_str(&q, orig && *orig ? orig : state->rcpt->address);
+        if (strchr(vstr_str(&q), '@') == NULL)
+            vstr_append_fmt(&q, "@%s", local_cf.myorigin);
+        put_header(w, "X-Original-To", vstr_str(&q), 0);
+        vstr_release(&q);
     }
     if (delivered_to != NULL)
         put_header(w, "Delivered-To", delivered_to, 0);

@@ -755,8 +755,34 @@ def test_owner_alias_becomes_the_sender_of_the_expansion(agent):
 
 from conftest import Instance, run as run_cmd  # noqa: E402
 
-E2E_PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postalias", LIBEXEC / "master",
-                LIBEXEC / "pickup", LIBEXEC / "qmgr", LIBEXEC / "local"]
+E2E_PROGRAMS = [BIN / "postern", BIN / "postalias", LIBEXEC / "master", LIBEXEC / "qmgr",
+                LIBEXEC / "local"]
+# With these, mail is submitted as users do; without, it is committed to
+# incoming/ by tests/system/helpers/qmgr_inject.c (the same queue-file
+# writer pickup uses) and qmgr is triggered.
+SUBMIT_PROGRAMS = [BIN / "sendmail", BIN / "postdrop", LIBEXEC / "pickup"]
+INJECT_SRC = pathlib.Path(__file__).resolve().parent / "helpers" / "qmgr_inject.c"
+
+
+@pytest.fixture(scope="session")
+def submitter():
+    """None when sendmail and pickup are built, else the inject helper."""
+    if all(os.access(p, os.X_OK) for p in SUBMIT_PROGRAMS):
+        yield None
+        return
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-local-inject-"))
+    d.chmod(0o755)
+    exe = d / "qmgr_inject"
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{repo}", "-o", str(exe), str(INJECT_SRC),
+           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        cmd.insert(1, "-fsanitize=address,undefined")
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    yield exe
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def instance_pids(directory):
@@ -790,17 +816,26 @@ def wait_until(predicate, timeout=30.0):
 class Live:
     """A started instance, its user's address and helpers to send and read."""
 
-    def __init__(self, inst, login):
+    def __init__(self, inst, login, injector):
         self.inst = inst
+        self.injector = injector
         self.dir = inst.dir
         self.login = login
         self.addr = f"{login}@test.example"
         self.mbox = self.dir / "mail" / login
 
     def sendmail(self, rcpts, text, sender=None):
-        args = [BIN / "sendmail", "-C", self.dir, "-f", sender or self.addr, "--", *rcpts]
+        if self.injector is None:
+            args = [BIN / "sendmail", "-C", self.dir, "-f", sender or self.addr, "--", *rcpts]
+        else:
+            args = [self.injector, "-c", self.dir, "-f", sender or self.addr, *rcpts]
         result = run_cmd(args, user=self.inst.user, input=text, timeout=60)
         assert result.returncode == 0, result.stderr
+        if self.injector is not None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(self.dir / "spool" / "public" / "qmgr"))
+            s.sendall(b"A")
+            s.close()
         return result
 
     def aliases(self, text):
@@ -827,14 +862,23 @@ class Live:
 
 
 @pytest.fixture
-def live(unprivileged_dir):
+def live(unprivileged_dir, submitter):
     missing = [str(p) for p in E2E_PROGRAMS if not os.access(p, os.X_OK)]
     if missing:
         pytest.skip("end-to-end tests need " + ", ".join(missing))
     base, user = unprivileged_dir
     inst = Instance(base / "instance", user=user)
+    # Sanitizer reports of the daemons (whose stderr is /dev/null) go to
+    # files checked at the end; master passes the settings on.
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
     inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
-              f"forward_path={base}/instance/forward/$user", "command_time_limit=10s")
+              "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+              "ASAN_OPTIONS UBSAN_OPTIONS",
+              f"forward_path={base}/instance/forward/$user${{recipient_delimiter}}${{extension}}, "
+              f"{base}/instance/forward/$user", "command_time_limit=10s")
     # Only the services local mail needs (no port 25 for an ordinary user).
     master_cf = [line for line in inst.master_cf.read_text().splitlines(keepends=True)
                  if line.split()[:1] in (["pickup"], ["qmgr"], ["local"])]
@@ -846,18 +890,20 @@ def live(unprivileged_dir):
             pw = pwd.getpwnam(user)
             os.chown(inst.dir / d, pw.pw_uid, pw.pw_gid)
     login = user or pwd.getpwuid(os.geteuid()).pw_name
-    lv = Live(inst, login)
+    lv = Live(inst, login, submitter)
     lv.aliases("postmaster: " + login + "\n")
-    result = inst.postern("start")
+    result = inst.postern("start", env=san_env)
     assert result.returncode == 0, result.stderr + lv.log()
     yield lv
-    inst.postern("stop")
+    inst.postern("stop", env=san_env)
     for pid in instance_pids(inst.dir):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
+    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+    assert reports == "", reports
 
 
 def mail(subject, body="hello\n", extra=""):
@@ -921,7 +967,9 @@ def test_end_to_end_undeliverable_bounces_once_with_a_clear_reason(live, case):
         aliases += "loopa: loopb\nloopb: loopa\n"
         rcpt, status, text = "loopa", "5.4.6", "mail forwarding loop"
     elif case == "forward_loop":
-        # The user's .forward sends to an alias that leads back to the user.
+        # The .forward of user+x (forward_path has $user+$extension, as
+        # Postfix's default) sends to an alias that leads back to user+x.
+        # The user's own mail, the bounce included, is not redirected.
         aliases += f"back: {live.login}+x\n"
         fwd_text = "back\n"
         rcpt, status, text = f"{live.login}+x", "5.4.6", "mail forwarding loop"
@@ -930,7 +978,7 @@ def test_end_to_end_undeliverable_bounces_once_with_a_clear_reason(live, case):
         rcpt, status, text = "list", "5.3.5", "no-such-members: No such file or directory"
     live.aliases(aliases)
     if fwd_text:
-        fwd = live.dir / "forward" / live.login
+        fwd = live.dir / "forward" / f"{live.login}+x"
         fwd.write_text(fwd_text)
         fwd.chmod(0o600)
         if live.inst.user:
