@@ -1064,4 +1064,7 @@ def test_end_to_end_parallel_submissions_land_exactly_once(live):
     md = {m["Subject"]: m.get_payload() for m in box}
     assert mbox_subjects == sorted(f"{k}-{n}" for k in range(4) for n in range(1, 50, 2))
     assert md == {f"{k}-{n}": f"body {k}-{n}\n" for k in range(4) for n in range(0, 50, 2)}
-    assert elapsed < 20, f"{elapsed:.1f} s"
+    # The figure is for a release build; sanitizers make every
+    # process several times slower.
+    sanitized = b"__asan_init" in (LIBEXEC / "local").read_bytes()
+    assert elapsed < (60 if sanitized else 20), f"{elapsed:.1f} s"
