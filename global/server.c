@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,6 +300,32 @@ static int fd_is_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
+/* Listen on path in stand-alone mode. The socket is made under a
+ * temporary name and renamed into place once it listens, so that whoever
+ * waits for path to appear (a test, a script) can connect at once. */
+static int listen_unix_atomically(const char *path, vstr *err)
+{
+    vstr tmp = VSTR_INIT;
+    struct stat st;
+    int fd;
+
+    /* Replace a stale socket, never anything else. */
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        vstr_set_fmt(err, "%s exists and is not a socket", path);
+        return -1;
+    }
+    vstr_set_fmt(&tmp, "%s.%ld.tmp", path, (long)getpid());
+    fd = sock_listen_unix(vstr_str(&tmp), SERVER_STANDALONE_BACKLOG, 0666, err);
+    if (fd >= 0 && rename(vstr_str(&tmp), path) < 0) {
+        vstr_set_fmt(err, "cannot rename %s to %s: %s", vstr_str(&tmp), path, strerror(errno));
+        (void)unlink(vstr_str(&tmp));
+        close(fd);
+        fd = -1;
+    }
+    vstr_release(&tmp);
+    return fd;
+}
+
 /* The listening socket: fd 3 from master, or our own in stand-alone mode. */
 static int open_listener(const server_opts *opts)
 {
@@ -312,7 +339,7 @@ static int open_listener(const server_opts *opts)
                       "(use -S unix:PATH or -S inet:HOST:PORT to run stand-alone)");
         fd = MASTER_LISTEN_FD;
     } else if (strncmp(opts->standalone, "unix:", 5) == 0) {
-        fd = sock_listen_unix(opts->standalone + 5, SERVER_STANDALONE_BACKLOG, 0666, &err);
+        fd = listen_unix_atomically(opts->standalone + 5, &err);
     } else if (strncmp(opts->standalone, "inet:", 5) == 0) {
         fd = sock_listen_inet(opts->standalone + 5, SERVER_STANDALONE_BACKLOG, &err);
     } else {
