@@ -22,6 +22,9 @@ PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
 
 OPT ?= -O2
+ifneq ($(SANITIZE),)
+OPT := -O1
+endif
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Werror
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CPPFLAGS_ALL := -I. -D_GNU_SOURCE
@@ -29,13 +32,11 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) -MMD -MP
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
-OPT := -O1
 CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 LDFLAGS_ALL += -fsanitize=address,undefined
 endif
 ifeq ($(SANITIZE),fuzz)
-OPT := -O1
 CC := clang
 CFLAGS_ALL += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
 	-Wno-unused-command-line-argument
@@ -60,6 +61,9 @@ endif
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl libpcre2-8 libsasl2)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs openssl libpcre2-8 libsasl2) -ldb -lresolv
 endif
+
+# The fragments below define rules; `make` alone still means `make all`.
+.DEFAULT_GOAL := all
 
 UTIL_SRCS :=
 GLOBAL_SRCS :=

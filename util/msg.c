@@ -145,6 +145,7 @@ static int fd_is_open(int fd)
     return fcntl(fd, F_GETFD) >= 0;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void emit(enum msg_level level, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
