@@ -1,0 +1,183 @@
+"""A started Postern instance for end-to-end system tests.
+
+The `live` fixture makes an instance with `postern init` in a directory an
+unprivileged user owns (nobody when the tests run as root), keeps the
+services local mail needs (pickup, qmgr, local: an ordinary user cannot
+bind port 25), starts it with `postern start`, and at the end stops it,
+kills anything left and fails on any sanitizer report of the daemons.
+
+Mail is submitted with sendmail when sendmail, postdrop and pickup are
+built; otherwise the qmgr_inject helper commits it straight to incoming/.
+"""
+
+import mailbox
+import os
+import pathlib
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BUILD, Instance, run as run_cmd
+
+LIBEXEC = BUILD / "libexec"
+BIN = BUILD / "bin"
+
+E2E_PROGRAMS = [BIN / "postern", BIN / "postalias", LIBEXEC / "master", LIBEXEC / "qmgr",
+                LIBEXEC / "local"]
+# With these, mail is submitted as users do; without, it is committed to
+# incoming/ by tests/system/helpers/qmgr_inject.c (the same queue-file
+# writer pickup uses) and qmgr is triggered.
+SUBMIT_PROGRAMS = [BIN / "sendmail", BIN / "postdrop", LIBEXEC / "pickup"]
+INJECT_SRC = pathlib.Path(__file__).resolve().parent / "helpers" / "qmgr_inject.c"
+
+
+@pytest.fixture(scope="session")
+def submitter():
+    """None when sendmail and pickup are built, else the inject helper."""
+    if all(os.access(p, os.X_OK) for p in SUBMIT_PROGRAMS):
+        yield None
+        return
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-local-inject-"))
+    d.chmod(0o755)
+    exe = d / "qmgr_inject"
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{repo}", "-o", str(exe), str(INJECT_SRC),
+           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        cmd.insert(1, "-fsanitize=address,undefined")
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    yield exe
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def instance_pids(directory):
+    """Processes whose command line names the instance directory."""
+    needle = os.path.realpath(directory).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+class Live:
+    """A started instance, its user's address and helpers to send and read."""
+
+    def __init__(self, inst, login, injector):
+        self.inst = inst
+        self.injector = injector
+        self.dir = inst.dir
+        self.login = login
+        self.addr = f"{login}@test.example"
+        self.mbox = self.dir / "mail" / login
+
+    def sendmail(self, rcpts, text, sender=None):
+        if self.injector is None:
+            args = [BIN / "sendmail", "-C", self.dir, "-f", sender or self.addr, "--", *rcpts]
+        else:
+            args = [self.injector, "-c", self.dir, "-f", sender or self.addr, *rcpts]
+        result = run_cmd(args, user=self.inst.user, input=text, timeout=60)
+        assert result.returncode == 0, result.stderr
+        if self.injector is not None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(str(self.dir / "spool" / "public" / "qmgr"))
+            s.sendall(b"A")
+            s.close()
+        return result
+
+    def aliases(self, text):
+        (self.dir / "aliases").write_text(text)
+        result = run_cmd([BIN / "postalias", "-c", self.dir, f"hash:{self.dir}/aliases"],
+                         user=self.inst.user)
+        assert result.returncode == 0, result.stderr
+
+    def log(self):
+        path = self.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def queue_empty(self):
+        spool = self.dir / "spool"
+        return all(not any(p for p in (spool / q).iterdir() if not p.name.startswith("."))
+                   for q in ("maildrop", "incoming", "active", "deferred"))
+
+    def messages(self, path):
+        return list(mailbox.mbox(str(path))) if path.exists() else []
+
+    def dsns(self):
+        return [m for m in self.messages(self.mbox)
+                if m.get_content_type() == "multipart/report"]
+
+
+@pytest.fixture
+def live(unprivileged_dir, submitter):
+    missing = [str(p) for p in E2E_PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.skip("end-to-end tests need " + ", ".join(missing))
+    base, user = unprivileged_dir
+    inst = Instance(base / "instance", user=user)
+    # Sanitizer reports of the daemons (whose stderr is /dev/null) go to
+    # files checked at the end; master passes the settings on.
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+    inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
+              "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+              "ASAN_OPTIONS UBSAN_OPTIONS",
+              f"forward_path={base}/instance/forward/$user${{recipient_delimiter}}${{extension}}, "
+              f"{base}/instance/forward/$user", "command_time_limit=10s")
+    # Only the services local mail needs (no port 25 for an ordinary user).
+    master_cf = [line for line in inst.master_cf.read_text().splitlines(keepends=True)
+                 if line.split()[:1] in (["pickup"], ["qmgr"], ["local"])]
+    inst.master_cf.write_text("".join(master_cf))
+    for d in ("forward", "out"):
+        (inst.dir / d).mkdir()
+        (inst.dir / d).chmod(0o755)
+        if user:
+            pw = pwd.getpwnam(user)
+            os.chown(inst.dir / d, pw.pw_uid, pw.pw_gid)
+    login = user or pwd.getpwuid(os.geteuid()).pw_name
+    lv = Live(inst, login, submitter)
+    lv.aliases("postmaster: " + login + "\n")
+    result = inst.postern("start", env=san_env)
+    assert result.returncode == 0, result.stderr + lv.log()
+    yield lv
+    inst.postern("stop", env=san_env)
+    for pid in instance_pids(inst.dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
+    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+    assert reports == "", reports
+
+
+def mail(subject, body="hello\n", extra=""):
+    return f"From: sender@test.example\nSubject: {subject}\n{extra}\n{body}"
