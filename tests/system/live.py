@@ -164,6 +164,7 @@ def live(unprivileged_dir, submitter):
             os.chown(inst.dir / d, pw.pw_uid, pw.pw_gid)
     login = user or pwd.getpwuid(os.geteuid()).pw_name
     lv = Live(inst, login, submitter)
+    lv.env = san_env
     lv.aliases("postmaster: " + login + "\n")
     result = inst.postern("start", env=san_env)
     assert result.returncode == 0, result.stderr + lv.log()

@@ -878,39 +878,3 @@ def test_luser_relay_and_mailbox_command_maps(agent_factory):
     assert "X-Original-To: stranger@test.example" in text
     assert f"to=<{a.login}@test.example>, orig_to=<stranger@test.example>" in a.logtext()
     assert "(delivered to command: cat > " in a.logtext()
-
-
-def test_end_to_end_parallel_submissions_land_exactly_once(live):
-    import threading
-    live.aliases(f"postmaster: {live.login}\nmd: {live.dir}/out/Maildir/\n")
-    errors = []
-    start = time.monotonic()
-
-    def shell(k):
-        try:
-            for n in range(50):
-                rcpt = live.login if n % 2 else "md"
-                live.sendmail([rcpt], mail(f"{k}-{n}", f"body {k}-{n}\n"))
-        except AssertionError as e:
-            errors.append(str(e))
-
-    threads = [threading.Thread(target=shell, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    newdir = live.dir / "out/Maildir/new"
-    assert wait_until(lambda: len(live.messages(live.mbox)) >= 100
-                      and newdir.is_dir() and len(os.listdir(newdir)) >= 100, 60), live.log()
-    assert wait_until(live.queue_empty)
-    elapsed = time.monotonic() - start
-    mbox_subjects = sorted(m["Subject"] for m in live.messages(live.mbox))
-    box = mailbox.Maildir(str(live.dir / "out/Maildir"), factory=None, create=False)
-    md = {m["Subject"]: m.get_payload() for m in box}
-    assert mbox_subjects == sorted(f"{k}-{n}" for k in range(4) for n in range(1, 50, 2))
-    assert md == {f"{k}-{n}": f"body {k}-{n}\n" for k in range(4) for n in range(0, 50, 2)}
-    # The figure is for a release build; sanitizers make every
-    # process several times slower.
-    sanitized = b"__asan_init" in (LIBEXEC / "local").read_bytes()
-    assert elapsed < (60 if sanitized else 20), f"{elapsed:.1f} s"
