@@ -37,6 +37,7 @@
 #include "global/dsn_log.h"
 #include "global/queue_id.h"
 #include "global/resolve.h"
+#include "global/resolve_config.h"
 #include "global/slow_start.h"
 
 /* Settings from main.cf, read once at start. */
@@ -131,10 +132,7 @@ struct qmgr_dest {
 typedef struct qmgr {
     config *cfg;
     qmgr_settings set;
-    resolve_rules rules;
-    argv_t *mydestination, *virtual_domains, *relay_domains; /* for rules */
-    htable *domain_tables; /* "type:name" in those lists -> dict */
-    char *local_transport, *virtual_transport, *relay_transport, *default_transport;
+    resolve_config resolve; /* main.cf's routing rules (global/resolve_config) */
     /* The active queue. */
     qmgr_message *active_head, *active_tail;
     size_t active_count;
@@ -191,7 +189,7 @@ void qmgr_message_free(qmgr *q, qmgr_message *msg);
 
 /* ---- qmgr_resolve.c ---- */
 
-/* Fill q->rules from main.cf and open the domain lists' tables (before the
+/* Fill q->resolve from main.cf and open the domain lists' tables (before the
  * privilege drop). */
 void qmgr_resolve_init(qmgr *q);
 void qmgr_resolve_free(qmgr *q);
