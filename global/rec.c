@@ -120,7 +120,7 @@ static int get_byte(vstream *fp)
 
 rec_status rec_get(vstream *fp, size_t bound, rec_read *r, vstr *payload)
 {
-    size_t len = 0, got;
+    size_t len = 0, got, len_bytes = 0;
     int c;
 
     r->offset = r->next;
@@ -138,6 +138,7 @@ rec_status rec_get(vstream *fp, size_t bound, rec_read *r, vstr *payload)
         if ((c = get_byte(fp)) < 0)
             return c == -2 ? REC_ERR_IO : REC_ERR_TRUNCATED;
         len |= (size_t)(c & 0x7f) << shift;
+        len_bytes++;
         if ((c & 0x80) == 0)
             break;
     }
@@ -155,7 +156,9 @@ rec_status rec_get(vstream *fp, size_t bound, rec_read *r, vstr *payload)
     }
     payload->len = len;
     payload->data[len] = 0;
-    r->next = r->offset + (off_t)rec_size(len);
+    /* Count the length bytes as read: a longer than needed encoding is
+     * accepted, and offsets must still be those of the file. */
+    r->next = r->offset + 1 + (off_t)len_bytes + (off_t)len;
     return REC_OK;
 }
 
