@@ -477,6 +477,11 @@ vstream *queue_file_stream(queue_file *qf)
     return qf->fp;
 }
 
+const char *queue_file_temp_name(const queue_file *qf)
+{
+    return qf->temp;
+}
+
 int queue_file_put_sizes(queue_file *qf)
 {
     char zeros[REC_SIZE_LEN + 1];

@@ -95,6 +95,9 @@ queue_file *queue_file_create(const char *queue_dir, const char *queue_name, mod
 const char *queue_file_id(const queue_file *qf);
 /* The stream to write records to. */
 vstream *queue_file_stream(queue_file *qf);
+/* The temporary file's name inside its directory (".tPID.N"), valid until
+ * commit or abort: postdrop's signal handler removes it by this name. */
+const char *queue_file_temp_name(const queue_file *qf);
 /* Write a zeroed S record here, to be patched by queue_file_set_sizes. */
 int queue_file_put_sizes(queue_file *qf);
 /* Values for the S record, written at commit. */
