@@ -16,6 +16,7 @@ PREFIX ?= /usr
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
+SETGID_GROUP ?= posterndrop
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -161,6 +162,14 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/lib/systemd/system
 	for p in $(BIN_PROGS); do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/; done
 	for l in $(BIN_LINK_NAMES); do ln -sf sendmail $(DESTDIR)$(PREFIX)/sbin/$$l; done
+	@# postdrop is the one set-id program: set-gid setgid_group, so that
+	@# users can write maildrop/ (mode 1730) and nothing else.
+	if [ -e $(DESTDIR)$(PREFIX)/sbin/postdrop ]; then \
+		if getent group $(SETGID_GROUP) >/dev/null && [ "$$(id -u)" -eq 0 ]; then \
+			chgrp $(SETGID_GROUP) $(DESTDIR)$(PREFIX)/sbin/postdrop && \
+			chmod 2755 $(DESTDIR)$(PREFIX)/sbin/postdrop; \
+		else echo "install: postdrop left without set-gid: run as root with group" \
+			"$(SETGID_GROUP) present (groupadd --system $(SETGID_GROUP))"; fi; fi
 	for p in $(LIBEXEC_PROGS); do \
 		install -m 755 $(BUILD)/libexec/$$p $(DESTDIR)$(PREFIX)/lib/postern/; done
 	for f in main.cf master.cf; do \
