@@ -56,11 +56,12 @@ endef
 $(eval $(call need_pkg,openssl,libssl-dev))
 $(eval $(call need_pkg,libpcre2-8,libpcre2-dev))
 $(eval $(call need_pkg,libsasl2,libsasl2-dev))
+$(eval $(call need_pkg,lmdb,liblmdb-dev))
 ifeq ($(wildcard /usr/include/db.h),)
 $(error Berkeley DB (db.h) not found. Install it with: apt-get install libdb-dev   (or: make deps))
 endif
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl libpcre2-8 libsasl2)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs openssl libpcre2-8 libsasl2) -ldb -lresolv
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl libpcre2-8 libsasl2 lmdb)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs openssl libpcre2-8 libsasl2 lmdb) -ldb -lresolv
 endif
 
 # The fragments below define rules; `make` alone still means `make all`.
@@ -180,7 +181,7 @@ install: all
 		[ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; done; true
 
 # Every build and test dependency, from Debian's archive (run as root).
-DEB_PACKAGES := build-essential pkg-config libssl-dev libdb-dev db5.3-util libpcre2-dev \
+DEB_PACKAGES := build-essential pkg-config libssl-dev libdb-dev db5.3-util libpcre2-dev liblmdb-dev \
 	libsasl2-dev sasl2-bin libsasl2-modules libcmocka-dev python3-pytest clang \
 	postfix postfix-pcre swaks dnsmasq-base bind9-dnsutils dovecot-imapd dovecot-lmtpd
 deps:
