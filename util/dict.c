@@ -17,7 +17,13 @@
 #include "util/dict_db.h"
 #include "util/dict_fail.h"
 #include "util/dict_inline.h"
+#include "util/dict_cidr.h"
+#include "util/dict_lmdb.h"
+#include "util/dict_pcre.h"
+#include "util/dict_regexp.h"
 #include "util/dict_static.h"
+#include "util/dict_texthash.h"
+#include "util/dict_unix.h"
 #include "util/mem.h"
 
 typedef struct dict_type {
@@ -27,7 +33,9 @@ typedef struct dict_type {
 
 static const dict_type dict_builtin_types[] = {
     {"hash", dict_hash_open},     {"btree", dict_btree_open}, {"static", dict_static_open},
-    {"inline", dict_inline_open}, {"fail", dict_fail_open},
+    {"inline", dict_inline_open}, {"fail", dict_fail_open},     {"lmdb", dict_lmdb_open},
+    {"texthash", dict_texthash_open}, {"pcre", dict_pcre_open}, {"regexp", dict_regexp_open},
+    {"cidr", dict_cidr_open},     {"unix", dict_unix_open},
 };
 #define DICT_BUILTIN_COUNT (sizeof(dict_builtin_types) / sizeof(dict_builtin_types[0]))
 

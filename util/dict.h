@@ -22,12 +22,20 @@
  *   no mail is lost because a file was briefly unreadable.
  *
  *   Types built in: hash: and btree: (Berkeley DB, file NAME.db, see
- *   dict_db.c), static:VALUE (every key maps to VALUE; static:{text with
- *   spaces}), inline:{ key=value, { key = text, with commas }, ... }, and
- *   fail:NAME (every lookup is an error).
+ *   dict_db.c), lmdb: (LMDB, file NAME.lmdb, dict_lmdb.c), texthash:FILE
+ *   (a postmap source file read into memory), pcre:FILE and regexp:FILE
+ *   (ordered regular-expression rules, pcre_table(5), regexp_table(5)),
+ *   cidr:FILE (ordered network rules, cidr_table(5)), unix:passwd.byname
+ *   and unix:group.byname (getpwnam/getgrnam), static:VALUE (every key
+ *   maps to VALUE; static:{text with spaces}), inline:{ key=value,
+ *   { key = text, with commas }, ... }, and fail:NAME (every lookup is an
+ *   error). The rule tables (pcre, regexp, cidr) share dict_rules.c; the
+ *   text formats share dict_source.c.
  *
- *   Keys of indexed tables (hash, btree, inline) are folded to lower case
- *   on update and lookup; values are kept as given.
+ *   Keys of indexed tables (hash, btree, lmdb, texthash, inline, unix)
+ *   are folded to lower case on update and lookup; values are kept as
+ *   given. Rule tables see the key as given (their patterns are caseless
+ *   by default).
  *
  *   Opening O_RDONLY reads. O_RDWR|O_CREAT|O_TRUNC builds a new table
  *   ("bulk" mode): a file-based type writes a temporary file and

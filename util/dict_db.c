@@ -249,8 +249,10 @@ static dict *dict_db_open(const char *type, DBTYPE db_type, const char *name, in
         (void)unlink(dd->tmp_path);
         file = dd->tmp_path;
         db_flags = DB_CREATE | DB_EXCL;
-        /* A new table is written the one way, with NULs (see above). */
-        dd->dict.flags = (dd->dict.flags & ~DICT_FLAG_TRY0NULL) | DICT_FLAG_TRY1NULL;
+        /* A new table is written the one way, with NULs (see above),
+         * unless the caller asks for none alone (postmap -n). */
+        if ((dd->dict.flags & (DICT_FLAG_TRY0NULL | DICT_FLAG_TRY1NULL)) != DICT_FLAG_TRY0NULL)
+            dd->dict.flags = (dd->dict.flags & ~DICT_FLAG_TRY0NULL) | DICT_FLAG_TRY1NULL;
     } else {
         file = dd->path;
         db_flags = (open_flags & O_ACCMODE) == O_RDONLY ? DB_RDONLY : 0;
