@@ -24,6 +24,7 @@ typedef struct original {
     const char *queue_dir;
     queue_reader *reader;
     const queue_envelope *env;
+    long long content_bytes; /* decides whether it comes back whole */
 } original;
 
 static dsn_line next_line(void *ctx, vstr *line)
@@ -82,6 +83,7 @@ static int open_original(config *cfg, const char *queue_name, const char *id, or
         queue_file_close(o->reader);
         return -1;
     }
+    o->content_bytes = o->env->size_content_bytes;
     return 0;
 }
 
@@ -93,7 +95,7 @@ static dsn_ret choose_ret(config *cfg, const original *o, dsn_kind kind)
         return DSN_RET_HDRS;
     if (ret != NULL && strcasecmp(ret, "HDRS") == 0)
         return DSN_RET_HDRS;
-    if (o->env->size_content_bytes > config_size(cfg, "bounce_size_limit"))
+    if (o->content_bytes > config_size(cfg, "bounce_size_limit"))
         return DSN_RET_HDRS;
     return DSN_RET_FULL;
 }
@@ -338,4 +340,22 @@ bounce_status bounce_delay_warning(config *cfg, const char *queue_name, const ch
     mem_free(rcpts);
     queue_file_close(o.reader);
     return st;
+}
+
+bounce_status bounce_refused(config *cfg, const char *id, queue_reader *reader,
+                             long long content_bytes, const dsn_rcpt *rcpts, size_t count,
+                             vstr *why)
+{
+    original o = {id, config_str(cfg, "queue_directory"), reader, NULL, content_bytes};
+
+    if ((o.env = queue_file_read_envelope(reader)) == NULL) {
+        vstr_set_fmt(why, "%s: %s", queue_file_name(reader), queue_file_error(reader));
+        return BOUNCE_RETRY;
+    }
+    if (bounce_is_double_bounce_sender(cfg, o.env->sender)) {
+        msg_warn("%s: undeliverable postmaster notification discarded", id);
+        return BOUNCE_DONE;
+    }
+    return send_report(cfg, &o, *o.env->sender ? DSN_KIND_FAILURE : DSN_KIND_POSTMASTER, rcpts,
+                       count, 0, why);
 }

@@ -52,7 +52,9 @@
 
 #include "util/vstr.h"
 #include "global/config.h"
+#include "global/dsn.h"
 #include "global/dsn_log.h"
+#include "global/queue_file.h"
 
 typedef enum bounce_status {
     BOUNCE_DONE = 0, /* every notification sent (or none was due); bounce/ID removed */
@@ -67,6 +69,15 @@ bounce_status bounce_flush(config *cfg, const char *queue_name, const char *id, 
  * is when the message will expire. */
 bounce_status bounce_delay_warning(config *cfg, const char *queue_name, const char *id,
                                    const dsn_log *deferred, long long retry_until, vstr *why);
+
+/* A message refused before it was queued (pickup: the queue-file writer
+ * rejected a local submission): report rcpts as failed, as bounce_flush
+ * would, with reader (a maildrop file, not yet read) as the original and
+ * id as its queue id; content_bytes decides whether it comes back whole
+ * (bounce_size_limit). reader stays the caller's to close. */
+bounce_status bounce_refused(config *cfg, const char *id, queue_reader *reader,
+                             long long content_bytes, const dsn_rcpt *rcpts, size_t count,
+                             vstr *why);
 
 /* True when sender is the double_bounce_sender (qualified with myorigin
  * when it has no domain): mail from it is never reported on. */
