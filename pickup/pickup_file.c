@@ -144,17 +144,29 @@ static pickup_result corrupt(job *j, long long offset, const char *fmt, ...)
     return result;
 }
 
-/* The file is in the queue (or was reported on): remove it, durably. */
+/* The file is in the queue (or was reported on): remove it, durably. A
+ * file left behind would be queued again at every pass, so one that
+ * cannot be removed goes to corrupt/ instead. */
 static void remove_maildrop_file(job *j)
 {
-    vstr dir = VSTR_INIT;
+    vstr dir = VSTR_INIT, to = VSTR_INIT;
 
-    if (unlink(vstr_str(&j->path)) < 0)
-        msg_warn("maildrop/%s: remove: %s", j->name, strerror(errno));
+    if (unlink(vstr_str(&j->path)) < 0) {
+        int e = errno;
+
+        vstr_set_fmt(&to, "%s/corrupt/%s", j->ctx->queue_dir, j->name);
+        if (rename(vstr_str(&j->path), vstr_str(&to)) == 0)
+            msg_warn("%s: cannot remove maildrop/%s: %s; moved to corrupt/%s", j->id, j->name,
+                     strerror(e), j->name);
+        else
+            msg_error("%s: cannot remove maildrop/%s: %s; it will be queued again", j->id,
+                      j->name, strerror(e));
+    }
     vstr_set_fmt(&dir, "%s/maildrop", j->ctx->queue_dir);
     if (fileio_fsync_dir(vstr_str(&dir)) < 0)
         msg_warn("fsync %s: %s", vstr_str(&dir), strerror(errno));
     vstr_release(&dir);
+    vstr_release(&to);
 }
 
 /* ---- Opening ---- */
