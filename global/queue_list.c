@@ -1,0 +1,201 @@
+/*
+ * queue_list - the queue listing of mailq and sendmail -bp; see queue_list.h
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "global/dsn_log.h"
+#include "global/queue_file.h"
+#include "global/queue_id.h"
+#include "global/queue_list.h"
+#include "util/argv.h"
+
+/* The queues listed, in Postfix's order, and their marks. */
+static const struct {
+    const char *name;
+    int status;
+} queue_list_queues[] = {
+    {"maildrop", ' '}, {"incoming", ' '}, {"active", '*'}, {"deferred", ' '}, {"hold", '!'},
+};
+
+void queue_list_format_header(vstr *out)
+{
+    vstr_append_str(out, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
+}
+
+void queue_list_format_entry(vstr *out, const char *id, int status, long long size,
+                             long long arrival, const char *sender)
+{
+    char when[32];
+    time_t t = (time_t)arrival;
+    struct tm tm;
+
+    if (localtime_r(&t, &tm) == NULL ||
+        strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm) == 0)
+        snprintf(when, sizeof(when), "%lld", arrival);
+    vstr_append_fmt(out, "%-10s%c %7lld %-20.20s %s\n", id, status, size, when,
+                    *sender ? sender : "MAILER-DAEMON");
+}
+
+void queue_list_format_reason(vstr *out, const char *reason)
+{
+    vstr_append_fmt(out, "%*s(%s)\n",
+                    (int)(strlen(reason) + 2 < QUEUE_LIST_REASON_WIDTH
+                              ? QUEUE_LIST_REASON_WIDTH - strlen(reason) - 2
+                              : 0),
+                    "", reason);
+}
+
+void queue_list_format_rcpt(vstr *out, const char *rcpt)
+{
+    vstr_append_fmt(out, "%*s%s\n", QUEUE_LIST_RCPT_INDENT, "", rcpt);
+}
+
+void queue_list_format_total(vstr *out, long long bytes, long long requests)
+{
+    if (requests == 0)
+        vstr_append_str(out, "Mail queue is empty\n");
+    else
+        vstr_append_fmt(out, "-- %lld Kbytes in %lld Request%s.\n", bytes / 1024, requests,
+                        requests == 1 ? "" : "s");
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The queue ids in queue_dir/name, sorted; NULL with a reason when the
+ * directory exists and cannot be read. A missing directory is empty. */
+static argv_t *queue_ids(const char *queue_dir, const char *name, vstr *err)
+{
+    vstr path = VSTR_INIT;
+    argv_t *ids = argv_new();
+    struct dirent *d;
+    DIR *dir;
+
+    vstr_set_fmt(&path, "%s/%s", queue_dir, name);
+    if ((dir = opendir(vstr_str(&path))) == NULL) {
+        if (errno != ENOENT) {
+            int saved = errno;
+
+            vstr_set_fmt(err, "cannot read %s: %s", vstr_str(&path), strerror(errno));
+            argv_free(ids);
+            ids = NULL;
+            errno = saved;
+        }
+        vstr_release(&path);
+        return ids;
+    }
+    while ((d = readdir(dir)) != NULL)
+        if (queue_id_valid(d->d_name))
+            argv_add(ids, d->d_name);
+    closedir(dir);
+    qsort(ids->argv, ids->argc, sizeof(char *), compare_names);
+    vstr_release(&path);
+    return ids;
+}
+
+/* The deferral reason of a recipient: the last log entry for its R record. */
+static const char *rcpt_reason(const dsn_log *log, const queue_rcpt *rcpt)
+{
+    const char *reason = NULL;
+
+    for (size_t i = 0; i < log->count; i++) {
+        const dsn_log_entry *e = &log->entries[i];
+
+        if (e->reason == NULL)
+            continue;
+        if (e->offset >= 0 ? e->offset == (long long)rcpt->offset
+                           : strcmp(e->recipient ? e->recipient : "", rcpt->address) == 0)
+            reason = e->reason;
+    }
+    return reason;
+}
+
+/* One message; 1 when it was listed (its size added to *bytes). */
+static int list_message(const char *queue_dir, const char *queue, int status, const char *id,
+                        vstr *text, long long *bytes)
+{
+    int maildrop = strcmp(queue, "maildrop") == 0;
+    vstr err = VSTR_INIT;
+    queue_reader *r = queue_file_open(queue_dir, queue, id,
+                                      maildrop ? QUEUE_FILE_MAILDROP : QUEUE_FILE_QUEUE, &err);
+    const queue_envelope *env;
+    const char *last_reason = NULL;
+    dsn_log log;
+    struct stat st;
+    long long size;
+
+    vstr_release(&err);
+    if (r == NULL)
+        return 0;
+    if ((env = queue_file_read_envelope(r)) == NULL || fstat(queue_file_fd(r), &st) < 0) {
+        queue_file_close(r);
+        return 0;
+    }
+    size = maildrop ? (long long)st.st_size : env->size_content_bytes;
+    queue_list_format_entry(text, id, status, size, env->arrival_sec, env->sender);
+    dsn_log_init(&log);
+    if (!maildrop)
+        (void)dsn_log_read(queue_dir, DSN_LOG_DEFER, id, &log, &err);
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        const queue_rcpt *rcpt = &env->rcpts[i];
+        const char *reason;
+
+        if (rcpt->done)
+            continue;
+        reason = rcpt_reason(&log, rcpt);
+        if (reason && (last_reason == NULL || strcmp(reason, last_reason) != 0))
+            queue_list_format_reason(text, reason);
+        last_reason = reason;
+        queue_list_format_rcpt(text, rcpt->address);
+    }
+    vstr_append_char(text, '\n');
+    *bytes += size;
+    dsn_log_release(&log);
+    vstr_release(&err);
+    queue_file_close(r);
+    return 1;
+}
+
+int queue_list_print(const char *queue_dir, vstream *out, vstr *err)
+{
+    long long bytes = 0, requests = 0;
+    vstr text = VSTR_INIT;
+
+    for (size_t q = 0; q < sizeof(queue_list_queues) / sizeof(queue_list_queues[0]); q++) {
+        argv_t *ids = queue_ids(queue_dir, queue_list_queues[q].name, err);
+
+        if (ids == NULL) {
+            vstr_release(&text);
+            return -1;
+        }
+        for (size_t i = 0; i < ids->argc; i++) {
+            vstr entry = VSTR_INIT;
+
+            if (list_message(queue_dir, queue_list_queues[q].name, queue_list_queues[q].status,
+                             ids->argv[i], &entry, &bytes)) {
+                if (requests++ == 0)
+                    queue_list_format_header(&text);
+                vstr_append(&text, vstr_str(&entry), vstr_len(&entry));
+            }
+            vstr_release(&entry);
+            /* Write as we go: a large queue need not fit in memory. */
+            if (vstr_len(&text) > 65536) {
+                (void)vstream_write(out, vstr_str(&text), vstr_len(&text));
+                vstr_reset(&text);
+            }
+        }
+        argv_free(ids);
+    }
+    queue_list_format_total(&text, bytes, requests);
+    (void)vstream_write(out, vstr_str(&text), vstr_len(&text));
+    vstr_release(&text);
+    return 0;
+}

@@ -1,0 +1,370 @@
+/*
+ * NAME
+ *   postdrop - copy a maildrop record stream into queue_directory/maildrop
+ *
+ * SYNOPSIS
+ *   postdrop [-rv] [-c config_dir] < record-stream
+ *
+ * DESCRIPTION
+ *   sendmail(1) builds a maildrop record stream (docs/PROTOCOLS.md) and
+ *   pipes it here. postdrop checks every record with global/maildrop (the
+ *   checker pickup uses too) while it copies the stream to maildrop/.tNNNN,
+ *   then commits it with the queue commit protocol (global/queue_file:
+ *   fsync, rename to maildrop/ID, fsync the directory), triggers pickup
+ *   through public/pickup and exits 0. A stream that fails a check
+ *   leaves no file behind.
+ *
+ *   The file belongs to the submitting user: postdrop is set-gid
+ *   setgid_group at most, never set-uid, so the file's owner is the real
+ *   user, which is what pickup goes by. The arrival time is postdrop's
+ *   own: the T record of the stream is checked and then replaced.
+ *
+ *   Installed set-gid, postdrop treats its caller as hostile: it keeps no
+ *   environment variable, makes sure descriptors 0-2 are open and closes
+ *   all others, and accepts another configuration directory (-c or
+ *   MAIL_CONFIG) only from root or when the default main.cf lists it in
+ *   alternate_config_directories, because main.cf decides where files are
+ *   written. Run without privileges (an unprivileged instance) it trusts
+ *   any directory, since it can do nothing its caller could not.
+ *
+ *   A failed trigger is no error: with the daemons down the file waits in
+ *   maildrop and pickup takes it when it starts.
+ *
+ * DIAGNOSTICS
+ *   Exit status from sysexits.h with a one-line reason on stderr (and in
+ *   the mail log): EX_USAGE for bad options, EX_CONFIG for an unreadable
+ *   or invalid main.cf, EX_NOPERM for an untrusted configuration
+ *   directory, EX_DATAERR for an invalid stream or one larger than
+ *   message_size_limit, EX_IOERR when standard input cannot be read,
+ *   EX_TEMPFAIL when maildrop cannot be written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "global/config.h"
+#include "global/maildrop.h"
+#include "global/master_proto.h"
+#include "global/queue_file.h"
+#include "global/rec.h"
+#include "util/msg.h"
+#include "util/sock.h"
+#include "util/vstr.h"
+#include "util/vstream.h"
+
+/* How long to wait for pickup to accept the trigger. */
+#define POSTDROP_TRIGGER_TIMEOUT_MS 2000
+/* The service postdrop wakes up. */
+#define POSTDROP_PICKUP_SERVICE "pickup"
+
+/* The temporary file, for the signal handler and the fatal hook. */
+static queue_file *postdrop_file;
+static char postdrop_temp_path[PATH_MAX + 64];
+
+/* Signals that end postdrop early; blocked while the file is committed. */
+static const int postdrop_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (postdrop_temp_path[0])
+        (void)unlink(postdrop_temp_path);
+    _exit(EX_TEMPFAIL);
+}
+
+static void remove_temp_file(void)
+{
+    if (postdrop_file) {
+        queue_file_abort(postdrop_file);
+        postdrop_file = NULL;
+        postdrop_temp_path[0] = 0;
+    }
+}
+
+static void block_signals(int block)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(postdrop_signals) / sizeof(postdrop_signals[0]); i++)
+        sigaddset(&set, postdrop_signals[i]);
+    sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(postdrop_signals) / sizeof(postdrop_signals[0]); i++)
+        sigaction(postdrop_signals[i], &sa, NULL);
+    /* A write to a gone reader, or past a file size limit, is an error
+     * return, not a death without cleanup. */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Set-gid (or set-uid) in effect: the caller may not be trusted. */
+static int running_privileged(void)
+{
+    return getauxval(AT_SECURE) != 0 || getegid() != getgid() || geteuid() != getuid();
+}
+
+/* Descriptors 0-2 open (on /dev/null if the caller closed them, so that
+ * no file we open lands there), every other one closed. */
+static void sanitize_descriptors(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) < 0) {
+            int nfd = open("/dev/null", O_RDWR);
+
+            if (nfd < 0)
+                _exit(EX_OSERR);
+            if (nfd != fd) {
+                /* A lower descriptor was free: this one stays closed. */
+                (void)close(nfd);
+                _exit(EX_OSERR);
+            }
+        }
+    }
+    if (close_range(3, ~0U, 0) < 0) {
+        long max = sysconf(_SC_OPEN_MAX);
+
+        for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
+            (void)close((int)fd);
+    }
+}
+
+static void usage(void)
+{
+    msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+}
+
+/* Is dir one that a privileged postdrop may use for this caller? */
+static int config_dir_trusted(const char *dir, vstr *why)
+{
+    vstr err = VSTR_INIT;
+    config *dflt;
+    argv_t *list;
+    int ok = 0;
+
+    if (strcmp(dir, CONFIG_DIR_DEFAULT) == 0 || getuid() == 0)
+        return 1;
+    if ((dflt = config_load(CONFIG_DIR_DEFAULT, &err)) == NULL) {
+        vstr_set_fmt(why, "%s is not listed in alternate_config_directories of %s/main.cf (%s)",
+                     dir, CONFIG_DIR_DEFAULT, vstr_str(&err));
+        vstr_release(&err);
+        return 0;
+    }
+    list = config_list(dflt, "alternate_config_directories");
+    for (size_t i = 0; i < list->argc && !ok; i++)
+        ok = strcmp(list->argv[i], dir) == 0;
+    if (!ok)
+        vstr_set_fmt(why, "%s is not listed in alternate_config_directories of %s/main.cf", dir,
+                     CONFIG_DIR_DEFAULT);
+    argv_free(list);
+    config_free(dflt);
+    vstr_release(&err);
+    return ok;
+}
+
+/* A parameter's expanded value, or a fatal EX_CONFIG. */
+static const char *param_text(config *cfg, const char *name)
+{
+    vstr err = VSTR_INIT;
+    const char *value = config_expand(cfg, name, &err);
+
+    if (value == NULL)
+        msg_fatal_status(EX_CONFIG, "%s: %s", config_file(cfg), vstr_str(&err));
+    vstr_release(&err);
+    return value;
+}
+
+static long long param_number(config *cfg, const char *name)
+{
+    vstr why = VSTR_INIT;
+    const char *value = param_text(cfg, name);
+    long long n;
+
+    if (config_convert(name, value, &n, &why) < 0)
+        msg_fatal_status(EX_CONFIG, "%s: %s = %s: %s", config_file(cfg), name, value,
+                         vstr_str(&why));
+    vstr_release(&why);
+    return n;
+}
+
+/* The mail log of the instance; stderr then carries only fatal errors. */
+static void setup_logging(config *cfg)
+{
+    const char *file = param_text(cfg, "maillog_file");
+
+    msg_set_syslog_name(param_text(cfg, "syslog_name"));
+    if ((*file && msg_use_file(file) == 0) || (!*file && msg_use_syslog() == 0))
+        msg_use_stderr(0);
+}
+
+/* Wake pickup; failure is only logged (the file waits in maildrop). */
+static void trigger_pickup(const char *queue_dir)
+{
+    static const char wakeup = TRIGGER_NEW;
+    vstr path = VSTR_INIT, err = VSTR_INIT;
+    int fd;
+
+    vstr_set_fmt(&path, "%s/%s/%s", queue_dir, MASTER_PUBLIC_DIR, POSTDROP_PICKUP_SERVICE);
+    if ((fd = sock_connect_unix(vstr_str(&path), POSTDROP_TRIGGER_TIMEOUT_MS, &err)) < 0) {
+        msg_info("cannot wake up pickup (the mail waits in maildrop): %s", vstr_str(&err));
+    } else {
+        if (send(fd, &wakeup, 1, MSG_NOSIGNAL) != 1)
+            msg_info("cannot wake up pickup (the mail waits in maildrop): %s: %s", vstr_str(&path),
+                     strerror(errno));
+        (void)close(fd);
+    }
+    vstr_release(&path);
+    vstr_release(&err);
+}
+
+/* Reject the stream: the temporary file goes (fatal hook), no file stays. */
+__attribute__((format(printf, 2, 3), noreturn)) static void reject(off_t offset, const char *fmt,
+                                                                   ...)
+{
+    vstr text = VSTR_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstr_append_vfmt(&text, fmt, ap);
+    va_end(ap);
+    msg_fatal_status(EX_DATAERR, "invalid maildrop stream: offset %lld: %s", (long long)offset,
+                     vstr_str(&text));
+}
+
+/* Copy the stream from in to out, checking each record with
+ * global/maildrop before it is written; returns once E is copied. */
+static void copy_stream(vstream *in, vstream *out, long long size_limit)
+{
+    vstr buf = VSTR_INIT, why = VSTR_INIT;
+    rec_read r = REC_READ_INIT;
+    maildrop_check m;
+    long long envelope_bytes = 0, content_bytes = 0;
+    maildrop_status st;
+
+    maildrop_check_init(&m);
+    do {
+        if ((st = maildrop_get(in, &m, &r, &buf, &why)) == MAILDROP_IO)
+            msg_fatal_status(EX_IOERR, "cannot read standard input: %s", strerror(errno));
+        if (st == MAILDROP_BAD)
+            reject(maildrop_error_offset(&m), "%s", vstr_str(&why));
+        /* message_size_limit as cleanup counts it (content bytes plus one
+         * per line end), and the envelope bounded by it separately, so a
+         * hostile stream cannot fill maildrop with recipients either. */
+        if (r.type == REC_TYPE_NORM || r.type == REC_TYPE_CONT)
+            content_bytes += (long long)vstr_len(&buf) + (r.type == REC_TYPE_NORM);
+        else
+            envelope_bytes += (long long)rec_size(vstr_len(&buf));
+        if (size_limit > 0 && (content_bytes > size_limit || envelope_bytes > size_limit))
+            msg_fatal_status(EX_DATAERR,
+                             "message too large: more than %lld bytes "
+                             "(message_size_limit)",
+                             size_limit);
+        if (r.type == REC_TYPE_TIME) {
+            struct timeval tv;
+
+            gettimeofday(&tv, NULL);
+            (void)rec_put_fmt(out, REC_TYPE_TIME, "%lld.%06ld", (long long)tv.tv_sec,
+                              (long)tv.tv_usec);
+        } else {
+            (void)rec_put(out, r.type, vstr_str(&buf), vstr_len(&buf));
+        }
+        if (vstream_error(out))
+            msg_fatal_status(EX_TEMPFAIL, "cannot write the maildrop file: %s",
+                             strerror(vstream_errno(out)));
+    } while (r.type != REC_TYPE_END);
+    vstr_release(&buf);
+    vstr_release(&why);
+}
+
+int main(int argc, char **argv)
+{
+    const char *opt_c = NULL, *env_dir, *queue_dir;
+    vstr err = VSTR_INIT, dir = VSTR_INIT;
+    long long size_limit;
+    vstream *in;
+    config *cfg;
+    int ch, privileged;
+
+    sanitize_descriptors();
+    umask(077);
+    msg_init("postdrop");
+    privileged = running_privileged();
+    /* Keep nothing of the caller's environment but MAIL_CONFIG, checked below. */
+    env_dir = getenv("MAIL_CONFIG");
+    vstr_set_str(&dir, env_dir && *env_dir ? env_dir : CONFIG_DIR_DEFAULT);
+    clearenv();
+    while ((ch = getopt(argc, argv, "c:rv")) != -1) {
+        switch (ch) {
+        case 'c':
+            opt_c = optarg;
+            break;
+        case 'r':
+            break; /* the record stream is the only input format */
+        case 'v':
+            msg_set_verbose(msg_verbose_level() + 1);
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    if (opt_c)
+        vstr_set_str(&dir, opt_c);
+    if (privileged && !config_dir_trusted(vstr_str(&dir), &err))
+        msg_fatal_status(EX_NOPERM, "untrusted configuration directory: %s", vstr_str(&err));
+    if ((cfg = config_load(vstr_str(&dir), &err)) == NULL)
+        msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
+    setup_logging(cfg);
+    queue_dir = param_text(cfg, "queue_directory");
+    size_limit = param_number(cfg, "message_size_limit");
+
+    catch_signals();
+    msg_set_fatal_hook(remove_temp_file);
+    block_signals(1);
+    postdrop_file = queue_file_create(queue_dir, "maildrop", 0644, &err);
+    if (postdrop_file == NULL)
+        msg_fatal_status(EX_TEMPFAIL, "cannot queue the message: %s", vstr_str(&err));
+    if ((size_t)snprintf(postdrop_temp_path, sizeof(postdrop_temp_path), "%s/maildrop/%s",
+                         queue_dir,
+                         queue_file_temp_name(postdrop_file)) >= sizeof(postdrop_temp_path))
+        postdrop_temp_path[0] = 0; /* too long to remember: a signal leaves it behind */
+    block_signals(0);
+
+    in = vstream_fdopen(0, VSTREAM_READ);
+    copy_stream(in, queue_file_stream(postdrop_file), size_limit);
+    (void)vstream_release(in);
+
+    /* From here the file either becomes mail or goes: no signal between. */
+    block_signals(1);
+    postdrop_temp_path[0] = 0;
+    if (queue_file_commit(postdrop_file, &err) < 0) {
+        postdrop_file = NULL;
+        msg_fatal_status(EX_TEMPFAIL, "cannot queue the message: %s", vstr_str(&err));
+    }
+    postdrop_file = NULL;
+    trigger_pickup(queue_dir);
+    config_free(cfg);
+    vstr_release(&err);
+    vstr_release(&dir);
+    return 0;
+}

@@ -1,0 +1,355 @@
+/*
+ * NAME
+ *   sendmail - Postern's Sendmail-compatible command line (also mailq, newaliases)
+ *
+ * SYNOPSIS
+ *   sendmail [-tiv] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid]
+ *            [-B type] [-C dir] [--] [recipient ...] < message
+ *   sendmail -bs | -bp | -bi | -q   [-C dir]
+ *   mailq, newaliases
+ *
+ * DESCRIPTION
+ *   The submission program mail user agents and scripts call. It runs as
+ *   the calling user and writes nothing itself: a message becomes a
+ *   maildrop record stream (docs/PROTOCOLS.md, "postdrop and sendmail")
+ *   that postdrop(1) checks and commits to maildrop, and sendmail exits
+ *   0 only when postdrop did. The sender is -f, or the login name of the
+ *   real user id (cleanup qualifies it); who submitted the mail is not
+ *   written at all: pickup takes it from the maildrop file's owner.
+ *
+ *   -bs runs an SMTP session (sendmail_smtp.c) whose messages take the
+ *   same way; -bp (mailq) lists the queue (global/queue_list); -bi
+ *   (newaliases) runs postalias on every alias_database table; -q sends
+ *   qmgr the flush trigger. postdrop and postalias are taken from
+ *   command_directory, or from beside this program when they are not
+ *   there (a build tree).
+ *
+ * DIAGNOSTICS
+ *   Exit status from sysexits.h with a one-line reason on stderr (and in
+ *   the mail log when it can be written): EX_USAGE for a bad command
+ *   line or no recipients, EX_CONFIG for a bad main.cf, EX_DATAERR for a
+ *   message over message_size_limit, postdrop's own status when it
+ *   refuses (EX_TEMPFAIL: the queue cannot be written), EX_UNAVAILABLE
+ *   when postdrop cannot be run or the mail system is down for -q.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "global/config.h"
+#include "global/master_proto.h"
+#include "global/queue_list.h"
+#include "global/rec.h"
+#include "postdrop/sendmail.h"
+#include "util/msg.h"
+#include "util/sock.h"
+
+/* How long -q waits for qmgr to take the trigger. */
+#define SENDMAIL_TRIGGER_TIMEOUT_MS 10000
+
+/* A parameter's expanded value, or a fatal EX_CONFIG. */
+static const char *param_text(config *cfg, const char *name)
+{
+    vstr err = VSTR_INIT;
+    const char *value = config_expand(cfg, name, &err);
+
+    if (value == NULL)
+        msg_fatal_status(EX_CONFIG, "%s: %s", config_file(cfg), vstr_str(&err));
+    vstr_release(&err);
+    return value;
+}
+
+/* A numeric parameter (size, time in seconds, int), or a fatal EX_CONFIG. */
+static long long param_number(config *cfg, const char *name)
+{
+    vstr why = VSTR_INIT;
+    const char *value = param_text(cfg, name);
+    long long n;
+
+    if (config_convert(name, value, &n, &why) < 0)
+        msg_fatal_status(EX_CONFIG, "%s: %s = %s: %s", config_file(cfg), name, value,
+                         vstr_str(&why));
+    vstr_release(&why);
+    return n;
+}
+
+/* NAME in command_directory, or beside this program when it is not there. */
+static void program_path(config *cfg, const char *name, vstr *path)
+{
+    char self[PATH_MAX];
+    ssize_t n;
+    char *slash;
+
+    vstr_set_fmt(path, "%s/%s", param_text(cfg, "command_directory"), name);
+    if (access(vstr_str(path), X_OK) == 0)
+        return;
+    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return;
+    self[n] = 0;
+    if ((slash = strrchr(self, '/')) == NULL)
+        return;
+    *slash = 0;
+    vstr_set_fmt(path, "%s/%s", self, name);
+}
+
+/* ---- -bm: one message from standard input ---- */
+
+static int enqueue(config *cfg, const sendmail_opts *o)
+{
+    sendmail_envelope env;
+    sendmail_ctx ctx;
+    sendmail_reader r;
+    sendmail_submit *sub;
+    sendmail_read_status st;
+    vstr sender = VSTR_INIT, err = VSTR_INIT, line = VSTR_INIT, postdrop = VSTR_INIT;
+    vstream *in;
+    long long size = 0;
+    int status, too_big = 0;
+
+    memset(&env, 0, sizeof(env));
+    env.rcpts = argv_new();
+    for (int i = 0; i < o->rcpt_count; i++)
+        if (sendmail_add_recipients(env.rcpts, o->rcpts[i], &err) < 0)
+            msg_fatal_status(EX_USAGE, "recipient %s: %s", o->rcpts[i], vstr_str(&err));
+    if (env.rcpts->argc == 0 && !o->extract)
+        msg_fatal_status(EX_USAGE, "no recipients specified");
+    if (o->sender) {
+        if (sendmail_parse_address(o->sender, &sender, &err) < 0)
+            msg_fatal_status(EX_USAGE, "sender %s: %s", o->sender, vstr_str(&err));
+    } else {
+        struct passwd *pw = getpwuid(getuid());
+
+        if (pw == NULL)
+            msg_fatal_status(EX_NOUSER, "no login name for user ID %lu", (unsigned long)getuid());
+        vstr_set_str(&sender, pw->pw_name);
+    }
+    env.sender = vstr_str(&sender);
+    env.full_name = o->full_name;
+    env.dsn_envid = o->dsn_envid;
+    env.dsn_ret = o->dsn_ret;
+    env.body_type = o->body_type;
+    env.extract = o->extract;
+    env.dsn_notify = o->dsn_notify;
+
+    program_path(cfg, "postdrop", &postdrop);
+    ctx.postdrop = vstr_str(&postdrop);
+    ctx.config_dir = o->config_dir;
+    ctx.size_limit = param_number(cfg, "message_size_limit");
+    if ((sub = sendmail_submit_open(&ctx, &env, &err)) == NULL)
+        msg_fatal_status(EX_UNAVAILABLE, "%s", vstr_str(&err));
+
+    in = vstream_fdopen(0, VSTREAM_READ);
+    sendmail_reader_init(&r, in, !o->ignore_dots, 0, SENDMAIL_PIECE_MAX);
+    while ((st = sendmail_reader_get(&r, &line)) == SENDMAIL_READ_LINE ||
+           st == SENDMAIL_READ_PIECE) {
+        size += (long long)vstr_len(&line) + (st == SENDMAIL_READ_LINE);
+        if (ctx.size_limit > 0 && size > ctx.size_limit) {
+            too_big = 1;
+            break;
+        }
+        if (sendmail_submit_record(sub, st == SENDMAIL_READ_LINE ? REC_TYPE_NORM : REC_TYPE_CONT,
+                                   vstr_str(&line), vstr_len(&line)) < 0)
+            break; /* postdrop is gone; its status says why */
+    }
+    if (too_big || st == SENDMAIL_READ_ERROR) {
+        (void)sendmail_submit_close(sub, 0, &err);
+        if (too_big)
+            msg_fatal_status(EX_DATAERR,
+                             "message too large: more than %lld bytes "
+                             "(message_size_limit)",
+                             ctx.size_limit);
+        msg_fatal_status(EX_IOERR, "cannot read standard input: %s", strerror(vstream_errno(in)));
+    }
+    vstr_reset(&err);
+    status = sendmail_submit_close(sub, 1, &err);
+    if (status != 0 && vstr_len(&err) > 0)
+        msg_fatal_status(status, "%s", vstr_str(&err));
+    sendmail_reader_release(&r);
+    (void)vstream_release(in);
+    argv_free(env.rcpts);
+    vstr_release(&sender);
+    vstr_release(&err);
+    vstr_release(&line);
+    vstr_release(&postdrop);
+    return status;
+}
+
+/* ---- -bs: an SMTP session ---- */
+
+static void *smtp_begin(void *context, const sendmail_envelope *env, vstr *err)
+{
+    return sendmail_submit_open(context, env, err);
+}
+
+static int smtp_record(void *handle, int type, const char *data, size_t len)
+{
+    return sendmail_submit_record(handle, type, data, len);
+}
+
+static int smtp_finish(void *handle, int complete, vstr *why)
+{
+    return sendmail_submit_close(handle, complete, why);
+}
+
+static int smtp_session(config *cfg, const sendmail_opts *o)
+{
+    vstr postdrop = VSTR_INIT;
+    sendmail_ctx ctx;
+    sendmail_smtp_config sc;
+    sendmail_smtp_ops ops = {&ctx, smtp_begin, smtp_record, smtp_finish};
+    vstream *in = vstream_fdopen(0, VSTREAM_READ), *out = vstream_fdopen(1, VSTREAM_WRITE);
+    int status;
+
+    program_path(cfg, "postdrop", &postdrop);
+    ctx.postdrop = vstr_str(&postdrop);
+    ctx.config_dir = o->config_dir;
+    ctx.size_limit = param_number(cfg, "message_size_limit");
+    sc.hostname = param_text(cfg, "myhostname");
+    sc.banner = param_text(cfg, "smtpd_banner");
+    sc.size_limit = ctx.size_limit;
+    sc.rcpt_limit = (size_t)param_number(cfg, "smtpd_recipient_limit");
+    sc.timeout_ms = (int)(param_number(cfg, "smtpd_timeout") * 1000);
+    status = sendmail_smtp_session(in, out, &sc, &ops);
+    (void)vstream_release(in);
+    if (vstream_release(out) < 0 && status == 0)
+        status = EX_IOERR;
+    vstr_release(&postdrop);
+    return status;
+}
+
+/* ---- -bp, -bi, -q ---- */
+
+static int list_queue(config *cfg)
+{
+    vstream *out = vstream_fdopen(1, VSTREAM_WRITE);
+    vstr err = VSTR_INIT;
+
+    if (queue_list_print(param_text(cfg, "queue_directory"), out, &err) < 0)
+        msg_fatal_status(errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE, "%s", vstr_str(&err));
+    if (vstream_release(out) < 0)
+        msg_fatal_status(EX_IOERR, "write standard output: %s", strerror(errno));
+    vstr_release(&err);
+    return 0;
+}
+
+/* newaliases: postalias -c DIR on every table of alias_database (or -oA). */
+static int new_aliases(config *cfg, const sendmail_opts *o)
+{
+    argv_t *tables = o->alias_database ? argv_split(o->alias_database, ", \t")
+                                       : config_list(cfg, "alias_database");
+    argv_t *args = argv_new();
+    vstr prog = VSTR_INIT;
+    int status;
+    pid_t pid;
+
+    if (tables->argc == 0) {
+        argv_free(tables);
+        argv_free(args);
+        return 0;
+    }
+    program_path(cfg, "postalias", &prog);
+    argv_add(args, vstr_str(&prog));
+    argv_add(args, "-c");
+    argv_add(args, config_dir(cfg));
+    for (size_t i = 0; i < tables->argc; i++)
+        argv_add(args, tables->argv[i]);
+    if ((pid = fork()) < 0)
+        msg_fatal_status(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(args->argv[0], args->argv);
+        msg_error("cannot run %s: %s", args->argv[0], strerror(errno));
+        _exit(EX_UNAVAILABLE);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            msg_fatal_status(EX_OSERR, "wait for postalias: %s", strerror(errno));
+    argv_free(tables);
+    argv_free(args);
+    vstr_release(&prog);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    msg_fatal_status(WIFEXITED(status) && WEXITSTATUS(status) == EX_UNAVAILABLE ? EX_UNAVAILABLE
+                                                                                : EX_SOFTWARE,
+                     "postalias failed; the alias tables are unchanged");
+}
+
+/* -q: the flush trigger to public/qmgr, as postern flush sends it. */
+static int flush_queue(config *cfg)
+{
+    static const char flush = TRIGGER_FLUSH;
+    vstr path = VSTR_INIT, err = VSTR_INIT;
+    int fd;
+
+    vstr_set_fmt(&path, "%s/%s/qmgr", param_text(cfg, "queue_directory"), MASTER_PUBLIC_DIR);
+    if ((fd = sock_connect_unix(vstr_str(&path), SENDMAIL_TRIGGER_TIMEOUT_MS, &err)) < 0)
+        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue: the mail system is down? %s",
+                         vstr_str(&err));
+    if (send(fd, &flush, 1, MSG_NOSIGNAL) != 1)
+        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue: %s: %s", vstr_str(&path),
+                         strerror(errno));
+    close(fd);
+    vstr_release(&path);
+    vstr_release(&err);
+    return 0;
+}
+
+/* The mail log, when this user may write it; stderr stays on for the user. */
+static void setup_logging(config *cfg)
+{
+    const char *file = param_text(cfg, "maillog_file");
+
+    msg_set_syslog_name(param_text(cfg, "syslog_name"));
+    if (*file)
+        (void)msg_use_file(file);
+}
+
+int main(int argc, char **argv)
+{
+    sendmail_opts o;
+    vstr err = VSTR_INIT;
+    config *cfg;
+    int st;
+
+    msg_init(argc > 0 && argv[0] ? argv[0] : "sendmail");
+    /* A write to a postdrop that has exited must be an error, not death. */
+    signal(SIGPIPE, SIG_IGN);
+    if ((st = sendmail_parse_args(argc, argv, &o, &err)) != 0)
+        msg_fatal_status(st, "%s", vstr_str(&err));
+    msg_set_verbose(o.verbose);
+    if ((cfg = config_load(config_directory(o.config_dir), &err)) == NULL)
+        msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
+    setup_logging(cfg);
+    switch (o.mode) {
+    case SENDMAIL_MODE_ENQUEUE:
+        st = enqueue(cfg, &o);
+        break;
+    case SENDMAIL_MODE_SMTP:
+        st = smtp_session(cfg, &o);
+        break;
+    case SENDMAIL_MODE_LIST:
+        st = list_queue(cfg);
+        break;
+    case SENDMAIL_MODE_ALIASES:
+        st = new_aliases(cfg, &o);
+        break;
+    case SENDMAIL_MODE_FLUSH:
+        st = flush_queue(cfg);
+        break;
+    default:
+        st = 0;
+        break;
+    }
+    sendmail_opts_release(&o);
+    config_free(cfg);
+    vstr_release(&err);
+    return st;
+}
