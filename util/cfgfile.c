@@ -91,6 +91,7 @@ void cfgfile_reader_init(cfgfile_reader *r, const char *buf, size_t len, size_t 
     r->pos = 0;
     r->lineno = 0;
     r->line_max = line_max;
+    r->verbatim = 0;
 }
 
 static int blank(int c)
@@ -142,8 +143,12 @@ static void append_piece(cfgfile_reader *r, vstr *text, int space, const char *p
     if (*bad)
         return;
     /* Trailing white space (a CR of a CRLF line end too) goes. */
-    while (n > 0 && blank((unsigned char)p[n - 1]))
+    while (n > 0 && blank((unsigned char)p[n - 1]) && !r->verbatim)
         n--;
+    if (r->verbatim && n > 0 && p[n - 1] == '\r')
+        n--;
+    if (r->verbatim)
+        space = 0;
     if (vstr_len(text) + (size_t)space + n > r->line_max) {
         char reason[80];
 
@@ -214,7 +219,7 @@ int cfgfile_next(cfgfile_reader *r, vstr *text, cfgfile_line *at, vstr *why)
                 note_error(&bad, why, at, r->lineno, "NUL byte in line");
             r->pos = next;
         }
-        for (i = p; i < cend && blank((unsigned char)r->buf[i]); i++)
+        for (i = p; i < cend && blank((unsigned char)r->buf[i]) && !r->verbatim; i++)
             ;
         append_piece(r, text, 1, r->buf + i, cend - i, &bad, why, at);
         at->last_lineno = r->lineno;

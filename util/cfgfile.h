@@ -20,6 +20,11 @@
  *   with one space in place of the line break and the white space around
  *   it; white space at the end of a physical line (a CR too) is dropped.
  *
+ *   With reader.verbatim set (after cfgfile_reader_init), a continuation
+ *   is appended as it stands, its leading white space and the previous
+ *   line's trailing white space kept, only the line break dropped: how
+ *   Postfix joins the lines of lookup-table sources (postmap, pcre).
+ *
  *   cfgfile_split takes "name = value" apart: the name is [A-Za-z0-9_]+,
  *   white space around the name and the value is dropped.
  *
@@ -42,6 +47,7 @@ typedef struct cfgfile_reader {
     size_t pos;      /* start of the next physical line */
     int lineno;      /* physical lines consumed so far */
     size_t line_max; /* longest logical line accepted, in bytes */
+    int verbatim;    /* join continuations as they are (see below) */
 } cfgfile_reader;
 
 /* Where a logical line sits in the buffer. */

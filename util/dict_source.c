@@ -20,6 +20,8 @@ static void dict_source_start(dict_source *src, const char *name)
     vstr_init(&src->line);
     cfgfile_reader_init(&src->reader, vstr_str(&src->text), vstr_len(&src->text),
                         DICT_SOURCE_LINE_MAX);
+    /* Postfix joins continuation lines of table sources as they are. */
+    src->reader.verbatim = 1;
     src->lineno = 0;
 }
 
@@ -58,6 +60,8 @@ int dict_source_next(dict_source *src, vstr *why)
 
     if (status != 0)
         src->lineno = at.lineno;
+    if (status > 0) /* white space at the end of a logical line goes */
+        vstr_trim(&src->line);
     if (status < 0)
         vstr_set_fmt(why, "%s, line %d: %s", src->path, at.lineno, vstr_str(&reason));
     vstr_release(&reason);

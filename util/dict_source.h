@@ -17,7 +17,9 @@
  *   pcre:, regexp:, cidr:) has the same line syntax, util/cfgfile's: a
  *   line that starts with white space continues the one before it, blank
  *   lines and lines whose first non-blank character is '#' are skipped.
- *   dict_source_next() hands out one logical line at a time with the
+ *   As in Postfix, a continuation is joined as it stands (its white space
+ *   kept, only the line break dropped; cfgfile's verbatim mode), and white
+ *   space at the end of the logical line goes. dict_source_next() hands out one logical line at a time with the
  *   number of its first physical line in src.lineno.
  *
  *   postmap's format is "key whitespace value": dict_source_split() takes

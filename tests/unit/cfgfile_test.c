@@ -94,6 +94,20 @@ static void continuation_lines_join_with_one_space(void **state)
     lines_close(&l);
 }
 
+static void verbatim_continuations_keep_their_white_space(void **state)
+{
+    const char *buf = "k a b  \n\t c  \r\n# note\n   d\nnext x\n";
+    lines l;
+
+    (void)state;
+    lines_open(&l, buf, strlen(buf), 1000);
+    l.r.verbatim = 1;
+    expect_line(&l, "k a b  \t c     d", 1);
+    expect_line(&l, "next x", 5);
+    expect_end(&l);
+    lines_close(&l);
+}
+
 static void continuation_reaches_past_comment_and_blank_lines(void **state)
 {
     const char *buf = "a = one\n# note\n\n  two\n# after\nb = 2\n";
@@ -416,6 +430,7 @@ int main(void)
         cmocka_unit_test(comments_and_blank_lines_are_skipped),
         cmocka_unit_test(hash_inside_a_line_is_data),
         cmocka_unit_test(continuation_lines_join_with_one_space),
+        cmocka_unit_test(verbatim_continuations_keep_their_white_space),
         cmocka_unit_test(continuation_reaches_past_comment_and_blank_lines),
         cmocka_unit_test(indented_hash_line_is_a_comment_not_a_continuation),
         cmocka_unit_test(continuation_without_a_line_is_an_error),

@@ -23,7 +23,7 @@ static void test_keys_folded_first_duplicate_kept(void **state)
 
     (void)state;
     assert_non_null(d);
-    expect(d, "JOE@example.com", DICT_FOUND, "joe@local, jim@local");
+    expect(d, "JOE@example.com", DICT_FOUND, "joe@local,   jim@local");
     expect(d, "@EXAMPLE.COM", DICT_FOUND, "catchall");
     expect(d, "keyonly", DICT_NOTFOUND, NULL);
     for (int st = dict_sequence(d, DICT_SEQ_FIRST, &key, &value); st == DICT_FOUND;
