@@ -6,7 +6,9 @@ postern_SRCS := $(wildcard admin/postern*.c)
 BIN_PROGS += $(if $(wildcard admin/postcat.c),postcat)
 postcat_SRCS := admin/postcat.c
 BIN_PROGS += $(if $(wildcard admin/postalias.c),postalias)
-postalias_SRCS := admin/postalias.c
+postalias_SRCS := admin/postalias.c admin/table_cmd.c
+BIN_PROGS += $(if $(wildcard admin/postmap.c),postmap)
+postmap_SRCS := admin/postmap.c admin/table_cmd.c
 
 # postern carries conf/'s stock files in its binary (admin/postern_stock.c),
 # regenerated when one of them changes. A rule here would become make's
