@@ -35,71 +35,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin/table_cmd.h"
 #include "global/alias_parse.h"
 #include "global/config.h"
 #include "util/dict.h"
+#include "util/dict_source.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/vstr.h"
 
-/* Largest aliases source file accepted (it is read into memory). */
-#define POSTALIAS_SOURCE_MAX (512LL * 1024 * 1024)
-/* Longest key read by -q -. */
-#define POSTALIAS_KEY_MAX 4096
-
-#define EXIT_NOTFOUND 1
-#define EXIT_TABLE_ERROR 2
-
 static void usage(void)
 {
     msg_fatal("usage: postalias [-sv] [-c config_dir] [-q key] [type:]file ...");
-}
-
-/* "type:name" with the default type filled in: a colon before any '/'
- * ends the type ("hash:/etc/aliases"); "/etc/aliases" has none. */
-static void table_spec(const char *arg, const char *default_type, vstr *type, vstr *name)
-{
-    const char *colon = strchr(arg, ':'), *slash = strchr(arg, '/');
-
-    if (colon != NULL && colon != arg && (slash == NULL || colon < slash)) {
-        vstr_set(type, arg, (size_t)(colon - arg));
-        vstr_set_str(name, colon + 1);
-    } else {
-        vstr_set_str(type, default_type);
-        vstr_set_str(name, arg);
-    }
-}
-
-static char *read_source(const char *path, struct stat *st, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    char *buf;
-    size_t got = 0;
-
-    if (fd < 0)
-        msg_fatal("open %s: %s", path, strerror(errno));
-    if (fstat(fd, st) < 0)
-        msg_fatal("fstat %s: %s", path, strerror(errno));
-    if (!S_ISREG(st->st_mode))
-        msg_fatal("%s: not a regular file", path);
-    if (st->st_size > POSTALIAS_SOURCE_MAX)
-        msg_fatal("%s: larger than %lld bytes", path, POSTALIAS_SOURCE_MAX);
-    buf = mem_alloc((size_t)st->st_size + 1);
-    while (got < (size_t)st->st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st->st_size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            msg_fatal("read %s: %s", path, strerror(errno));
-        if (n == 0)
-            break; /* shrank while we read: take what is there */
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = 0;
-    *len = got;
-    return buf;
 }
 
 typedef struct build_state {
@@ -140,107 +87,24 @@ static void build(const char *type, const char *name)
 {
     static const alias_parse_ops ops = {build_entry, build_warn};
     build_state b = {NULL, name, 0, 0, VSTR_INIT};
-    vstr err = VSTR_INIT, spec = VSTR_INIT;
-    struct stat st;
-    size_t len;
-    char *text = read_source(name, &st, &len);
+    vstr err = VSTR_INIT;
+    dict_source src;
 
-    vstr_set_fmt(&spec, "%s:%s", type, name);
-    b.table = dict_open(vstr_str(&spec), O_RDWR | O_CREAT | O_TRUNC, DICT_FLAG_NONE, &err);
-    if (b.table == NULL)
+    if (dict_source_load(&src, name, &err) < 0)
         msg_fatal("%s", vstr_str(&err));
-    if (alias_parse(text, len, name, &ops, &b, &err) < 0) {
-        dict_discard(b.table);
-        msg_fatal("%s; %s:%s not changed", vstr_str(&err), type, name);
-    }
+    b.table = table_cmd_build_begin(type, name, DICT_FLAG_NONE);
+    if (alias_parse(vstr_str(&src.text), vstr_len(&src.text), name, &ops, &b, &err) < 0)
+        table_cmd_build_end(b.table, vstr_str(&err), type, name, NULL);
     if (!b.failed && dict_update(b.table, "@", "@") == DICT_ERROR) {
         vstr_set_str(&b.reason, dict_error(b.table));
         b.failed = 1;
     }
-    if (b.failed) {
-        dict_discard(b.table);
-        msg_fatal("%s; %s:%s not changed", vstr_str(&b.reason), type, name);
-    }
-    if (dict_close(b.table, &err) < 0)
-        msg_fatal("%s; %s:%s not changed", vstr_str(&err), type, name);
-    if (geteuid() == 0 && st.st_uid != 0) {
-        vstr db = VSTR_INIT;
-
-        vstr_set_fmt(&db, "%s.db", name);
-        if (chown(vstr_str(&db), st.st_uid, st.st_gid) < 0)
-            msg_warn("chown %s: %s", vstr_str(&db), strerror(errno));
-        vstr_release(&db);
-    }
+    table_cmd_build_end(b.table, b.failed ? vstr_str(&b.reason) : NULL, type, name, &src.st);
     if (msg_verbose_level() > 0)
         msg_info("%s:%s: %ld entries", type, name, b.entries);
-    mem_free(text);
+    dict_source_free(&src);
     vstr_release(&err);
-    vstr_release(&spec);
     vstr_release(&b.reason);
-}
-
-static dict *open_for_reading(const char *type, const char *name)
-{
-    vstr err = VSTR_INIT, spec = VSTR_INIT;
-    dict *d;
-
-    vstr_set_fmt(&spec, "%s:%s", type, name);
-    d = dict_open(vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE, &err);
-    if (d == NULL)
-        msg_fatal_status(EXIT_TABLE_ERROR, "%s", vstr_str(&err));
-    vstr_release(&err);
-    vstr_release(&spec);
-    return d;
-}
-
-/* Look key up in each table in turn: DICT_FOUND with the first value. */
-static int query(dict **tables, int count, const char *key, vstr *value)
-{
-    for (int i = 0; i < count; i++) {
-        int status = dict_lookup(tables[i], key, value);
-
-        if (status == DICT_ERROR)
-            msg_fatal_status(EXIT_TABLE_ERROR, "%s", dict_error(tables[i]));
-        if (status == DICT_FOUND)
-            return DICT_FOUND;
-    }
-    return DICT_NOTFOUND;
-}
-
-static int query_stdin(dict **tables, int count)
-{
-    vstr value = VSTR_INIT;
-    char line[POSTALIAS_KEY_MAX + 2];
-    int found = 0;
-
-    while (fgets(line, sizeof(line), stdin) != NULL) {
-        size_t len = strlen(line);
-
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = 0;
-        else if (!feof(stdin))
-            msg_fatal("stdin: key longer than %d bytes", POSTALIAS_KEY_MAX);
-        if (query(tables, count, line, &value) == DICT_FOUND) {
-            printf("%s:\t%s\n", line, vstr_str(&value));
-            found = 1;
-        }
-    }
-    vstr_release(&value);
-    return found;
-}
-
-static void dump(dict *d)
-{
-    vstr key = VSTR_INIT, value = VSTR_INIT;
-    int status;
-
-    for (status = dict_sequence(d, DICT_SEQ_FIRST, &key, &value); status == DICT_FOUND;
-         status = dict_sequence(d, DICT_SEQ_NEXT, &key, &value))
-        printf("%s:\t%s\n", vstr_str(&key), vstr_str(&value));
-    if (status == DICT_ERROR)
-        msg_fatal_status(EXIT_TABLE_ERROR, "%s", dict_error(d));
-    vstr_release(&key);
-    vstr_release(&value);
 }
 
 int main(int argc, char **argv)
@@ -282,32 +146,26 @@ int main(int argc, char **argv)
     count = argc - optind;
     if (query_key == NULL && !sequence) {
         for (int i = 0; i < count; i++) {
-            table_spec(argv[optind + i], default_type, &type, &name);
+            table_cmd_spec(argv[optind + i], default_type, &type, &name);
             build(vstr_str(&type), vstr_str(&name));
         }
     } else {
-        tables = mem_calloc((size_t)count, sizeof(dict *));
-        for (int i = 0; i < count; i++) {
-            table_spec(argv[optind + i], default_type, &type, &name);
-            tables[i] = open_for_reading(vstr_str(&type), vstr_str(&name));
-        }
+        tables = table_cmd_open_all(count, argv + optind, default_type, O_RDONLY, DICT_FLAG_NONE);
         if (sequence) {
             for (int i = 0; i < count; i++)
-                dump(tables[i]);
+                table_cmd_dump(tables[i], ":\t");
         } else if (strcmp(query_key, "-") == 0) {
-            status = query_stdin(tables, count) ? 0 : EXIT_NOTFOUND;
+            status = table_cmd_query_stdin(tables, count, ":\t") ? 0 : TABLE_CMD_EXIT_NOTFOUND;
         } else {
             vstr value = VSTR_INIT;
 
-            if (query(tables, count, query_key, &value) == DICT_FOUND)
+            if (table_cmd_query(tables, count, query_key, &value) == DICT_FOUND)
                 printf("%s\n", vstr_str(&value));
             else
-                status = EXIT_NOTFOUND;
+                status = TABLE_CMD_EXIT_NOTFOUND;
             vstr_release(&value);
         }
-        for (int i = 0; i < count; i++)
-            dict_close(tables[i], NULL);
-        mem_free(tables);
+        table_cmd_close_all(tables, count);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         msg_fatal("write to standard output: %s", strerror(errno));
