@@ -1,0 +1,6 @@
+# smtpd/: the SMTP server. Built once smtpd/smtpd.c exists; every smtpd/*.c is part of it.
+LIBEXEC_PROGS += $(if $(wildcard smtpd/smtpd.c),smtpd)
+smtpd_SRCS := $(wildcard smtpd/*.c)
+# The address parser's unit test and fuzz target link the parser itself.
+smtpd_addr_test_EXTRA_SRCS := smtpd/smtpd_addr.c
+smtpd_command_EXTRA_SRCS := smtpd/smtpd_addr.c

@@ -1,0 +1,173 @@
+/*
+ * smtpd - the SMTP server: what its files share
+ *
+ * DESCRIPTION
+ *   One process serves one SMTP session at a time (global/server's
+ *   single-client skeleton). The files, one concern each:
+ *
+ *     smtpd.c        settings (read once, before the privilege drop) and
+ *                    the session: connect, greeting, command loop,
+ *                    disconnect
+ *     smtpd_peer.c   the client's name: reverse DNS, forward-confirmed
+ *     smtpd_read.c   one command line from the client: bounds, bare CR/LF
+ *     smtpd_reply.c  replies: buffering for PIPELINING, error counting and
+ *                    tarpit, Postfix-shaped reject log lines
+ *     smtpd_cmd.c    the command table and every handler but DATA's
+ *     smtpd_data.c   DATA: content to the queue file through cleanup
+ *     smtpd_check.c  relay and recipient restrictions, local recipients
+ *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
+ *
+ *   The hooks for STARTTLS and AUTH (next issue) are marked
+ *   "hook:" in smtpd_cmd.c: the EHLO keyword list and the command table.
+ */
+#ifndef SMTPD_SMTPD_H
+#define SMTPD_SMTPD_H
+
+#include <stddef.h>
+
+#include "global/cidr_match.h"
+#include "global/cleanup.h"
+#include "global/config.h"
+#include "global/maps.h"
+#include "global/resolve_config.h"
+#include "util/argv.h"
+#include "util/vstr.h"
+#include "util/vstream.h"
+
+/* Read once per process from main.cf (and master.cf -o). */
+typedef struct smtpd_settings {
+    config *cfg;
+    const char *myhostname;
+    vstr banner;                 /* smtpd_banner, expanded */
+    long long message_size_limit; /* 0: no limit */
+    size_t line_length_limit;    /* longest command line */
+    long long recipient_limit;
+    long long hard_error_limit, soft_error_limit;
+    int error_sleep_s;
+    int timeout_ms;
+    int disable_vrfy;
+    int forbid_unauth_pipelining;
+    int helo_required;
+    int peername_lookup;
+    int relay_reject_code;       /* relay_domains_reject_code */
+    int unknown_local_code;      /* unknown_local_recipient_reject_code */
+    int non_fqdn_code;           /* non_fqdn_reject_code */
+    cidr_list *mynetworks;
+    argv_t *relay_restrictions;
+    argv_t *recipient_restrictions;
+    resolve_config resolve;      /* the same domain classes qmgr uses */
+    /* local_recipient_maps: the passwd file and/or tables */
+    int local_rcpt_check;        /* 0 when local_recipient_maps is empty */
+    int local_rcpt_passwd;       /* unix:passwd.byname is in it */
+    maps *local_rcpt_maps;       /* the other tables in it (alias_maps) */
+    const char *recipient_delimiter;
+    int privileged;              /* started as root: every account is a user */
+    char *self_name;             /* else the one account that is */
+} smtpd_settings;
+
+extern smtpd_settings smtpd_cf;
+
+/* The stages of a session a command may require (smtpd_cmd.c's table). */
+enum {
+    SMTPD_STAGE_ANY = 0,
+    SMTPD_STAGE_NO_MAIL, /* not inside a transaction (MAIL) */
+    SMTPD_STAGE_MAIL,    /* after MAIL (RCPT) */
+    SMTPD_STAGE_RCPT,    /* after an accepted RCPT (DATA) */
+};
+
+typedef struct smtpd_state {
+    vstream *client;
+    /* The client. */
+    vstr name;    /* verified reverse name, or "unknown" */
+    vstr addr;    /* "192.0.2.1" */
+    vstr namaddr; /* "name[addr]", for logs */
+    int port;
+    /* The session. */
+    const char *where;     /* the last command, for "lost connection after X" */
+    vstr helo;             /* the HELO/EHLO argument; "" before */
+    const char *protocol;  /* "SMTP" or "ESMTP" */
+    long long error_count;
+    int last_code;         /* of the last reply sent */
+    int quit;              /* end the session after this reply */
+    unsigned cmd_total[16], cmd_ok[16]; /* per command table entry, for the disconnect line */
+    unsigned unknown_total;
+    /* The transaction. */
+    int stage;
+    vstr sender;           /* internal form */
+    int sender_given;
+    const char *body_type; /* "8BITMIME" or NULL */
+    int smtputf8;
+    const char *dsn_ret;
+    vstr dsn_envid;
+    int has_envid;
+    cleanup *cleanup;      /* opened at the first accepted recipient */
+    long long rcpt_count;
+    int in_bdat;           /* BDAT chunks have begun: no DATA now */
+    int bdat_failed;       /* a chunk was refused: discard the rest until RSET */
+    vstr bdat_line;        /* a line not yet ended at the end of a chunk */
+    /* Buffers reused for every command. */
+    vstr line;
+} smtpd_state;
+
+/* ---- smtpd.c ---- */
+/* Abandon the transaction (RSET, EHLO, the end of DATA, disconnect). */
+void smtpd_reset_transaction(smtpd_state *s);
+/* The client sent more than it may before our reply (after is the command,
+ * or CONNECT): log it; with smtpd_forbid_unauth_pipelining refuse and end
+ * the session (returns 1). */
+int smtpd_pipelining_violation(smtpd_state *s, const char *after);
+
+/* ---- smtpd_peer.c ---- */
+/* Fill in name, addr, namaddr and port from the client's socket. */
+void smtpd_peer_init(smtpd_state *s);
+
+/* ---- smtpd_read.c ---- */
+typedef enum smtpd_read_status {
+    SMTPD_READ_OK,       /* s->line holds the command, without CR LF */
+    SMTPD_READ_TOOLONG,  /* over line_length_limit; the line was skipped */
+    SMTPD_READ_BARE_LF,  /* a bare LF (or bare CR) in the line */
+    SMTPD_READ_EOF,      /* the client hung up */
+    SMTPD_READ_TIMEOUT,
+    SMTPD_READ_ERROR,
+} smtpd_read_status;
+smtpd_read_status smtpd_read_command(smtpd_state *s);
+/* A log-safe excerpt of pending input, after a pipelining violation. */
+void smtpd_read_excerpt(smtpd_state *s, vstr *out);
+/* Does line (len bytes, without its LF) end in CR with no other CR in it? */
+int smtpd_line_is_clean(const char *line, size_t len);
+
+/* ---- smtpd_reply.c ---- */
+/* Send "CODE DSN text" (one line, or several for 250-ehlo lists: pass the
+ * whole reply text, lines separated by '\n'). Counts 4xx/5xx as errors and
+ * sleeps smtpd_error_sleep_time once the soft limit is reached. Flushed
+ * when the client has nothing more pending (PIPELINING). */
+void smtpd_reply(smtpd_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* As smtpd_reply, and log "ID|NOQUEUE: reject: CMD from namaddr: REPLY;
+ * from=<> to=<> proto= helo=<>" (to= only when rcpt is not NULL). */
+void smtpd_reject(smtpd_state *s, const char *cmd, const char *rcpt, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Write out buffered replies now. */
+void smtpd_flush(smtpd_state *s);
+
+/* ---- smtpd_cmd.c ---- */
+/* Handle one command line (s->line). */
+void smtpd_command(smtpd_state *s);
+/* "ehlo=1 mail=1 rcpt=0/1 ... commands=N/M" for the disconnect line. */
+void smtpd_command_stats(const smtpd_state *s, vstr *out);
+
+/* ---- smtpd_data.c ---- */
+/* After "354": read content to the final dot into the queue file; reply. */
+void smtpd_data(smtpd_state *s);
+/* BDAT size [LAST] (RFC 3030): one chunk; the last one commits. */
+void smtpd_bdat(smtpd_state *s, const char *arg);
+
+/* ---- smtpd_check.c ---- */
+/* Load the lists and tables (before the privilege drop). */
+void smtpd_check_init(config *cfg);
+/* Decide on recipient addr (internal form). 0: accept; -1: rejected and the
+ * reply has been sent and logged. */
+int smtpd_check_rcpt(smtpd_state *s, const char *addr);
+/* Is the client in mynetworks? */
+int smtpd_check_mynetworks(const smtpd_state *s);
+
+#endif

@@ -1,0 +1,535 @@
+"""System tests for smtpd(8), the SMTP server.
+
+Every test runs a real instance (`postern init`, `postern start`) whose
+smtpd listens on a loopback port chosen here (never port 25), with
+master, qmgr and local behind it, and talks to it with real clients:
+Python's smtplib, swaks, Postfix's smtp-source, and raw sockets where a
+test must send what no well-behaved client would (smuggling sequences,
+pipelining violations, overlong lines). Mail arrives in the instance
+user's mbox. Daemon sanitizer reports fail the test, as in test_local.py.
+"""
+
+import os
+import pathlib
+import pwd
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import BUILD, Instance, run as run_cmd
+from live import BIN, LIBEXEC, instance_pids, wait_until
+
+PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC / "master",
+            LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A started instance with smtpd on 127.0.0.1:port."""
+
+    def __init__(self, inst, login, port):
+        self.inst = inst
+        self.dir = inst.dir
+        self.login = login
+        self.addr = f"{login}@test.example"
+        self.port = port
+        self.mbox = self.dir / "mail" / login
+
+    def log(self):
+        path = self.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def messages(self):
+        import mailbox
+        return list(mailbox.mbox(str(self.mbox))) if self.mbox.exists() else []
+
+    def queued(self, queue="incoming"):
+        d = self.dir / "spool" / queue
+        return sorted(p.name for p in d.iterdir() if not p.name.startswith("."))
+
+    def queue_empty(self):
+        return all(not self.queued(q) for q in ("incoming", "active", "deferred"))
+
+    def smtp(self):
+        c = smtplib.SMTP("127.0.0.1", self.port, local_hostname="client.example", timeout=30)
+        return c
+
+    def raw(self):
+        return Raw(self.port)
+
+    def postcat(self, qid):
+        r = run_cmd([BIN / "postcat", "-c", self.dir, "-q", qid], user=self.inst.user)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+
+class Raw:
+    """A byte-level SMTP client: send exactly what the test says."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def reply(self):
+        """One whole reply (all its lines) as text; "" when the server closed."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return "\n".join(lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode(errors="replace"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self):
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.sock.close()
+
+    def start(self, rcpt, sender="sender@example.org"):
+        """Greeting, EHLO, MAIL, RCPT, DATA; returns the DATA reply."""
+        assert self.reply().startswith("220 ")
+        assert self.cmd("EHLO client.example").startswith("250-")
+        assert self.cmd(f"MAIL FROM:<{sender}>").startswith("250 ")
+        assert self.cmd(f"RCPT TO:<{rcpt}>").startswith("250 ")
+        return self.cmd("DATA")
+
+
+@pytest.fixture
+def server_factory(unprivileged_dir):
+    missing = [str(p) for p in PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail("not built: " + ", ".join(missing))
+    base, user = unprivileged_dir
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+    started = []
+
+    def start(*settings, services=("qmgr", "local")):
+        inst = Instance(base / f"instance{len(started)}", user=user)
+        port = free_port()
+        inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
+                  "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+                  "ASAN_OPTIONS UBSAN_OPTIONS", "smtpd_error_sleep_time=0", *settings)
+        # smtpd on a loopback port of our choosing; only the services the
+        # test needs behind it.
+        lines = []
+        for line in inst.master_cf.read_text().splitlines(keepends=True):
+            words = line.split()
+            if words[:2] == ["smtp", "inet"]:
+                lines.append(line.replace("smtp ", f"127.0.0.1:{port} ", 1))
+            elif words[:1] and words[0] in services:
+                lines.append(line)
+        inst.master_cf.write_text("".join(lines))
+        login = user or pwd.getpwuid(os.geteuid()).pw_name
+        (inst.dir / "aliases").write_text(f"postmaster: {login}\nteam: {login}\n")
+        r = run_cmd([BIN / "postalias", "-c", inst.dir, f"hash:{inst.dir}/aliases"], user=user)
+        assert r.returncode == 0, r.stderr
+        srv = Server(inst, login, port)
+        started.append(srv)
+        r = inst.postern("start", env=san_env)
+        assert r.returncode == 0, r.stderr + srv.log()
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        assert wait_until(listening, timeout=10), srv.log()
+        return srv
+
+    yield start
+    for srv in started:
+        srv.inst.postern("stop", env=san_env)
+        for pid in instance_pids(srv.dir):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        assert wait_until(lambda: instance_pids(srv.dir) == [], timeout=10), "processes left"
+    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+    assert reports == "", reports
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()
+
+
+def queued_ids(text):
+    return re.findall(r"250 2\.0\.0 Ok: queued as (\w+)", text)
+
+
+# ---- delivery with real clients ----
+
+def test_smtplib_delivers_to_a_local_mbox_with_received_and_logs(server):
+    c = server.smtp()
+    code, banner = c.ehlo()
+    assert code == 250
+    for ext in ("pipelining", "size", "8bitmime", "dsn", "smtputf8", "enhancedstatuscodes",
+                "chunking"):
+        assert c.has_extn(ext), ext
+    assert c.esmtp_features["size"] == "10240000"
+    msg = ("From: sender@example.org\r\nSubject: hello smtpd\r\n\r\nline one\r\n"
+           ".leading dot\r\n..two dots\r\n.\r\n")
+    c.mail("sender@example.org")
+    c.rcpt(server.addr)
+    code, text = c.data(msg.encode())
+    assert code == 250
+    (qid,) = queued_ids(f"250 {text.decode()}")
+    c.quit()
+    assert wait_until(lambda: server.messages() and server.queue_empty()), server.log()
+    (m,) = server.messages()
+    assert m["Subject"] == "hello smtpd"
+    assert m.get_payload() == "line one\n.leading dot\n..two dots\n.\n"
+    received = " ".join(m["Received"].split())
+    assert received.startswith("from client.example (localhost [127.0.0.1]) by test.example "
+                               f"(Postern) with ESMTP id {qid} for <{server.addr}>;"), received
+    log = server.log()
+    assert "connect from localhost[127.0.0.1]" in log
+    assert f"{qid}: client=localhost[127.0.0.1]" in log
+    assert ("disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=1 data=1 quit=1 "
+            "commands=5") in log
+
+
+def test_swaks_delivers_one_message(server):
+    r = subprocess.run(["swaks", "--server", f"127.0.0.1:{server.port}", "--helo", "swaks.example",
+                        "--from", "someone@example.org", "--to", server.addr,
+                        "--header", "Subject: from swaks", "--body", "swaks body"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "250 2.0.0 Ok: queued as" in r.stdout
+    assert wait_until(lambda: server.messages() and server.queue_empty()), server.log()
+    (m,) = server.messages()
+    assert m["Subject"] == "from swaks"
+    assert "swaks body" in m.get_payload()
+    assert "from swaks.example (localhost [127.0.0.1])" in " ".join(m["Received"].split())
+
+
+def test_smtp_source_200_messages_in_10_sessions_arrive_exactly_once(server):
+    r = subprocess.run(["/usr/sbin/smtp-source", "-s", "10", "-m", "200", "-l", "2048",
+                        "-f", "load@example.org", "-t", server.addr,
+                        f"127.0.0.1:{server.port}"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert wait_until(lambda: len(server.messages()) >= 200 and server.queue_empty(),
+                      timeout=180), server.log()[-3000:]
+    time.sleep(0.5)
+    msgs = server.messages()
+    assert len(msgs) == 200
+    # Each message went to the queue once: 200 distinct queue ids, each in
+    # exactly one Received: header and delivered once.
+    ids = [re.search(r" id (\w+)", " ".join(m["Received"].split())).group(1) for m in msgs]
+    assert len(set(ids)) == 200
+    assert server.log().count("status=sent") == 200
+
+
+def test_unknown_local_user_is_refused_at_rcpt(server):
+    c = server.smtp()
+    c.ehlo()
+    c.mail("sender@example.org")
+    code, text = c.rcpt("nosuchuser@test.example")
+    assert code == 550
+    assert text.decode() == ("5.1.1 <nosuchuser@test.example>: Recipient address rejected: "
+                             "User unknown in local recipient table")
+    # An alias, and the user with an address extension, are known.
+    assert c.rcpt("team@test.example")[0] == 250
+    assert c.rcpt(f"{server.login}+ext@test.example")[0] == 250
+    c.quit()
+    assert ("NOQUEUE: reject: RCPT from localhost[127.0.0.1]: 550 5.1.1 "
+            "<nosuchuser@test.example>: Recipient address rejected: User unknown in local "
+            "recipient table; from=<sender@example.org> to=<nosuchuser@test.example> "
+            "proto=ESMTP helo=<client.example>") in server.log()
+
+
+# ---- extensions ----
+
+def test_pipelined_group_gets_every_reply(server):
+    s = server.raw()
+    assert s.reply().startswith("220 ")
+    assert "PIPELINING" in s.cmd("EHLO client.example")
+    s.send(f"MAIL FROM:<a@example.org>\r\nRCPT TO:<{server.addr}>\r\n"
+           "RCPT TO:<nobody-here@test.example>\r\nDATA\r\n")
+    assert s.reply() == "250 2.1.0 Ok"
+    assert s.reply() == "250 2.1.5 Ok"
+    assert s.reply().startswith("550 5.1.1 ")
+    assert s.reply().startswith("354 ")
+    s.send("Subject: pipelined\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+    assert queued_ids(s.reply())
+    assert s.reply() == "221 2.0.0 Bye"
+    s.close()
+    assert wait_until(lambda: server.messages()), server.log()
+    assert server.messages()[0]["Subject"] == "pipelined"
+
+
+def test_talking_before_the_greeting_or_past_ehlo_is_refused(server):
+    s = server.raw()
+    s.send("EHLO early.example\r\n")
+    assert s.reply().startswith("554 5.5.0 Error: SMTP protocol synchronization")
+    assert s.closed()
+    s = server.raw()
+    assert s.reply().startswith("220 ")
+    s.send("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n")
+    assert s.reply().startswith("554 5.5.0 ")
+    assert s.closed()
+    log = server.log()
+    assert "improper command pipelining after CONNECT from localhost[127.0.0.1]: EHLO" in log
+    assert "improper command pipelining after EHLO from localhost[127.0.0.1]" in log
+
+
+def test_size_parameter_over_the_limit_is_refused(server_factory):
+    server = server_factory("message_size_limit=20000")
+    c = server.smtp()
+    c.ehlo()
+    assert c.esmtp_features["size"] == "20000"
+    code, text = c.mail("sender@example.org", ["SIZE=20001"])
+    assert (code, text.decode()) == (552, "5.3.4 Message size exceeds fixed limit")
+    assert c.mail("sender@example.org", ["SIZE=100"])[0] == 250
+    c.rcpt(server.addr)
+    code, text = c.data(("Subject: big\r\n\r\n" + "x" * 100 + "\r\n") * 300)
+    assert code == 552 and text.decode().startswith("5.3.4 "), text
+    c.quit()
+    time.sleep(0.5)
+    assert server.queue_empty() and server.messages() == []
+
+
+def test_dsn_parameters_land_in_the_queue_file(server_factory):
+    server = server_factory(services=())  # no qmgr: the file stays in incoming
+    c = server.smtp()
+    c.ehlo()
+    assert c.mail("sender@example.org", ["RET=HDRS", "ENVID=env+2Bid42", "BODY=8BITMIME",
+                                         "SMTPUTF8"])[0] == 250
+    assert c.rcpt(server.addr, ["NOTIFY=SUCCESS,DELAY",
+                                "ORCPT=rfc822;orig+2Bx@example.org"])[0] == 250
+    assert c.rcpt(f"{server.login}+two@test.example", ["NOTIFY=NEVER"])[0] == 250
+    assert c.rcpt("team@test.example", ["NOTIFY=NEVER,SUCCESS"])[0] == 501
+    assert c.rcpt("team@test.example", ["X-UNKNOWN=1"])[0] == 555
+    code, text = c.data(b"Subject: dsn\r\n\r\nbody\r\n")
+    assert code == 250
+    qid = text.decode().split()[-1]
+    c.quit()
+    out = server.postcat(qid)
+    assert "named_attribute: dsn_ret=HDRS" in out
+    assert "named_attribute: dsn_envid=env+id42" in out
+    assert "named_attribute: body_type=8BITMIME" in out
+    assert "named_attribute: smtputf8=1" in out
+    assert "named_attribute: protocol=ESMTP" in out
+    assert "named_attribute: helo_name=client.example" in out
+    assert "dsn_orig_rcpt: rfc822;orig+x@example.org" in out
+    assert "dsn_notify_flags: 10" in out
+    assert "dsn_notify_flags: 1" in out
+
+
+def test_bdat_chunks_make_one_message(server):
+    s = server.raw()
+    assert s.reply().startswith("220 ")
+    assert "CHUNKING" in s.cmd("EHLO client.example")
+    assert s.cmd("MAIL FROM:<a@example.org>").startswith("250 ")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("250 ")
+    part1 = b"Subject: chunked\r\n\r\nfirst half, "
+    part2 = b"second half\r\n.not stuffed\r\n"
+    s.send(b"BDAT %d\r\n" % len(part1) + part1)
+    assert s.reply() == f"250 2.0.0 Ok: {len(part1)} bytes"
+    s.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
+    assert queued_ids(s.reply())
+    assert s.cmd("QUIT").startswith("221")
+    assert wait_until(lambda: server.messages()), server.log()
+    assert server.messages()[0].get_payload() == "first half, second half\n.not stuffed\n"
+
+
+def test_vrfy_help_noop_rset_and_unknown_commands(server_factory):
+    server = server_factory()
+    s = server.raw()
+    assert s.reply() == "220 test.example ESMTP Postern"
+    assert s.cmd("VRFY root").startswith("252 2.0.0")
+    assert s.cmd("HELP").startswith("214 2.0.0")
+    assert s.cmd("NOOP") == "250 2.0.0 Ok"
+    assert s.cmd("RSET") == "250 2.0.0 Ok"
+    assert s.cmd("RCPT TO:<x@test.example>") == "503 5.5.1 Error: need MAIL command"
+    assert s.cmd("DATA") == "503 5.5.1 Error: need RCPT command"
+    assert s.cmd("XYZZY") == "502 5.5.2 Error: command not recognized"
+    assert s.cmd("MAIL FROM:<a@example.org> BODY=9BIT") == "501 5.5.4 Bad BODY parameter syntax"
+    assert s.cmd("MAIL FROM:<a b@example.org>") == "501 5.1.7 Bad sender address syntax"
+    assert s.cmd("MAIL FROM:<a@example.org> X-FOO") == "555 5.5.4 Unsupported option: X-FOO"
+    assert s.cmd("QUIT") == "221 2.0.0 Bye"
+    server.inst.postern("stop")
+    server = server_factory("disable_vrfy_command=yes")
+    s = server.raw()
+    s.reply()
+    assert s.cmd("VRFY root") == "502 5.5.1 VRFY command is disabled"
+    assert "VRFY" not in s.cmd("EHLO client.example")
+
+
+# ---- relay control ----
+
+OUTSIDE = ("mynetworks=127.0.0.2/32",)
+
+
+@pytest.mark.parametrize("restrictions, code", [
+    (None, "454 4.7.1"),
+    ("permit_mynetworks, reject_unauth_destination", "554 5.7.1"),
+])
+def test_relay_from_outside_mynetworks_is_refused_and_nothing_queued(server_factory,
+                                                                      restrictions, code):
+    settings = OUTSIDE + ((f"smtpd_relay_restrictions={restrictions}",) if restrictions else ())
+    server = server_factory(*settings, services=())
+    s = server.raw()
+    assert s.reply().startswith("220 ")
+    s.cmd("EHLO client.example")
+    assert s.cmd("MAIL FROM:<a@example.org>").startswith("250")
+    for rcpt in ("user@remote.example", "user@Remote.Example.", "user@test.example.remote"):
+        assert s.cmd(f"RCPT TO:<{rcpt}>") == f"{code} <{rcpt}>: Relay access denied"
+    assert s.cmd("DATA").startswith("503")
+    # Our own domain (any case, trailing dot) is still accepted.
+    assert s.cmd(f"RCPT TO:<{server.login}@TEST.example.>").startswith("250")
+    s.cmd("QUIT")
+    assert server.queued() == []
+    assert (f"NOQUEUE: reject: RCPT from localhost[127.0.0.1]: {code} <user@remote.example>: "
+            "Relay access denied; from=<a@example.org> to=<user@remote.example> proto=ESMTP "
+            "helo=<client.example>") in server.log()
+
+
+def test_relay_from_inside_mynetworks_is_accepted(server_factory):
+    server = server_factory(services=())
+    c = server.smtp()
+    c.ehlo()
+    c.mail("a@example.org")
+    assert c.rcpt("user@remote.example")[0] == 250
+    c.quit()
+
+
+@pytest.mark.parametrize("trick", [
+    "{u}%remote.example@test.example",
+    "remote.example!{u}@test.example",
+    "@test.example:{u}@remote.example",
+    '"{u}@remote.example"@test.example',
+    "{u}%remote.example@[127.0.0.1]",
+])
+def test_routing_tricks_do_not_relay(server_factory, trick):
+    server = server_factory(*OUTSIDE, services=())
+    rcpt = trick.format(u=server.login)
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    reply = s.cmd(f"RCPT TO:<{rcpt}>")
+    assert reply.startswith("454 4.7.1 ") and reply.endswith("Relay access denied"), reply
+    assert s.cmd("DATA").startswith("503")
+    s.cmd("QUIT")
+    assert server.queued() == []
+
+
+def test_routing_tricks_from_mynetworks_are_refused_not_bounced_later(server_factory):
+    server = server_factory(services=())
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    for trick in ("{u}%remote.example@test.example", "remote.example!{u}@test.example",
+                  '"{u}@remote.example"@test.example'):
+        reply = s.cmd(f"RCPT TO:<{trick.format(u=server.login)}>")
+        assert reply.startswith("550 5.1.3 "), reply
+    s.cmd("QUIT")
+    assert server.queued() == []
+
+
+# ---- hygiene ----
+
+SMUGGLING = [b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\n.\n", b"\r\n.\r", b"\r.\r\n", b"\r\n.\r\r\n"]
+
+
+@pytest.mark.parametrize("seq", SMUGGLING, ids=[repr(s) for s in SMUGGLING])
+def test_smuggling_sequences_do_not_split_a_message(server, seq):
+    s = server.raw()
+    assert s.start(server.addr).startswith("354 ")
+    smuggled = (b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<" + server.addr.encode() +
+                b">\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n")
+    s.send(b"Subject: carrier\r\n\r\nbody" + seq + smuggled)
+    time.sleep(0.3)
+    s.send(b"\r\n.\r\nQUIT\r\n")
+    reply = s.reply()
+    assert reply.startswith("521 5.5.2 test.example Error: bare <LF> received"), reply
+    assert s.closed()
+    time.sleep(1)
+    assert server.messages() == [] and server.queue_empty()
+    assert "bare <LF> received from localhost[127.0.0.1] after DATA" in server.log()
+
+
+def test_bare_lf_in_a_command_is_refused(server):
+    s = server.raw()
+    s.reply()
+    s.send("EHLO client.example\n")
+    assert s.reply().startswith("521 5.5.2 ")
+    assert s.closed()
+
+
+def test_long_command_line_is_refused_and_the_session_goes_on(server):
+    s = server.raw()
+    s.reply()
+    assert s.cmd("NOOP " + "x" * 3000) == "500 5.5.2 Error: line too long"
+    assert s.cmd("NOOP") == "250 2.0.0 Ok"
+    assert s.cmd("MAIL FROM:<" + "a" * 1100 + "@example.org>").startswith(
+        "501 5.1.7 Bad sender address syntax")
+
+
+def test_hard_error_limit_disconnects(server_factory):
+    server = server_factory("smtpd_hard_error_limit=3")
+    s = server.raw()
+    s.reply()
+    for _ in range(3):
+        assert s.cmd("XYZZY").startswith("502")
+    assert s.cmd("NOOP").startswith("421 4.7.0 test.example Error: too many errors")
+    assert s.closed()
+    assert "too many errors after UNKNOWN from localhost[127.0.0.1]" in server.log()
+
+
+def test_soft_error_limit_slows_errors_down(server_factory):
+    server = server_factory("smtpd_soft_error_limit=1", "smtpd_error_sleep_time=1s")
+    s = server.raw()
+    s.reply()
+    t0 = time.monotonic()
+    s.cmd("XYZZY")
+    assert time.monotonic() - t0 < 0.9
+    t0 = time.monotonic()
+    s.cmd("XYZZY")
+    assert time.monotonic() - t0 >= 0.9
+
+
+def test_idle_client_times_out(server_factory):
+    server = server_factory("smtpd_timeout=2s")
+    s = server.raw()
+    s.reply()
+    t0 = time.monotonic()
+    assert s.reply().startswith("421 4.4.2 test.example Error: timeout exceeded")
+    assert 1.5 < time.monotonic() - t0 < 10
+    assert "timeout after CONNECT from localhost[127.0.0.1]" in server.log()
