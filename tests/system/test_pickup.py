@@ -31,26 +31,13 @@ import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, NOGROUP, Instance, run
 from live import live, submitter, wait_until  # noqa: F401 (fixtures)
+from test_local import record  # the record encoder of docs/PROTOCOLS.md
 
 LIBEXEC = BUILD / "libexec"
 BIN = BUILD / "bin"
 
 
 # ---- docs/PROTOCOLS.md: records and maildrop files ----
-
-def record(rtype, payload=b""):
-    if isinstance(payload, str):
-        payload = payload.encode()
-    out = bytearray(rtype.encode())
-    n = len(payload)
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | 0x80 if n else b)
-        if not n:
-            break
-    return bytes(out) + payload
-
 
 def envelope(sender="user@test.example", rcpts=("user@test.example",), attrs=(),
              arrival=None):
@@ -158,6 +145,15 @@ class Pickup:
         assert wait_until(lambda: not os.path.lexists(path), timeout), \
             f"maildrop/{name} still there\n" + self.log()
 
+    def queued_id(self, name):
+        """Wait until maildrop/name is taken; the id of the queue file it became."""
+        self.wait_gone(name)
+        return queued_one(self)
+
+    def queued_text(self, name):
+        """postcat of the queue file maildrop/name became."""
+        return self.postcat("incoming", self.queued_id(name))
+
     def postcat(self, queue, qid):
         r = run([BIN / "postcat", "-c", self.inst.dir, self.spool / queue / qid])
         assert r.returncode == 0, r.stderr
@@ -219,12 +215,12 @@ def pickup(pickup_factory):
     return pickup_factory()
 
 
-def queued_one(pk, before=()):
-    """The id of the one queue file in incoming that was not in before."""
-    assert wait_until(lambda: len(set(pk.files("incoming")) - set(before)) >= 1, 20), pk.log()
-    new = sorted(set(pk.files("incoming")) - set(before))
-    assert len(new) == 1, new
-    return new[0]
+def queued_one(pk):
+    """The id of the one queue file in incoming."""
+    assert wait_until(lambda: pk.files("incoming"), 20), pk.log()
+    files = pk.files("incoming")
+    assert len(files) == 1, files
+    return files[0]
 
 
 # ---- good files ----
@@ -235,8 +231,7 @@ def test_file_present_at_start_is_queued_with_the_owner_as_uid(pickup):
         attrs=("full_name=Alice Example", "dsn_envid=ENV1", "dsn_ret=HDRS"),
         lines=("Subject: hello", "", "first", "second")))
     pickup.start()
-    pickup.wait_gone(name)
-    qid = queued_one(pickup)
+    qid = pickup.queued_id(name)
     text = pickup.postcat("incoming", qid)
     assert "sender: alice@test.example" in text
     assert "recipient: bob@test.example" in text
@@ -261,8 +256,7 @@ def test_trigger_picks_up_new_files_and_dsn_records_pass(pickup):
         record("R", "carol@test.example") + content()
     name = pickup.put(data)
     pickup.trigger()
-    pickup.wait_gone(name)
-    text = pickup.postcat("incoming", queued_one(pickup))
+    text = pickup.queued_text(name)
     assert "original_recipient: orig@test.example" in text
     assert "dsn_notify_flags: 6" in text
     assert "recipient: carol@test.example" in text
@@ -272,8 +266,7 @@ def test_forged_network_attributes_are_ignored_with_a_warning(pickup):
     name = pickup.put(maildrop_file(attrs=("client_address=192.0.2.1", "protocol=ESMTP",
                                            "rewrite_context=remote", "sasl_username=admin")))
     pickup.start()
-    pickup.wait_gone(name)
-    qid = queued_one(pickup)
+    qid = pickup.queued_id(name)
     text = pickup.postcat("incoming", qid)
     assert "192.0.2.1" not in text and "sasl_username" not in text
     assert "protocol=LOCAL" in text and "rewrite_context=local" in text
@@ -288,8 +281,7 @@ def test_extract_flag_takes_recipients_from_headers(pickup):
         lines=("To: to1@test.example, Someone <to2@test.example>", "Cc: cc@test.example",
                "Bcc: hidden@test.example", "Subject: t", "", "body")))
     pickup.start()
-    pickup.wait_gone(name)
-    text = pickup.postcat("incoming", queued_one(pickup))
+    text = pickup.queued_text(name)
     for r in ("to1", "to2", "cc", "hidden"):
         assert f"recipient: {r}@test.example" in text
     assert "Bcc:" not in text
@@ -298,8 +290,7 @@ def test_extract_flag_takes_recipients_from_headers(pickup):
 def test_matching_uid_attribute_is_accepted(pickup):
     name = pickup.put(maildrop_file(attrs=(f"uid={pickup.uid}",)))
     pickup.start()
-    pickup.wait_gone(name)
-    queued_one(pickup)
+    pickup.queued_id(name)
     assert pickup.files("corrupt") == []
 
 
@@ -387,8 +378,7 @@ def test_hostile_files_go_to_corrupt_and_pickup_keeps_working(pickup):
     # Still working: a good file after all that is queued.
     name = pickup.put(maildrop_file(rcpts=("after@test.example",)))
     pickup.trigger()
-    pickup.wait_gone(name)
-    assert "recipient: after@test.example" in pickup.postcat("incoming", queued_one(pickup))
+    assert "recipient: after@test.example" in pickup.queued_text(name)
     assert pickup.proc.poll() is None
 
 
@@ -399,8 +389,7 @@ def test_temporary_and_stray_names_are_left_alone(pickup):
         os.chown(tmp, pickup.uid, pickup.gid)
     name = pickup.put(GOOD)
     pickup.start()
-    pickup.wait_gone(name)
-    queued_one(pickup)
+    pickup.queued_id(name)
     assert tmp.exists()
     assert pickup.files("corrupt") == []
 
@@ -413,8 +402,7 @@ def test_too_big_message_is_returned_to_the_sender(pickup_factory):
     name = pk.put(maildrop_file(sender="sender@test.example", rcpts=("rcpt@test.example",),
                                 lines=["Subject: big", ""] + body))
     pk.start()
-    pk.wait_gone(name)
-    qid = queued_one(pk)
+    qid = pk.queued_id(name)
     text = pk.postcat("incoming", qid)
     assert "recipient: sender@test.example" in text
     assert "multipart/report" in text
@@ -433,8 +421,7 @@ def test_t_without_any_recipient_in_the_headers_is_returned(pickup):
     name = pickup.put(maildrop_file(sender="sender@test.example", rcpts=(),
                                     attrs=("flags=1",), lines=("Subject: nobody", "", "x")))
     pickup.start()
-    pickup.wait_gone(name)
-    text = pickup.postcat("incoming", queued_one(pickup))
+    text = pickup.queued_text(name)
     assert "recipient: sender@test.example" in text
     assert "Status: 5.1.3" in text
     assert "reject: 5.1.3 no recipients specified" in pickup.log()
@@ -456,8 +443,7 @@ def test_unwritable_incoming_leaves_the_file_and_retries_without_spinning(pickup
     finally:
         incoming.chmod(0o700)
     pickup.trigger()
-    pickup.wait_gone(name, timeout=30)
-    queued_one(pickup)
+    pickup.queued_id(name)
     assert pickup.files("corrupt") == []
 
 
