@@ -73,28 +73,25 @@ static const char *after_keyword(const char *args, const char *keyword)
     return args;
 }
 
-/* Split "<path> params" (or a bare path) into the path and the rest. */
+/* Split "<path> params" (or a bare path) into the path and the rest; a
+ * quoted local part may hold spaces and ">" in either form. */
 static int split_path(const char *arg, vstr *path, const char **params)
 {
-    const char *end;
+    int bracketed = *arg == '<', quoted = 0;
+    const char *end = arg + bracketed;
 
-    if (*arg == '<') {
-        int quoted = 0;
-
-        for (end = arg + 1; *end; end++) {
-            if (*end == '\\' && end[1]) {
-                end++;
-            } else if (*end == '"') {
-                quoted = !quoted;
-            } else if (*end == '>' && !quoted) {
-                break;
-            }
-        }
+    for (; *end; end++) {
+        if (*end == '\\' && end[1])
+            end++;
+        else if (*end == '"')
+            quoted = !quoted;
+        else if (!quoted && (bracketed ? *end == '>' : *end == ' '))
+            break;
+    }
+    if (bracketed) {
         if (*end != '>')
             return -1;
         end++;
-    } else {
-        end = arg + strcspn(arg, " ");
     }
     if (*end && *end != ' ')
         return -1;
