@@ -603,3 +603,51 @@ def test_flush_with_the_mail_system_down(inst):
     assert r.returncode == EX_UNAVAILABLE
     assert "cannot flush the queue" in r.stderr
     assert sendmail(inst, "-q30m", input=b"").returncode == 0
+
+
+# ---- end to end: sendmail -> postdrop -> pickup -> qmgr -> local ----
+
+from live import live, submitter, wait_until  # noqa: E402,F401
+
+
+def run_as(lv, args, data):
+    """Run a program as the instance's user, bytes in."""
+    cmd = [str(a) for a in args]
+    if lv.inst.user:
+        cmd = ["setpriv", f"--reuid={lv.inst.user}", f"--regid={NOGROUP}", "--clear-groups",
+               "--"] + cmd
+    env = {k: v for k, v in os.environ.items() if k not in ("MAIL_CONFIG", "NAME")}
+    return subprocess.run(cmd, input=data, capture_output=True, timeout=60, env=env)
+
+
+def test_end_to_end_submissions_reach_the_mailbox(live):
+    if live.injector is not None:
+        pytest.skip("needs sendmail, postdrop and pickup")
+    body = "Subject: Grüße -t\n".encode() + b"To: " + live.login.encode() + \
+        b"\nBcc: " + live.login.encode() + b"\n\n8-bit \xc3\xa9t\xc3\xa9\r\n.\nafter the dot\n"
+    r = run_as(live, [program("sendmail"), "-C", live.dir, "-t", "-i", "-F", "Tee Sender"], body)
+    assert r.returncode == 0, r.stderr
+    r = run_as(live, [program("sendmail"), "-C", live.dir, "-f", "<>", live.login],
+               b"Subject: null sender\n\nfirst\n.\nnot this\n")
+    assert r.returncode == 0, r.stderr
+    smtp = (f"HELO local\r\nMAIL FROM:<{live.addr}>\r\nRCPT TO:<{live.login}>\r\nDATA\r\n"
+            "Subject: via -bs\r\n\r\n..stuffed\r\n.\r\nQUIT\r\n").encode()
+    r = run_as(live, [program("sendmail"), "-C", live.dir, "-bs"], smtp)
+    assert r.returncode == 0, r.stderr
+    assert b"250 2.0.0 Ok: queued" in r.stdout
+    wait_until(lambda: len(live.messages(live.mbox)) >= 3 and live.queue_empty(), timeout=60)
+    assert len(live.messages(live.mbox)) == 3, live.log()
+    by_body = {m.get_payload(decode=False): m for m in live.messages(live.mbox)}
+    tee = next(m for b, m in by_body.items() if "after the dot" in b)
+    assert tee.get_payload(decode=True) == b"8-bit \xc3\xa9t\xc3\xa9\n.\nafter the dot\n"
+    assert "Tee Sender" in tee["From"]
+    assert tee["Bcc"] is None
+    null = next(m for b, m in by_body.items() if b.startswith("first"))
+    assert null.get_payload() == "first\n"
+    assert null["Return-Path"] == "<>"
+    bs = next(m for b, m in by_body.items() if "stuffed" in b)
+    assert bs.get_payload() == ".stuffed\n"
+    r = run_as(live, [program("mailq"), "-C", live.dir], b"")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"Mail queue is empty\n"
+    assert "uid=" in live.log()
