@@ -121,8 +121,10 @@ $(BUILD)/bin/$(1): $(BUILD)/bin/$(2)
 endef
 $(foreach l,$(BIN_LINK_NAMES),$(eval $(call link_rule,$(l),$($(l)_LINK))))
 
+# A test may also link a daemon's own files: NAME_EXTRA_SRCS (set in the
+# daemon's module.mk).
 define unit_rule
-$(BUILD)/tests/$(1): $$(call OBJ,tests/unit/$(1).c) $$(LIBS)
+$(BUILD)/tests/$(1): $$(call OBJ,tests/unit/$(1).c $$($(1)_EXTRA_SRCS)) $$(LIBS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) $$(LDFLAGS_ALL) -o $$@ $$^ $$(DEP_LIBS) -lcmocka
 endef
@@ -140,7 +142,7 @@ check:
 	else echo "fuzz smoke skipped: clang not installed (make deps)"; fi
 
 define fuzz_rule
-$(BUILD)/fuzz/$(1): $$(call OBJ,tests/fuzz/$(1).c) $$(LIBS)
+$(BUILD)/fuzz/$(1): $$(call OBJ,tests/fuzz/$(1).c $$($(1)_EXTRA_SRCS)) $$(LIBS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) -fsanitize=fuzzer $$(LDFLAGS_ALL) -o $$@ $$^ $$(DEP_LIBS)
 endef
