@@ -15,7 +15,7 @@
 static int is_atext(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL || c >= 0x80;
+           (c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL) || c >= 0x80;
 }
 
 static int is_ctl(unsigned char c)
@@ -266,9 +266,11 @@ static int parse_param(smtpd_args *a, smtpd_args_kind kind, const char *p, size_
     } else if (v == NULL || vlen == 0) {
         bad = 1;
     } else if (strcmp(key, "SIZE") == 0) {
+        /* At most 18 digits: no overflow. */
         a->size = 0;
+        bad = vlen > 18;
         for (size_t i = 0; i < vlen && !bad; i++) {
-            bad = v[i] < '0' || v[i] > '9' || i >= 18;
+            bad = v[i] < '0' || v[i] > '9';
             a->size = a->size * 10 + (v[i] - '0');
         }
     } else if (strcmp(key, "BODY") == 0) {
@@ -338,6 +340,14 @@ int smtpd_args_parse(smtpd_args *a, smtpd_args_kind kind, const char *text, vstr
         vstr_set_str(reply, what);
         return -1;
     }
+    /* Counted first, so that a flood is refused before any is looked at. */
+    for (const char *q = p; *q; q++)
+        if (q[0] != ' ' && (q == p || q[-1] == ' '))
+            nparams++;
+    if (nparams > SMTPD_PARAM_MAX) {
+        vstr_set_str(reply, "501 5.5.4 Too many parameters");
+        return -1;
+    }
     while (*p) {
         const char *start;
 
@@ -347,10 +357,6 @@ int smtpd_args_parse(smtpd_args *a, smtpd_args_kind kind, const char *text, vstr
             break;
         for (start = p; *p && *p != ' '; p++)
             ;
-        if (++nparams > SMTPD_PARAM_MAX) {
-            vstr_set_str(reply, "501 5.5.4 Too many parameters");
-            return -1;
-        }
         if (parse_param(a, kind, start, (size_t)(p - start), &seen, reply) < 0)
             return -1;
     }
