@@ -33,6 +33,12 @@
  *   bounce_size_limit; then its header block comes back
  *   (text/rfc822-headers). Success and delay reports carry the headers.
  *
+ *   bounce_refused() is bounce_flush() for a message that never reached
+ *   the queue (pickup: the queue-file writer refused a local submission):
+ *   the failed recipients come from the caller, the original from a
+ *   reader the caller opened (the maildrop file), and the caller says how
+ *   big the content is.
+ *
  *   bounce_delay_warning() sends a delay report (DSN_KIND_DELAY) for the
  *   given deferred recipients whose NOTIFY allows it (none, or DELAY),
  *   unless the sender is null or double_bounce_sender.

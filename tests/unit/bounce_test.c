@@ -1,6 +1,7 @@
 /* Unit tests for global/bounce: a real queue (cleanup in, queue files out) under a temporary
  * directory; the notifications are read back and parsed with Python's email package. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,6 +237,82 @@ static void failed_recipient_gets_a_dsn_to_the_sender(void **state)
     vstr_release(&path);
 }
 
+/* A maildrop file (as pickup reads one) whose message cleanup refused. */
+static queue_reader *maildrop_original(fixture *f, const char *sender)
+{
+    vstr path = VSTR_INIT, err = VSTR_INIT;
+    vstream *fp;
+    queue_reader *r;
+
+    vstr_set_fmt(&path, "%s/maildrop-file", f->dir);
+    fp = vstream_open(vstr_str(&path), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_non_null(fp);
+    rec_put_str(fp, REC_TYPE_VERSION, REC_VERSION);
+    rec_put_str(fp, REC_TYPE_TIME, "1763831760.000000");
+    rec_put_str(fp, REC_TYPE_FROM, sender);
+    rec_put_str(fp, REC_TYPE_RCPT, "nosuch@mx.example.com");
+    rec_put(fp, REC_TYPE_MESG, "", 0);
+    rec_put_str(fp, REC_TYPE_NORM, "Subject: hello there");
+    rec_put(fp, REC_TYPE_NORM, "", 0);
+    rec_put_str(fp, REC_TYPE_NORM, "body line 1");
+    rec_put(fp, REC_TYPE_END, "", 0);
+    assert_int_equal(vstream_close(fp), 0);
+    r = queue_file_open_path(vstr_str(&path), QUEUE_FILE_MAILDROP, &err);
+    assert_non_null(r);
+    vstr_release(&path);
+    vstr_release(&err);
+    return r;
+}
+
+static void refused_message_is_returned_whole_or_as_headers(void **state)
+{
+    fixture *f = *state;
+    char found[4][QUEUE_ID_SIZE];
+    const char *skip[] = {NULL};
+    dsn_rcpt rcpt = {.address = "nosuch@mx.example.com",
+                     .status = "5.1.1",
+                     .action = "failed",
+                     .reason = "unknown user"};
+    vstr why = VSTR_INIT, sender = VSTR_INIT, to = VSTR_INIT, content = VSTR_INIT;
+    queue_reader *r;
+
+    /* Small: the original comes back whole. */
+    r = maildrop_original(f, "alice@example.com");
+    assert_int_equal(bounce_refused(f->cfg, "REFUSED1", r, 100, &rcpt, 1, &why), BOUNCE_DONE);
+    queue_file_close(r);
+    assert_int_equal(other_ids(f, skip, found, 4), 1);
+    read_message(f, found[0], &sender, &to, &content);
+    assert_string_equal(vstr_str(&sender), "");
+    assert_string_equal(vstr_str(&to), "alice@example.com");
+    assert_non_null(strstr(vstr_str(&content), "Content-Type: message/rfc822"));
+    assert_non_null(strstr(vstr_str(&content), "body line 1"));
+    python_check(&content, check_failure);
+    /* Over bounce_size_limit (the caller says so): headers only. */
+    vstr_set_fmt(&why, "%s/incoming/%s", f->dir, found[0]);
+    assert_int_equal(unlink(vstr_str(&why)), 0);
+    r = maildrop_original(f, "alice@example.com");
+    assert_int_equal(bounce_refused(f->cfg, "REFUSED2", r, 1000000, &rcpt, 1, &why), BOUNCE_DONE);
+    queue_file_close(r);
+    assert_int_equal(other_ids(f, skip, found, 4), 1);
+    read_message(f, found[0], &sender, &to, &content);
+    assert_non_null(strstr(vstr_str(&content), "Content-Type: text/rfc822-headers"));
+    assert_null(strstr(vstr_str(&content), "body line"));
+    python_check(&content, check_failure);
+    /* From the null sender: to postmaster. */
+    vstr_set_fmt(&why, "%s/incoming/%s", f->dir, found[0]);
+    assert_int_equal(unlink(vstr_str(&why)), 0);
+    r = maildrop_original(f, "");
+    assert_int_equal(bounce_refused(f->cfg, "REFUSED3", r, 100, &rcpt, 1, &why), BOUNCE_DONE);
+    queue_file_close(r);
+    assert_int_equal(other_ids(f, skip, found, 4), 1);
+    read_message(f, found[0], &sender, &to, &content);
+    assert_string_equal(vstr_str(&to), "postmaster@mx.example.com");
+    vstr_release(&why);
+    vstr_release(&sender);
+    vstr_release(&to);
+    vstr_release(&content);
+}
+
 static void ret_hdrs_and_size_limit_return_headers_only(void **state)
 {
     fixture *f = *state;
@@ -372,6 +449,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(failed_recipient_gets_a_dsn_to_the_sender, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(refused_message_is_returned_whole_or_as_headers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ret_hdrs_and_size_limit_return_headers_only, setup,
                                         teardown),
