@@ -252,7 +252,7 @@ static int take_attr(job *j, const char *data, size_t len, vstr *why)
         errno = 0;
         claimed = strtol(value, &end, 10);
         if (errno || end == value || *end || claimed != (long)j->uid) {
-            vstr_set_fmt(why, "claims uid %s but the file belongs to uid %ld", value,
+            vstr_set_fmt(why, "claims uid %.20s but the file belongs to uid %ld", value,
                          (long)j->uid);
             return -1;
         }
