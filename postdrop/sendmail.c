@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -315,7 +316,8 @@ static void setup_logging(config *cfg)
 int main(int argc, char **argv)
 {
     sendmail_opts o;
-    vstr err = VSTR_INIT;
+    vstr err = VSTR_INIT, cf_dir = VSTR_INIT;
+    struct stat st_cf;
     config *cfg;
     int st;
 
@@ -325,6 +327,15 @@ int main(int argc, char **argv)
     if ((st = sendmail_parse_args(argc, argv, &o, &err)) != 0)
         msg_fatal_status(st, "%s", vstr_str(&err));
     msg_set_verbose(o.verbose);
+    /* -C may name main.cf itself, as Postfix allows: use its directory. */
+    if (o.config_dir && stat(o.config_dir, &st_cf) == 0 && S_ISREG(st_cf.st_mode)) {
+        const char *slash = strrchr(o.config_dir, '/');
+
+        vstr_set(&cf_dir, o.config_dir, slash ? (size_t)(slash - o.config_dir) : 0);
+        if (vstr_len(&cf_dir) == 0)
+            vstr_set_str(&cf_dir, slash ? "/" : ".");
+        o.config_dir = vstr_str(&cf_dir);
+    }
     if ((cfg = config_load(config_directory(o.config_dir), &err)) == NULL)
         msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
     setup_logging(cfg);
@@ -351,5 +362,6 @@ int main(int argc, char **argv)
     sendmail_opts_release(&o);
     config_free(cfg);
     vstr_release(&err);
+    vstr_release(&cf_dir);
     return st;
 }

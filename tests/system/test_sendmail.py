@@ -303,6 +303,13 @@ def test_ignored_sendmail_options_are_accepted(inst):
     assert [p for t, p in submitted(inst) if t == "R"] == [b"bob@x"]
 
 
+def test_config_option_may_name_main_cf(inst):
+    r = subprocess.run([str(program("sendmail")), "-C", str(inst.main_cf), "bob@x"],
+                       input=b"hi\n", capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert len(maildrop_files(inst)) == 1
+
+
 def test_mail_config_environment_selects_the_instance(inst):
     full_env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
     full_env["MAIL_CONFIG"] = str(inst.dir)
