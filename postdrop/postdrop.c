@@ -47,7 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sysexits.h>
@@ -58,8 +57,8 @@
 #include "global/master_proto.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
+#include "global/trigger.h"
 #include "util/msg.h"
-#include "util/sock.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
 
@@ -219,20 +218,11 @@ static void setup_logging(config *cfg)
 /* Wake pickup; failure is only logged (the file waits in maildrop). */
 static void trigger_pickup(const char *queue_dir)
 {
-    static const char wakeup = TRIGGER_NEW;
-    vstr path = VSTR_INIT, err = VSTR_INIT;
-    int fd;
+    vstr err = VSTR_INIT;
 
-    vstr_set_fmt(&path, "%s/%s/%s", queue_dir, MASTER_PUBLIC_DIR, POSTDROP_PICKUP_SERVICE);
-    if ((fd = sock_connect_unix(vstr_str(&path), POSTDROP_TRIGGER_TIMEOUT_MS, &err)) < 0) {
+    if (trigger_send(queue_dir, POSTDROP_PICKUP_SERVICE, TRIGGER_NEW, POSTDROP_TRIGGER_TIMEOUT_MS,
+                     &err) < 0)
         msg_info("cannot wake up pickup (the mail waits in maildrop): %s", vstr_str(&err));
-    } else {
-        if (send(fd, &wakeup, 1, MSG_NOSIGNAL) != 1)
-            msg_info("cannot wake up pickup (the mail waits in maildrop): %s: %s", vstr_str(&path),
-                     strerror(errno));
-        (void)close(fd);
-    }
-    vstr_release(&path);
     vstr_release(&err);
 }
 

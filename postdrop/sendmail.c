@@ -39,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -49,9 +48,9 @@
 #include "global/master_proto.h"
 #include "global/queue_list.h"
 #include "global/rec.h"
+#include "global/trigger.h"
 #include "postdrop/sendmail.h"
 #include "util/msg.h"
-#include "util/sock.h"
 
 /* How long -q waits for qmgr to take the trigger. */
 #define SENDMAIL_TRIGGER_TIMEOUT_MS 10000
@@ -286,19 +285,12 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
 /* -q: the flush trigger to public/qmgr, as postern flush sends it. */
 static int flush_queue(config *cfg)
 {
-    static const char flush = TRIGGER_FLUSH;
-    vstr path = VSTR_INIT, err = VSTR_INIT;
-    int fd;
+    vstr err = VSTR_INIT;
 
-    vstr_set_fmt(&path, "%s/%s/qmgr", param_text(cfg, "queue_directory"), MASTER_PUBLIC_DIR);
-    if ((fd = sock_connect_unix(vstr_str(&path), SENDMAIL_TRIGGER_TIMEOUT_MS, &err)) < 0)
-        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue: the mail system is down? %s",
+    if (trigger_send(param_text(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH,
+                     SENDMAIL_TRIGGER_TIMEOUT_MS, &err) < 0)
+        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue (is the mail system down?): %s",
                          vstr_str(&err));
-    if (send(fd, &flush, 1, MSG_NOSIGNAL) != 1)
-        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue: %s: %s", vstr_str(&path),
-                         strerror(errno));
-    close(fd);
-    vstr_release(&path);
     vstr_release(&err);
     return 0;
 }

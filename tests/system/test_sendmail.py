@@ -658,3 +658,5 @@ def test_end_to_end_submissions_reach_the_mailbox(live):
     assert r.returncode == 0, r.stderr
     assert r.stdout == b"Mail queue is empty\n"
     assert "uid=" in live.log()
+    r = run_as(live, [program("sendmail"), "-C", live.dir, "-q"], b"")
+    assert r.returncode == 0, r.stderr
