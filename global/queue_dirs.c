@@ -8,7 +8,7 @@
 #include "global/queue_dirs.h"
 
 const queue_dir queue_dirs[] = {
-    {"", 0755, QUEUE_OWNER_MASTER, 0},       {"maildrop", 01730, QUEUE_OWNER_MAIL, 1},
+    {"", 0755, QUEUE_OWNER_MASTER, 0},       {"maildrop", 01770, QUEUE_OWNER_MAIL, 1},
     {"incoming", 0700, QUEUE_OWNER_MAIL, 0}, {"active", 0700, QUEUE_OWNER_MAIL, 0},
     {"deferred", 0700, QUEUE_OWNER_MAIL, 0}, {"hold", 0700, QUEUE_OWNER_MAIL, 0},
     {"corrupt", 0700, QUEUE_OWNER_MAIL, 0},  {"bounce", 0700, QUEUE_OWNER_MAIL, 0},

@@ -14,7 +14,7 @@ from conftest import (BUILD, IS_ROOT, NOBODY, NOGROUP, Instance, expected_owner,
 # Postfix's queue tree: name -> (mode, owned by mail_owner, group is setgid_group)
 QUEUE_TREE = {
     "": (0o755, False, False),
-    "maildrop": (0o1730, True, True),
+    "maildrop": (0o1770, True, True),
     "incoming": (0o700, True, False),
     "active": (0o700, True, False),
     "deferred": (0o700, True, False),
@@ -80,7 +80,7 @@ def test_init_prints_each_thing_it_made(new_instance):
     assert lines[:3] == [f"created {d}/main.cf", f"created {d}/master.cf",
                          f"created {d}/aliases"]
     user, group = expected_owner()
-    assert f"created {d}/spool/maildrop mode 1730 owner {user} group {group}" in lines
+    assert f"created {d}/spool/maildrop mode 1770 owner {user} group {group}" in lines
     assert f"created {d}/spool/public mode 0710 owner {user} group {group}" in lines
     made = [l.split()[1] for l in lines if l.startswith("created ")]
     assert made == [f"{d}/main.cf", f"{d}/master.cf", f"{d}/aliases"] + [
@@ -231,7 +231,7 @@ def test_check_lists_every_problem_it_finds(instance):
     (instance.spool / "hold").rmdir()
     (instance.dir / "data").rename(instance.dir / "data.old")
     assert_check_fails(instance, [
-        f"{instance.spool}/maildrop: mode 1733, expected 1730",
+        f"{instance.spool}/maildrop: mode 1733, expected 1770",
         f"{instance.spool}/hold: directory does not exist",
         f"{instance.spool}/private: mode 0777, expected 0700",
         f"{instance.dir}/data: data_directory does not exist",

@@ -31,7 +31,7 @@ static void modes_and_owners_match_postfix(void **state)
     (void)state;
     d = queue_dir_find("maildrop");
     assert_non_null(d);
-    assert_int_equal(d->mode, 01730);
+    assert_int_equal(d->mode, 01770);
     assert_int_equal(d->owner, QUEUE_OWNER_MAIL);
     assert_true(d->setgid_group);
     d = queue_dir_find("public");
