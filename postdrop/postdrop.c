@@ -36,9 +36,9 @@
  *   Exit status from sysexits.h with a one-line reason on stderr (and in
  *   the mail log): EX_USAGE for bad options, EX_CONFIG for an unreadable
  *   or invalid main.cf, EX_NOPERM for an untrusted configuration
- *   directory or a user not in authorized_submit_users, EX_DATAERR for an invalid stream or one larger than
- *   message_size_limit, EX_IOERR when standard input cannot be read,
- *   EX_TEMPFAIL when maildrop cannot be written.
+ *   directory or a user not in authorized_submit_users, EX_DATAERR for an invalid stream or one
+ * larger than message_size_limit, EX_IOERR when standard input cannot be read, EX_TEMPFAIL when
+ * maildrop cannot be written.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,13 +54,13 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "global/cmd_param.h"
 #include "global/config.h"
 #include "global/maildrop.h"
 #include "global/master_proto.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
 #include "global/trigger.h"
-#include "global/user_acl.h"
 #include "util/msg.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
@@ -183,60 +183,14 @@ static int config_dir_trusted(const char *dir, vstr *why)
     return ok;
 }
 
-/* A parameter's expanded value, or a fatal EX_CONFIG. */
-static const char *param_text(config *cfg, const char *name)
-{
-    vstr err = VSTR_INIT;
-    const char *value = config_expand(cfg, name, &err);
-
-    if (value == NULL)
-        msg_fatal_status(EX_CONFIG, "%s: %s", config_file(cfg), vstr_str(&err));
-    vstr_release(&err);
-    return value;
-}
-
-static long long param_number(config *cfg, const char *name)
-{
-    vstr why = VSTR_INIT;
-    const char *value = param_text(cfg, name);
-    long long n;
-
-    if (config_convert(name, value, &n, &why) < 0)
-        msg_fatal_status(EX_CONFIG, "%s: %s = %s: %s", config_file(cfg), name, value,
-                         vstr_str(&why));
-    vstr_release(&why);
-    return n;
-}
-
 /* The mail log of the instance; stderr then carries only fatal errors. */
 static void setup_logging(config *cfg)
 {
-    const char *file = param_text(cfg, "maillog_file");
+    const char *file = cmd_param_str(cfg, "maillog_file");
 
-    msg_set_syslog_name(param_text(cfg, "syslog_name"));
+    msg_set_syslog_name(cmd_param_str(cfg, "syslog_name"));
     if ((*file && msg_use_file(file) == 0) || (!*file && msg_use_syslog() == 0))
         msg_use_stderr(0);
-}
-
-/* authorized_submit_users; root may always submit. */
-static void check_submit_permission(config *cfg)
-{
-    vstr login = VSTR_INIT, err = VSTR_INIT;
-
-    if (getuid() == 0)
-        return;
-    switch (user_acl_check(param_text(cfg, "authorized_submit_users"),
-                           user_acl_login(getuid(), &login), &err)) {
-    case USER_ACL_ALLOW:
-        break;
-    case USER_ACL_DENY:
-        msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
-                         vstr_str(&login), (long)getuid());
-    default:
-        msg_fatal_status(EX_TEMPFAIL, "authorized_submit_users: %s", vstr_str(&err));
-    }
-    vstr_release(&login);
-    vstr_release(&err);
 }
 
 /* Wake pickup; failure is only logged (the file waits in maildrop). */
@@ -349,9 +303,9 @@ int main(int argc, char **argv)
     if ((cfg = config_load(vstr_str(&dir), &err)) == NULL)
         msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
     setup_logging(cfg);
-    queue_dir = param_text(cfg, "queue_directory");
-    size_limit = param_number(cfg, "message_size_limit");
-    check_submit_permission(cfg);
+    queue_dir = cmd_param_str(cfg, "queue_directory");
+    size_limit = cmd_param_number(cfg, "message_size_limit");
+    cmd_param_permit(cfg, "authorized_submit_users", "submit mail");
 
     catch_signals();
     msg_set_fatal_hook(remove_temp_file);

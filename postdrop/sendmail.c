@@ -44,6 +44,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "global/cmd_param.h"
 #include "global/config.h"
 #include "global/master_proto.h"
 #include "global/queue_list.h"
@@ -55,32 +56,6 @@
 /* How long -q waits for qmgr to take the trigger. */
 #define SENDMAIL_TRIGGER_TIMEOUT_MS 10000
 
-/* A parameter's expanded value, or a fatal EX_CONFIG. */
-static const char *param_text(config *cfg, const char *name)
-{
-    vstr err = VSTR_INIT;
-    const char *value = config_expand(cfg, name, &err);
-
-    if (value == NULL)
-        msg_fatal_status(EX_CONFIG, "%s: %s", config_file(cfg), vstr_str(&err));
-    vstr_release(&err);
-    return value;
-}
-
-/* A numeric parameter (size, time in seconds, int), or a fatal EX_CONFIG. */
-static long long param_number(config *cfg, const char *name)
-{
-    vstr why = VSTR_INIT;
-    const char *value = param_text(cfg, name);
-    long long n;
-
-    if (config_convert(name, value, &n, &why) < 0)
-        msg_fatal_status(EX_CONFIG, "%s: %s = %s: %s", config_file(cfg), name, value,
-                         vstr_str(&why));
-    vstr_release(&why);
-    return n;
-}
-
 /* NAME in command_directory, or beside this program when it is not there. */
 static void program_path(config *cfg, const char *name, vstr *path)
 {
@@ -88,7 +63,7 @@ static void program_path(config *cfg, const char *name, vstr *path)
     ssize_t n;
     char *slash;
 
-    vstr_set_fmt(path, "%s/%s", param_text(cfg, "command_directory"), name);
+    vstr_set_fmt(path, "%s/%s", cmd_param_str(cfg, "command_directory"), name);
     if (access(vstr_str(path), X_OK) == 0)
         return;
     n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -143,7 +118,7 @@ static int enqueue(config *cfg, const sendmail_opts *o)
     program_path(cfg, "postdrop", &postdrop);
     ctx.postdrop = vstr_str(&postdrop);
     ctx.config_dir = o->config_dir;
-    ctx.size_limit = param_number(cfg, "message_size_limit");
+    ctx.size_limit = cmd_param_number(cfg, "message_size_limit");
     if ((sub = sendmail_submit_open(&ctx, &env, &err)) == NULL)
         msg_fatal_status(EX_UNAVAILABLE, "%s", vstr_str(&err));
 
@@ -212,12 +187,12 @@ static int smtp_session(config *cfg, const sendmail_opts *o)
     program_path(cfg, "postdrop", &postdrop);
     ctx.postdrop = vstr_str(&postdrop);
     ctx.config_dir = o->config_dir;
-    ctx.size_limit = param_number(cfg, "message_size_limit");
-    sc.hostname = param_text(cfg, "myhostname");
-    sc.banner = param_text(cfg, "smtpd_banner");
+    ctx.size_limit = cmd_param_number(cfg, "message_size_limit");
+    sc.hostname = cmd_param_str(cfg, "myhostname");
+    sc.banner = cmd_param_str(cfg, "smtpd_banner");
     sc.size_limit = ctx.size_limit;
-    sc.rcpt_limit = (size_t)param_number(cfg, "smtpd_recipient_limit");
-    sc.timeout_ms = (int)(param_number(cfg, "smtpd_timeout") * 1000);
+    sc.rcpt_limit = (size_t)cmd_param_number(cfg, "smtpd_recipient_limit");
+    sc.timeout_ms = (int)(cmd_param_number(cfg, "smtpd_timeout") * 1000);
     status = sendmail_smtp_session(in, out, &sc, &ops);
     (void)vstream_release(in);
     if (vstream_release(out) < 0 && status == 0)
@@ -233,7 +208,8 @@ static int list_queue(config *cfg)
     vstream *out = vstream_fdopen(1, VSTREAM_WRITE);
     vstr err = VSTR_INIT;
 
-    if (queue_list_print(param_text(cfg, "queue_directory"), out, &err) < 0)
+    cmd_param_permit(cfg, "authorized_mailq_users", "view the mail queue");
+    if (queue_list_print(cmd_param_str(cfg, "queue_directory"), out, &err) < 0)
         msg_fatal_status(errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE, "%s", vstr_str(&err));
     if (vstream_release(out) < 0)
         msg_fatal_status(EX_IOERR, "write standard output: %s", strerror(errno));
@@ -287,7 +263,8 @@ static int flush_queue(config *cfg)
 {
     vstr err = VSTR_INIT;
 
-    if (trigger_send(param_text(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH,
+    cmd_param_permit(cfg, "authorized_flush_users", "flush the mail queue");
+    if (trigger_send(cmd_param_str(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH,
                      SENDMAIL_TRIGGER_TIMEOUT_MS, &err) < 0)
         msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue (is the mail system down?): %s",
                          vstr_str(&err));
@@ -298,9 +275,9 @@ static int flush_queue(config *cfg)
 /* The mail log, when this user may write it; stderr stays on for the user. */
 static void setup_logging(config *cfg)
 {
-    const char *file = param_text(cfg, "maillog_file");
+    const char *file = cmd_param_str(cfg, "maillog_file");
 
-    msg_set_syslog_name(param_text(cfg, "syslog_name"));
+    msg_set_syslog_name(cmd_param_str(cfg, "syslog_name"));
     if (*file)
         (void)msg_use_file(file);
 }

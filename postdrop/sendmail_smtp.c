@@ -211,6 +211,8 @@ static void data_reply(smtp_state *s, int status, int too_big)
         reply(s, "250 2.0.0 Ok: queued");
     else if (status == EX_DATAERR)
         reply(s, "554 5.6.0 Error: message content rejected");
+    else if (status == EX_NOPERM)
+        reply(s, "550 5.7.1 Error: not allowed to submit mail");
     else
         reply(s, "451 4.3.0 Error: queue file write error");
 }

@@ -175,6 +175,33 @@ def test_unwritable_maildrop_is_a_temporary_failure(unprivileged_dir):
     assert "Permission denied" in r.stderr
 
 
+def test_authorized_user_lists_are_enforced(unprivileged_dir):
+    base, user = unprivileged_dir
+    from conftest import Instance
+    import pwd
+    inst = Instance(base / "instance", user=user)
+    inst.init()
+    login = user or pwd.getpwuid(os.getuid()).pw_name
+    uid = pwd.getpwnam(login).pw_uid
+    inst.append_main_cf("authorized_submit_users = !%s, static:anyone\n"
+                        "authorized_mailq_users = root\nauthorized_flush_users =\n" % login)
+    r = sendmail(inst, "bob@x", user=user)
+    assert r.returncode == EX_NOPERM, r.stderr
+    assert f"postdrop: fatal: User {login}({uid}) is not allowed to submit mail" in r.stderr
+    assert maildrop_files(inst) == []
+    r = sendmail(inst, "-bp", user=user, input=b"")
+    assert r.returncode == EX_NOPERM
+    assert f"User {login}({uid}) is not allowed to view the mail queue" in r.stderr
+    r = sendmail(inst, "-q", user=user, input=b"")
+    assert r.returncode == EX_NOPERM
+    assert "not allowed to flush the mail queue" in r.stderr
+    session = ("HELO x\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n")
+    r = sendmail(inst, "-bs", user=user, input=session.encode())
+    assert "550 5.7.1 Error: not allowed to submit mail\r\n" in r.stdout
+    inst.append_main_cf("authorized_submit_users = %s\n" % login)
+    assert sendmail(inst, "bob@x", user=user).returncode == 0
+
+
 def test_message_over_the_size_limit_is_refused(inst):
     inst.append_main_cf("message_size_limit = 1000\n")
     r = sendmail(inst, "user@example.com", input=b"Subject: big\n\n" + b"x" * 2000 + b"\n")
