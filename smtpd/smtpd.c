@@ -113,12 +113,15 @@ int smtpd_pipelining_violation(smtpd_state *s, const char *after)
 {
     vstr excerpt = VSTR_INIT;
 
+    if (!smtpd_cf.forbid_unauth_pipelining) {
+        /* The excerpt would consume input the session still needs. */
+        msg_info("improper command pipelining after %s from %s", after, vstr_str(&s->namaddr));
+        return 0;
+    }
     smtpd_read_excerpt(s, &excerpt);
     msg_info("improper command pipelining after %s from %s: %s", after, vstr_str(&s->namaddr),
              vstr_str(&excerpt));
     vstr_release(&excerpt);
-    if (!smtpd_cf.forbid_unauth_pipelining)
-        return 0;
     smtpd_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
     s->quit = 1;
     return 1;
@@ -130,11 +133,8 @@ static void session(smtpd_state *s)
 
     msg_info("connect from %s", vstr_str(&s->namaddr));
     s->where = "CONNECT";
-    if (client_talked(s)) {
-        (void)smtpd_pipelining_violation(s, "CONNECT");
-    } else {
+    if (!client_talked(s) || !smtpd_pipelining_violation(s, "CONNECT"))
         smtpd_reply(s, "220 %s", vstr_str(&smtpd_cf.banner));
-    }
     while (!s->quit) {
         if (s->error_count >= smtpd_cf.hard_error_limit) {
             msg_info("too many errors after %s from %s", s->where, vstr_str(&s->namaddr));
@@ -178,16 +178,9 @@ static void serve(vstream *client, const char *service, char **argv)
 
     (void)service;
     (void)argv;
+    /* All zero is a valid state: every vstr empty (VSTR_INIT). */
     memset(&s, 0, sizeof(s));
     s.client = client;
-    vstr_init(&s.name);
-    vstr_init(&s.addr);
-    vstr_init(&s.namaddr);
-    vstr_init(&s.helo);
-    vstr_init(&s.sender);
-    vstr_init(&s.dsn_envid);
-    vstr_init(&s.line);
-    vstr_init(&s.bdat_line);
     s.protocol = "SMTP";
     s.stage = SMTPD_STAGE_NO_MAIL;
     vstream_set_timeout(client, smtpd_cf.timeout_ms);

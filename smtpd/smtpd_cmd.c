@@ -35,6 +35,15 @@ static const char *const stage_errors[] = {
     [SMTPD_STAGE_RCPT] = "503 5.5.1 Error: need RCPT command",
 };
 
+/* An address with 8-bit bytes needs MAIL ... SMTPUTF8 (RFC 6531 3.4). */
+static int has_8bit(const char *addr)
+{
+    for (; *addr; addr++)
+        if ((unsigned char)*addr >= 0x80)
+            return 1;
+    return 0;
+}
+
 static void cmd_ehlo(smtpd_state *s, const char *arg)
 {
     vstr text = VSTR_INIT;
@@ -84,7 +93,11 @@ static void cmd_mail(smtpd_state *s, const char *arg)
     } else if (smtpd_args_parse(&a, SMTPD_ARGS_MAIL, arg, &reply) < 0) {
         smtpd_reply(s, "%s", vstr_str(&reply));
     } else if (smtpd_cf.message_size_limit > 0 && a.size > smtpd_cf.message_size_limit) {
+        vstr_set(&s->sender, vstr_str(&a.addr), vstr_len(&a.addr)); /* for the log line */
         smtpd_reject(s, "MAIL", NULL, "552 5.3.4 Message size exceeds fixed limit");
+        vstr_reset(&s->sender);
+    } else if (!a.smtputf8 && has_8bit(vstr_str(&a.addr))) {
+        smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else {
         vstr_set(&s->sender, vstr_str(&a.addr), vstr_len(&a.addr));
         s->sender_given = 1;
@@ -143,6 +156,8 @@ static void cmd_rcpt(smtpd_state *s, const char *arg)
     smtpd_args_init(&a);
     if (smtpd_args_parse(&a, SMTPD_ARGS_RCPT, arg, &reply) < 0) {
         smtpd_reply(s, "%s", vstr_str(&reply));
+    } else if (!s->smtputf8 && has_8bit(vstr_str(&a.addr))) {
+        smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (s->rcpt_count >= smtpd_cf.recipient_limit) {
         smtpd_reject(s, "RCPT", vstr_str(&a.addr), "452 4.5.3 Error: too many recipients");
     } else if (smtpd_check_rcpt(s, vstr_str(&a.addr)) == 0 &&

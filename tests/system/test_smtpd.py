@@ -13,8 +13,6 @@ import os
 import pathlib
 import pwd
 import re
-import shutil
-import signal
 import smtplib
 import socket
 import subprocess
@@ -23,7 +21,7 @@ import time
 import pytest
 
 from conftest import BUILD, Instance, run as run_cmd
-from live import BIN, LIBEXEC, instance_pids, wait_until
+from live import BIN, LIBEXEC, stop_instance, wait_until
 
 PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC / "master",
             LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
@@ -170,13 +168,7 @@ def server_factory(unprivileged_dir):
 
     yield start
     for srv in started:
-        srv.inst.postern("stop", env=san_env)
-        for pid in instance_pids(srv.dir):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        assert wait_until(lambda: instance_pids(srv.dir) == [], timeout=10), "processes left"
+        stop_instance(srv.inst, san_env)
     reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
     assert reports == "", reports
 
@@ -305,6 +297,30 @@ def test_talking_before_the_greeting_or_past_ehlo_is_refused(server):
     log = server.log()
     assert "improper command pipelining after CONNECT from localhost[127.0.0.1]: EHLO" in log
     assert "improper command pipelining after EHLO from localhost[127.0.0.1]" in log
+
+
+def test_improper_pipelining_is_only_logged_when_allowed(server_factory):
+    server = server_factory("smtpd_forbid_unauth_pipelining=no")
+    s = server.raw()
+    assert s.reply().startswith("220 ")
+    s.send("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n")
+    assert s.reply().startswith("250-test.example")
+    assert s.reply() == "250 2.1.0 Ok"
+    assert s.cmd("QUIT") == "221 2.0.0 Bye"
+    assert "improper command pipelining after EHLO from localhost[127.0.0.1]" in server.log()
+
+
+def test_unicode_addresses_need_smtputf8(server):
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    assert s.cmd("MAIL FROM:<j\u00f6rg@example.org>") == (
+        "553 5.6.7 Must declare SMTPUTF8 to send unicode address")
+    assert s.cmd("MAIL FROM:<a@example.org>") == "250 2.1.0 Ok"
+    assert s.cmd("RCPT TO:<\u00fc@b\u00fccher.example>").startswith("553 5.6.7 ")
+    assert s.cmd("RSET") == "250 2.0.0 Ok"
+    assert s.cmd("MAIL FROM:<j\u00f6rg@example.org> SMTPUTF8") == "250 2.1.0 Ok"
+    assert s.cmd("RCPT TO:<\u00fc@b\u00fccher.example>") == "250 2.1.5 Ok"
 
 
 def test_size_parameter_over_the_limit_is_refused(server_factory):
