@@ -86,6 +86,18 @@ def wait_until(predicate, timeout=30.0):
         time.sleep(0.1)
 
 
+def stop_instance(inst, env):
+    """postern stop, then kill whatever of the instance is left; fail if
+    anything survives."""
+    inst.postern("stop", env=env)
+    for pid in instance_pids(inst.dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
+
+
 class Live:
     """A started instance, its user's address and helpers to send and read."""
 
@@ -169,13 +181,7 @@ def live(unprivileged_dir, submitter):
     result = inst.postern("start", env=san_env)
     assert result.returncode == 0, result.stderr + lv.log()
     yield lv
-    inst.postern("stop", env=san_env)
-    for pid in instance_pids(inst.dir):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
+    stop_instance(inst, san_env)
     reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
     assert reports == "", reports
 
