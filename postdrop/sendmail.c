@@ -203,8 +203,9 @@ static int smtp_session(config *cfg, const sendmail_opts *o)
 
 /* ---- -bp, -bi, -q ---- */
 
-static int list_queue(config *cfg)
+static int list_queue(config *cfg, const sendmail_opts *o)
 {
+    (void)o;
     vstream *out = vstream_fdopen(1, VSTREAM_WRITE);
     vstr err = VSTR_INIT;
 
@@ -259,8 +260,9 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
 }
 
 /* -q: the flush trigger to public/qmgr, as postern flush sends it. */
-static int flush_queue(config *cfg)
+static int flush_queue(config *cfg, const sendmail_opts *o)
 {
+    (void)o;
     vstr err = VSTR_INIT;
 
     cmd_param_permit(cfg, "authorized_flush_users", "flush the mail queue");
@@ -271,6 +273,13 @@ static int flush_queue(config *cfg)
     vstr_release(&err);
     return 0;
 }
+
+/* What each mode does; SENDMAIL_MODE_NOTHING does nothing. */
+static int (*const mode_handlers[])(config *, const sendmail_opts *) = {
+    [SENDMAIL_MODE_ENQUEUE] = enqueue,   [SENDMAIL_MODE_SMTP] = smtp_session,
+    [SENDMAIL_MODE_LIST] = list_queue,   [SENDMAIL_MODE_ALIASES] = new_aliases,
+    [SENDMAIL_MODE_FLUSH] = flush_queue, [SENDMAIL_MODE_NOTHING] = NULL,
+};
 
 /* The mail log, when this user may write it; stderr stays on for the user. */
 static void setup_logging(config *cfg)
@@ -308,26 +317,7 @@ int main(int argc, char **argv)
     if ((cfg = config_load(config_directory(o.config_dir), &err)) == NULL)
         msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
     setup_logging(cfg);
-    switch (o.mode) {
-    case SENDMAIL_MODE_ENQUEUE:
-        st = enqueue(cfg, &o);
-        break;
-    case SENDMAIL_MODE_SMTP:
-        st = smtp_session(cfg, &o);
-        break;
-    case SENDMAIL_MODE_LIST:
-        st = list_queue(cfg);
-        break;
-    case SENDMAIL_MODE_ALIASES:
-        st = new_aliases(cfg, &o);
-        break;
-    case SENDMAIL_MODE_FLUSH:
-        st = flush_queue(cfg);
-        break;
-    default:
-        st = 0;
-        break;
-    }
+    st = mode_handlers[o.mode] ? mode_handlers[o.mode](cfg, &o) : 0;
     sendmail_opts_release(&o);
     config_free(cfg);
     vstr_release(&err);

@@ -4,27 +4,24 @@ Most tests run with the daemons down, as a user would find a freshly
 made instance: sendmail hands the message to postdrop, postdrop commits it
 to maildrop/ and its trigger finds nobody listening, which is no error.
 The maildrop files are then read back record by record (the format of
-docs/PROTOCOLS.md) and with postcat. Hostile streams are fed to postdrop
+docs/PROTOCOLS.md, with test_qmgr's reader) and with postcat. Hostile streams are fed to postdrop
 directly. mailq is checked on queue files made by the qmgr_inject helper,
 with a defer log written here in the dsn_log format.
 """
 
 import os
-import pathlib
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from conftest import BUILD, IS_ROOT, NOBODY, NOGROUP, REPO, program, run
+from conftest import IS_ROOT, NOBODY, NOGROUP, program, run
+from test_qmgr import inject_helper, read_records  # noqa: F401
 
 EX_USAGE, EX_DATAERR, EX_NOUSER, EX_UNAVAILABLE = 64, 65, 67, 69
 EX_IOERR, EX_TEMPFAIL, EX_NOPERM, EX_CONFIG = 74, 75, 77, 78
-
-INJECT_SRC = REPO / "tests" / "system" / "helpers" / "qmgr_inject.c"
 
 
 # ---- records (docs/PROTOCOLS.md) ----
@@ -41,25 +38,6 @@ def rec(rtype, payload=b""):
         length += bytes([(n & 0x7F) | 0x80])
         n >>= 7
     return rtype.encode() + length + payload
-
-
-def records(data):
-    """The (type, payload) pairs of a record stream."""
-    out, pos = [], 0
-    while pos < len(data):
-        rtype = chr(data[pos])
-        pos += 1
-        length, shift = 0, 0
-        while True:
-            b = data[pos]
-            pos += 1
-            length |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        out.append((rtype, data[pos:pos + length]))
-        pos += length
-    return out
 
 
 def good_stream(rcpt="user@example.com", body=(b"Subject: x", b"", b"hello")):
@@ -116,7 +94,7 @@ def submitted(inst):
     files = maildrop_files(inst)
     assert len(files) == 1, files
     assert not files[0].name.startswith(".")
-    return records(files[0].read_bytes())
+    return read_records(files[0])
 
 
 @pytest.fixture
@@ -481,7 +459,7 @@ def test_smtp_session_queues_each_message(inst):
     assert code == 0, err
     files = maildrop_files(inst)
     assert len(files) == 2
-    msgs = sorted((records(f.read_bytes()) for f in files), key=lambda r: dict(r)["F"],
+    msgs = sorted((read_records(f) for f in files), key=lambda r: dict(r)["F"],
                   reverse=True)
     assert dict(msgs[0])["F"] == b"alice@example.com"
     assert [p for t, p in msgs[0] if t == "R"] == [b"b c@example.com"]
@@ -532,21 +510,6 @@ def test_smtp_session_too_many_errors(inst):
 
 # ---- -bp, mailq ----
 
-@pytest.fixture(scope="module")
-def inject_helper():
-    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-sendmail-helper-"))
-    exe = d / "qmgr_inject"
-    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{REPO}", "-o", str(exe), str(INJECT_SRC),
-           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        cmd.insert(1, "-fsanitize=address,undefined")
-        r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
-    yield exe
-    shutil.rmtree(d, ignore_errors=True)
-
-
 def inject(exe, inst, sender, *rcpts, body="Subject: t\n\nhello\n"):
     r = subprocess.run([str(exe), "-c", str(inst.dir), "-f", sender, *rcpts], input=body,
                        capture_output=True, text=True, timeout=30)
@@ -557,7 +520,7 @@ def inject(exe, inst, sender, *rcpts, body="Subject: t\n\nhello\n"):
 def rcpt_offsets(path):
     """Offsets of the R records of a queue file."""
     out, pos = [], 0
-    for rtype, payload in records(path.read_bytes()):
+    for rtype, payload in read_records(path):
         size = len(rec(rtype, payload))
         if rtype == "R":
             out.append((payload.decode(), pos))
