@@ -57,6 +57,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.peername_lookup = config_bool(cfg, "smtpd_peername_lookup");
     smtpd_cf.relay_reject_code = (int)config_int(cfg, "relay_domains_reject_code");
     smtpd_cf.unknown_local_code = (int)config_int(cfg, "unknown_local_recipient_reject_code");
+    smtpd_cf.unknown_virtual_code = (int)config_int(cfg, "unknown_virtual_mailbox_reject_code");
     smtpd_cf.non_fqdn_code = (int)config_int(cfg, "non_fqdn_reject_code");
     nets = config_list(cfg, "mynetworks");
     if ((smtpd_cf.mynetworks = cidr_list_parse(nets, &err)) == NULL)

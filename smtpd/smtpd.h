@@ -51,18 +51,20 @@ typedef struct smtpd_settings {
     int peername_lookup;
     int relay_reject_code;       /* relay_domains_reject_code */
     int unknown_local_code;      /* unknown_local_recipient_reject_code */
+    int unknown_virtual_code;    /* unknown_virtual_mailbox_reject_code */
     int non_fqdn_code;           /* non_fqdn_reject_code */
     cidr_list *mynetworks;
     argv_t *relay_restrictions;
     argv_t *recipient_restrictions;
     resolve_config resolve;      /* the same domain classes qmgr uses */
-    /* local_recipient_maps: the passwd file and/or tables */
+    /* local_recipient_maps */
     int local_rcpt_check;        /* 0 when local_recipient_maps is empty */
-    int local_rcpt_passwd;       /* unix:passwd.byname is in it */
-    maps *local_rcpt_maps;       /* the other tables in it (alias_maps) */
+    int local_rcpt_self;         /* unprivileged: unix:passwd.byname is self_name alone */
+    maps *local_rcpt_maps;       /* its tables (the rest of them, when local_rcpt_self) */
+    maps *virtual_mailbox_maps;
     const char *recipient_delimiter;
     int privileged;              /* started as root: every account is a user */
-    char *self_name;             /* else the one account that is */
+    char *self_name;             /* else only the one that runs the instance */
 } smtpd_settings;
 
 extern smtpd_settings smtpd_cf;

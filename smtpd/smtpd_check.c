@@ -14,13 +14,15 @@
  *      routing trick aimed at a local domain, a malformed domain) is
  *      refused with its status, not accepted and bounced later.
  *   3. For the local domains: the local part (and, with
- *      recipient_delimiter, the part before the extension) must be an
- *      account (getpwnam; in an unprivileged instance only the account
- *      that runs it, like local(8)) or a key in one of the other tables
- *      of local_recipient_maps (its default names $alias_maps). Postern
- *      has no unix: table type: "unix:passwd.byname" in the list stands
- *      for the getpwnam check. An empty local_recipient_maps turns the
- *      check off.
+ *      recipient_delimiter, the part before the extension) must be a key
+ *      in one of the tables of local_recipient_maps (default
+ *      "unix:passwd.byname $alias_maps"). In an instance not started as
+ *      root, unix:passwd.byname stands for the one account that runs it,
+ *      as for local(8), which delivers to no one else there. An empty
+ *      local_recipient_maps turns the check off.
+ *   4. For virtual_mailbox_domains, when virtual_mailbox_maps is set: the
+ *      address must be a key there, by local(8)'s keys (user+ext@domain,
+ *      user@domain, @domain).
  *
  * The destination is "authorized" (for the *_unauth_destination
  * restrictions) when global/resolve, with the rules qmgr uses, puts it
@@ -31,7 +33,6 @@
  * u@elsewhere.
  */
 #include <fcntl.h>
-#include <pwd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -244,8 +245,8 @@ void smtpd_check_init(config *cfg)
         if (strncmp(t, "proxy:", 6) == 0)
             t += 6;
         smtpd_cf.local_rcpt_check = 1;
-        if (strcmp(t, "unix:passwd.byname") == 0) {
-            smtpd_cf.local_rcpt_passwd = 1;
+        if (strcmp(t, "unix:passwd.byname") == 0 && !smtpd_cf.privileged) {
+            smtpd_cf.local_rcpt_self = 1;
             continue;
         }
         if (vstr_len(&others))
@@ -253,6 +254,8 @@ void smtpd_check_init(config *cfg)
         vstr_append_str(&others, t);
     }
     smtpd_cf.local_rcpt_maps = maps_open("local_recipient_maps", vstr_str(&others), O_RDONLY, 0);
+    smtpd_cf.virtual_mailbox_maps =
+        maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
     argv_free(tables);
     vstr_release(&others);
     /* Those come with the lookup-table restrictions; say so rather than
@@ -274,41 +277,87 @@ static int local_name_known(const char *name)
     vstr value = VSTR_INIT;
     int st;
 
-    if (smtpd_cf.local_rcpt_passwd) {
-        if (smtpd_cf.privileged ? getpwnam(name) != NULL : strcmp(name, smtpd_cf.self_name) == 0)
-            return 1;
-    }
+    if (smtpd_cf.local_rcpt_self && strcmp(name, smtpd_cf.self_name) == 0)
+        return 1;
     st = maps_find(smtpd_cf.local_rcpt_maps, name, &value, NULL);
     vstr_release(&value);
     return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
 }
 
-/* The local part, lower case, then without its extension. */
-static int local_recipient_known(const char *addr)
+/* The local part of addr in lower case, and the same without its
+ * recipient_delimiter extension (empty when it has none). */
+static void split_local(const char *addr, vstr *full, vstr *base)
 {
     const char *at = strrchr(addr, '@');
-    vstr name = VSTR_INIT;
     const char *delims = smtpd_cf.recipient_delimiter;
+    size_t n;
+
+    vstr_set(full, addr, at ? (size_t)(at - addr) : strlen(addr));
+    vstr_lower(full);
+    vstr_reset(base);
+    if (*delims && (n = strcspn(vstr_str(full), delims)) > 0 && n < vstr_len(full))
+        vstr_set(base, vstr_str(full), n);
+}
+
+/* A local recipient: the local part, then without its extension. */
+static int local_recipient_known(const char *addr)
+{
+    vstr full = VSTR_INIT, base = VSTR_INIT;
     int found;
 
-    vstr_set(&name, addr, at ? (size_t)(at - addr) : strlen(addr));
-    vstr_lower(&name);
-    found = local_name_known(vstr_str(&name));
-    if (found == 0 && *delims) {
-        size_t n = strcspn(vstr_str(&name), delims);
-
-        if (n > 0 && n < vstr_len(&name)) {
-            vstr_truncate(&name, n);
-            found = local_name_known(vstr_str(&name));
-        }
-    }
-    vstr_release(&name);
+    split_local(addr, &full, &base);
+    found = local_name_known(vstr_str(&full));
+    if (found == 0 && vstr_len(&base))
+        found = local_name_known(vstr_str(&base));
+    vstr_release(&full);
+    vstr_release(&base);
     return found;
+}
+
+/* A virtual mailbox, by local(8)'s keys: user+ext@domain, user@domain,
+ * then @domain (a catch-all). 1 found, 0 not, -1 a table failed. */
+static int virtual_recipient_known(const char *addr, const char *domain)
+{
+    vstr full = VSTR_INIT, base = VSTR_INIT, key = VSTR_INIT, value = VSTR_INIT;
+    int st = DICT_NOTFOUND;
+
+    split_local(addr, &full, &base);
+    for (int i = 0; i < 3 && st == DICT_NOTFOUND; i++) {
+        if (i == 1 && vstr_len(&base) == 0)
+            continue;
+        vstr_set_fmt(&key, "%s@%s", i == 0 ? vstr_str(&full) : i == 1 ? vstr_str(&base) : "",
+                     domain);
+        st = maps_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &value, NULL);
+    }
+    vstr_release(&full);
+    vstr_release(&base);
+    vstr_release(&key);
+    vstr_release(&value);
+    return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
+}
+
+/* Is the recipient known where it is delivered? 1 yes (or not checked),
+ * 0 no, -1 a table failed; *table names the table for the reply. */
+static int recipient_known(const check_ctx *x, const char **table, const maps **m)
+{
+    if (x->res.rclass == RESOLVE_LOCAL && smtpd_cf.local_rcpt_check) {
+        *table = "local recipient table";
+        *m = smtpd_cf.local_rcpt_maps;
+        return local_recipient_known(x->rcpt);
+    }
+    if (x->res.rclass == RESOLVE_VIRTUAL && smtpd_cf.virtual_mailbox_maps->count > 0) {
+        *table = "virtual mailbox table";
+        *m = smtpd_cf.virtual_mailbox_maps;
+        return virtual_recipient_known(x->rcpt, vstr_str(&x->res.domain));
+    }
+    return 1;
 }
 
 int smtpd_check_rcpt(smtpd_state *s, const char *addr)
 {
     check_ctx x = {.s = s, .rcpt = addr};
+    const char *table = NULL;
+    const maps *m = NULL;
     int status = -1;
     int known;
 
@@ -325,16 +374,15 @@ int smtpd_check_rcpt(smtpd_state *s, const char *addr)
         smtpd_reject(s, "RCPT", addr, "%d %s <%s>: Recipient address rejected: %s",
                      x.res.status[0] == '4' ? 450 : 550, x.res.status, addr,
                      vstr_str(&x.res.reason));
-    } else if (x.res.rclass != RESOLVE_LOCAL || !smtpd_cf.local_rcpt_check ||
-               (known = local_recipient_known(addr)) > 0) {
+    } else if ((known = recipient_known(&x, &table, &m)) > 0) {
         status = 0;
     } else if (known == 0) {
-        smtpd_reject(s, "RCPT", addr,
-                     "%d 5.1.1 <%s>: Recipient address rejected: User unknown in local "
-                     "recipient table",
-                     smtpd_cf.unknown_local_code, addr);
+        smtpd_reject(s, "RCPT", addr, "%d 5.1.1 <%s>: Recipient address rejected: User unknown in %s",
+                     x.res.rclass == RESOLVE_LOCAL ? smtpd_cf.unknown_local_code
+                                                   : smtpd_cf.unknown_virtual_code,
+                     addr, table);
     } else {
-        msg_warn("local_recipient_maps: %s", maps_error(smtpd_cf.local_rcpt_maps));
+        msg_warn("%s", maps_error(m));
         smtpd_reject(s, "RCPT", addr, "451 4.3.0 <%s>: Temporary lookup failure", addr);
     }
     resolve_result_release(&x.res);

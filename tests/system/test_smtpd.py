@@ -264,6 +264,21 @@ def test_unknown_local_user_is_refused_at_rcpt(server):
             "proto=ESMTP helo=<client.example>") in server.log()
 
 
+def test_unknown_virtual_mailbox_is_refused_at_rcpt(server_factory):
+    server = server_factory("virtual_mailbox_domains=virt.example",
+                            "virtual_mailbox_maps=inline:{ known@virt.example=virt/known/ }",
+                            services=())
+    c = server.smtp()
+    c.ehlo()
+    c.mail("sender@example.org")
+    assert c.rcpt("known@Virt.Example.")[0] == 250
+    assert c.rcpt("known+tag@virt.example")[0] == 250
+    code, text = c.rcpt("other@virt.example")
+    assert (code, text.decode()) == (550, "5.1.1 <other@virt.example>: Recipient address "
+                                          "rejected: User unknown in virtual mailbox table")
+    c.quit()
+
+
 # ---- extensions ----
 
 def test_pipelined_group_gets_every_reply(server):
