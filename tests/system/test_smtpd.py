@@ -13,9 +13,12 @@ import os
 import pathlib
 import pwd
 import re
+import shutil
+import signal
 import smtplib
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -244,6 +247,76 @@ def test_smtp_source_200_messages_in_10_sessions_arrive_exactly_once(server):
     ids = [re.search(r" id (\w+)", " ".join(m["Received"].split())).group(1) for m in msgs]
     assert len(set(ids)) == 200
     assert server.log().count("status=sent") == 200
+
+
+@pytest.fixture
+def postfix_relay():
+    """A private Postfix instance (Debian's postfix package, configured in a
+    temporary directory, never /etc/postfix) on a loopback port of its own;
+    yields a function that points its relayhost at a port and starts it."""
+    if os.geteuid() != 0 or not os.access("/usr/sbin/postfix", os.X_OK):
+        pytest.skip("needs root and the postfix package")
+    top = pathlib.Path(tempfile.mkdtemp(prefix="postern-postfix-"))
+    top.chmod(0o755)  # the postfix account must reach data/
+    base = top / "postfix"
+    etc, spool, data = base / "etc", base / "spool", base / "data"
+    for d in (etc, spool, data):
+        d.mkdir(parents=True)
+    shutil.chown(data, "postfix", "postfix")
+    port = free_port()
+    proto = pathlib.Path("/etc/postfix/master.cf.proto").read_text().splitlines(keepends=True)
+    (etc / "master.cf").write_text("".join(
+        l.replace("smtp      inet", f"127.0.0.1:{port} inet", 1) if l.startswith("smtp      inet")
+        else l for l in proto))
+    (etc / "main.cf").write_text("compatibility_level = 3.6\n")
+    started = []
+
+    def start(relay_port):
+        settings = [f"queue_directory={spool}", f"data_directory={data}",
+                    "inet_interfaces=127.0.0.1", f"maillog_file={base}/maillog",
+                    f"maillog_file_prefixes={base}", "alias_maps=", "alias_database=",
+                    "myhostname=pf.example", "mydestination=", "mynetworks=127.0.0.0/8",
+                    f"relayhost=[127.0.0.1]:{relay_port}", "smtp_tls_security_level=none",
+                    "smtpd_tls_security_level=none"]
+        for cmd in (["postconf", "-c", etc, "-e", *settings],
+                    ["postconf", "-c", etc, "-F", "*/*/chroot = n"],
+                    ["postfix", "-c", etc, "start"]):
+            r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+        started.append(True)
+        return port
+
+    yield start
+    if started:
+        subprocess.run(["postfix", "-c", str(etc), "stop"], capture_output=True, timeout=60)
+        pidfile = spool / "pid" / "master.pid"
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text().split()[0]), signal.SIGKILL)
+            except (ValueError, ProcessLookupError):
+                pass
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_postfix_relays_to_postern_byte_for_byte(server, postfix_relay):
+    pf_port = postfix_relay(server.port)
+    body = ("first line\r\n.starts with a dot\r\n..two dots\r\n\r\n" + "x" * 900 + "\r\n"
+            "caf\u00e9 8-bit\r\n  indented\r\nlast line without much\r\n")
+    msg = ("From: a@pf.example\r\nTo: " + server.addr + "\r\nSubject: via postfix\r\n"
+           "Message-ID: <relay-test@pf.example>\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           + body)
+    c = smtplib.SMTP("127.0.0.1", pf_port, local_hostname="origin.example", timeout=30)
+    c.sendmail("a@pf.example", [server.addr], msg.encode(), mail_options=["BODY=8BITMIME"])
+    c.quit()
+    assert wait_until(lambda: server.messages() and server.queue_empty(), timeout=60), server.log()
+    (m,) = server.messages()
+    assert m.get_payload(decode=True) == body.replace("\r\n", "\n").encode()
+    received = [" ".join(r.split()) for r in m.get_all("Received")]
+    assert received[0].startswith("from pf.example (localhost [127.0.0.1]) by test.example "
+                                  "(Postern) with ESMTP id "), received
+    assert received[1].startswith("from origin.example (localhost [127.0.0.1]) by pf.example "
+                                  "(Postfix) with ESMTP id "), received
 
 
 def test_unknown_local_user_is_refused_at_rcpt(server):
