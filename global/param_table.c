@@ -628,9 +628,11 @@ static const param_def param_rows[] = {
     {"smtpd_etrn_restrictions", PARAM_STR, "", NOBOUNDS,
      "Restrictions applied to ETRN."},
     {"smtpd_forbid_bare_newline", PARAM_BOOL, "yes", NOBOUNDS,
-     "Refuse a command or message line that ends in a bare LF or CR (no SMTP smuggling)."},
+     "Refuse a command or message line that ends in a bare LF or CR (no SMTP smuggling): "
+     "521 and disconnect. Postern's smtpd always does; no is not implemented."},
     {"smtpd_forbid_bare_newline_exclusions", PARAM_STR, "$mynetworks", NOBOUNDS,
-     "Clients allowed to send bare newlines."},
+     "Clients allowed to send bare newlines (Postfix). Not implemented: Postern exempts no "
+     "client."},
     {"smtpd_forbid_unauth_pipelining", PARAM_BOOL, "yes", NOBOUNDS,
      "Disconnect clients that send commands before they may (before the greeting, or "
      "pipelined without PIPELINING)."},
