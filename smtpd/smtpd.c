@@ -53,6 +53,9 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.timeout_ms = (int)config_time(cfg, "smtpd_timeout") * 1000;
     smtpd_cf.disable_vrfy = config_bool(cfg, "disable_vrfy_command");
     smtpd_cf.forbid_unauth_pipelining = config_bool(cfg, "smtpd_forbid_unauth_pipelining");
+    if (!config_bool(cfg, "smtpd_forbid_bare_newline"))
+        msg_warn("smtpd_forbid_bare_newline = no is not implemented: bare newlines are still "
+                 "refused");
     smtpd_cf.helo_required = config_bool(cfg, "smtpd_helo_required");
     smtpd_cf.peername_lookup = config_bool(cfg, "smtpd_peername_lookup");
     smtpd_cf.relay_reject_code = (int)config_int(cfg, "relay_domains_reject_code");
