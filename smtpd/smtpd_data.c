@@ -192,7 +192,7 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
     char buf[SMTPD_DATA_CHUNK];
     long long size = 0, left;
     const char *p = arg;
-    int last = 0;
+    int last = 0, discard;
 
     while (*p >= '0' && *p <= '9' && size <= SMTPD_BDAT_MAX)
         size = size * 10 + (*p++ - '0');
@@ -207,11 +207,15 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
         return;
     }
     s->where = "BDAT";
-    s->in_bdat = 1;
-    /* Without a recipient the chunk is read and dropped, and so is every
-     * later chunk of this message, until RSET or the last chunk. */
-    if (s->stage != SMTPD_STAGE_RCPT)
+    /* Without a transaction the chunk is read and dropped. Inside one
+     * without a valid recipient, so is every later chunk of the message,
+     * until RSET or the last chunk: it must not become a message with
+     * its beginning missing. */
+    if (s->stage == SMTPD_STAGE_MAIL)
         s->bdat_failed = 1;
+    if (s->stage != SMTPD_STAGE_NO_MAIL)
+        s->in_bdat = 1;
+    discard = s->bdat_failed || s->stage != SMTPD_STAGE_RCPT;
     for (left = size; left > 0;) {
         size_t want = left > (long long)sizeof(buf) ? sizeof(buf) : (size_t)left;
         size_t got = 0;
@@ -221,12 +225,14 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
             data_failed(s, failure_of(st));
             return;
         }
-        if (!s->bdat_failed)
+        if (!discard)
             bdat_lines(s, buf, got);
         left -= (long long)got;
     }
-    if (s->bdat_failed) {
-        smtpd_reply(s, "503 5.5.1 Error: need RCPT command");
+    if (s->stage == SMTPD_STAGE_NO_MAIL) {
+        smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+    } else if (discard) {
+        smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
         if (last)
             smtpd_reset_transaction(s);
     } else if (!last) {

@@ -471,6 +471,27 @@ def test_bdat_chunks_make_one_message(server):
     assert server.messages()[0].get_payload() == "first half, second half\n.not stuffed\n"
 
 
+def test_bdat_without_recipients_is_read_and_dropped(server):
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.send(b"BDAT 5\r\nHELO!")
+    assert s.reply() == "503 5.5.1 Error: need MAIL command"
+    assert s.cmd("MAIL FROM:<a@example.org>").startswith("250 ")
+    assert s.cmd("RCPT TO:<nosuch@test.example>").startswith("550 ")
+    s.send(b"BDAT 9\r\nSubject: ")
+    assert s.reply() == "554 5.5.1 Error: no valid recipients"
+    # A recipient now must not get a message with its start missing.
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("250 ")
+    s.send(b"BDAT 6 LAST\r\nhalf\r\n")
+    assert s.reply() == "554 5.5.1 Error: no valid recipients"
+    assert s.cmd("DATA") == "503 5.5.1 Error: need RCPT command"
+    assert s.cmd("NOOP") == "250 2.0.0 Ok"
+    assert s.cmd("QUIT").startswith("221")
+    time.sleep(0.5)
+    assert server.messages() == [] and server.queue_empty()
+
+
 def test_vrfy_help_noop_rset_and_unknown_commands(server_factory):
     server = server_factory()
     s = server.raw()
