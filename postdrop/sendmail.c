@@ -254,9 +254,9 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
     vstr_release(&prog);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    msg_fatal_status(WIFEXITED(status) && WEXITSTATUS(status) == EX_UNAVAILABLE ? EX_UNAVAILABLE
-                                                                                : EX_SOFTWARE,
-                     "postalias failed; the alias tables are unchanged");
+    msg_fatal_status(
+        WIFEXITED(status) && WEXITSTATUS(status) == EX_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE,
+        "postalias failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* -q: the flush trigger to public/qmgr, as postern flush sends it. */

@@ -180,6 +180,19 @@ def test_authorized_user_lists_are_enforced(unprivileged_dir):
     assert sendmail(inst, "bob@x", user=user).returncode == 0
 
 
+def test_missing_postdrop_is_unavailable(inst, tmp_path):
+    # A sendmail with no postdrop beside it, and none in command_directory.
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    shutil.copy(program("sendmail"), lonely / "sendmail")
+    inst.append_main_cf(f"command_directory = {lonely}\n")
+    r = subprocess.run([str(lonely / "sendmail"), "-C", str(inst.dir), "bob@x"], input=b"hi\n",
+                       capture_output=True, timeout=60)
+    assert r.returncode == EX_UNAVAILABLE
+    assert f"cannot run {lonely}/postdrop: No such file or directory" in r.stderr.decode()
+    assert maildrop_files(inst) == []
+
+
 def test_message_over_the_size_limit_is_refused(inst):
     inst.append_main_cf("message_size_limit = 1000\n")
     r = sendmail(inst, "user@example.com", input=b"Subject: big\n\n" + b"x" * 2000 + b"\n")
