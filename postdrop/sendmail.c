@@ -88,7 +88,7 @@ static int enqueue(config *cfg, const sendmail_opts *o)
     vstr sender = VSTR_INIT, err = VSTR_INIT, line = VSTR_INIT, postdrop = VSTR_INIT;
     vstream *in;
     long long size = 0;
-    int status, too_big = 0;
+    int status, too_big = 0, skipping_from = 1, in_from_line = 0;
 
     memset(&env, 0, sizeof(env));
     env.rcpts = argv_new();
@@ -126,6 +126,13 @@ static int enqueue(config *cfg, const sendmail_opts *o)
     sendmail_reader_init(&r, in, !o->ignore_dots, 0, SENDMAIL_PIECE_MAX);
     while ((st = sendmail_reader_get(&r, &line)) == SENDMAIL_READ_LINE ||
            st == SENDMAIL_READ_PIECE) {
+        /* Leading mbox "From " (and UUCP ">From ") lines are not part of
+         * the message, as in Postfix. */
+        if (skipping_from && (in_from_line || sendmail_is_from_line(vstr_str(&line)))) {
+            in_from_line = st == SENDMAIL_READ_PIECE;
+            continue;
+        }
+        skipping_from = 0;
         size += (long long)vstr_len(&line) + (st == SENDMAIL_READ_LINE);
         if (ctx.size_limit > 0 && size > ctx.size_limit) {
             too_big = 1;

@@ -116,6 +116,10 @@ void sendmail_reader_init(sendmail_reader *r, vstream *in, int dot_ends, int uns
  * are removed, every other byte is kept. */
 sendmail_read_status sendmail_reader_get(sendmail_reader *r, vstr *out);
 void sendmail_reader_release(sendmail_reader *r);
+/* Is text (the start of a line) an mbox "From " line, possibly quoted as
+ * ">From " or ">>From "? sendmail drops such lines at the start of a
+ * message, as Postfix does. */
+int sendmail_is_from_line(const char *text);
 
 /* ---- Handing a message to postdrop (sendmail_submit.c) ---- */
 

@@ -84,3 +84,8 @@ sendmail_read_status sendmail_reader_get(sendmail_reader *r, vstr *out)
     r->at_line_start = result == SENDMAIL_READ_LINE;
     return result;
 }
+
+int sendmail_is_from_line(const char *text)
+{
+    return strncmp(text + strspn(text, ">"), "From ", 5) == 0;
+}

@@ -22,8 +22,9 @@
 #define SENDMAIL_ARG_OPTIONS "BCFLNORVXbcefhopr"
 /* Flags accepted and ignored: -4 -6 (address family), -G (gateway
  * submission), -U (initial user submission), -m (send to me too, always
- * done), -n (no aliasing), -x (trace). */
-#define SENDMAIL_IGNORED_FLAGS "46GUmnx"
+ * done), -x (trace). -n (no aliasing) is refused, as in Postfix: the
+ * caller asks for something that will not happen. */
+#define SENDMAIL_IGNORED_FLAGS "46GUmx"
 /* Most addresses one recipient argument may hold. */
 #define SENDMAIL_ARG_ADDRS_MAX 1000
 
@@ -117,6 +118,11 @@ static int parse_b(sendmail_opts *o, const char *arg, vstr *err)
             o->mode = modes[i].mode;
             return 0;
         }
+    }
+    /* Host status (-bh, -bH) does not exist here: nothing to show or flush. */
+    if (strcmp(arg, "h") == 0 || strcmp(arg, "H") == 0) {
+        o->mode = SENDMAIL_MODE_NOTHING;
+        return 0;
     }
     if (strcmp(arg, "d") == 0 || strcmp(arg, "D") == 0 || strcmp(arg, "l") == 0)
         return usage_error(err, "-b%s: daemon mode is not supported; use postern start", arg);
@@ -252,6 +258,9 @@ int sendmail_parse_args(int argc, char **argv, sendmail_opts *o, vstr *err)
             case 'v':
                 o->verbose++;
                 break;
+            case 'n':
+                vstr_set_str(err, "-n option not supported");
+                return EX_USAGE;
             default:
                 if (strchr(SENDMAIL_IGNORED_FLAGS, c) == NULL) {
                     vstr_set_fmt(err, "invalid option -%c", isprint(c) ? c : '?');

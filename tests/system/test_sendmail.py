@@ -309,6 +309,12 @@ def test_eight_bit_and_nul_bytes_pass_unchanged(inst):
     assert content(submitted(inst)) == body
 
 
+def test_leading_mbox_from_lines_are_dropped(inst):
+    body = b"From alice Mon Nov 30 10:00:00 2026\n>From x\nSubject: s\n\nFrom the body\n"
+    assert sendmail(inst, "bob@x", input=body).returncode == 0
+    assert content(submitted(inst)) == b"Subject: s\n\nFrom the body\n"
+
+
 def test_empty_message(inst):
     assert sendmail(inst, "bob@x", input=b"").returncode == 0
     assert content(submitted(inst)) == b""
@@ -316,7 +322,7 @@ def test_empty_message(inst):
 
 def test_ignored_sendmail_options_are_accepted(inst):
     r = sendmail(inst, "-odb", "-odi", "-om", "-oem", "-oee", "-oep", "-o7", "-o8", "-oAx",
-                 "-U", "-G", "-n", "-L", "label", "-h", "10", "-bm", "--", "bob@x")
+                 "-U", "-G", "-L", "label", "-h", "10", "-bm", "--", "bob@x")
     assert r.returncode == 0, r.stderr
     assert [p for t, p in submitted(inst) if t == "R"] == [b"bob@x"]
 

@@ -134,6 +134,16 @@ static void eight_bit_and_nul_bytes_pass(void **state)
     vstr_release(&v);
 }
 
+static void mbox_from_lines(void **state)
+{
+    (void)state;
+    assert_true(sendmail_is_from_line("From alice@example.com Mon Nov 30 10:00:00 2026"));
+    assert_true(sendmail_is_from_line(">>From x"));
+    assert_false(sendmail_is_from_line("From: alice@example.com"));
+    assert_false(sendmail_is_from_line(" From x"));
+    assert_false(sendmail_is_from_line(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +154,7 @@ int main(void)
         cmocka_unit_test(dot_line_ends_the_message_unless_told_otherwise),
         cmocka_unit_test(smtp_dot_unstuffing),
         cmocka_unit_test(eight_bit_and_nul_bytes_pass),
+        cmocka_unit_test(mbox_from_lines),
     };
     return cmocka_run_group_tests_name("sendmail_input", tests, NULL, NULL);
 }

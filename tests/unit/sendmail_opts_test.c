@@ -112,9 +112,9 @@ static void dsn_and_body_options_are_normalized(void **state)
 
 static void ignored_options_are_accepted(void **state)
 {
-    char *w[] = {"sendmail", "-odb", "-oem", "-o7",   "-om", "-U", "-G",  "-n",
-                 "-x",       "-46",  "-L",   "label", "-h",  "5",  "-O",  "a=b",
-                 "-X",       "/log", "-e",   "x",     "-p",  "p",  "r@x", NULL};
+    char *w[] = {"sendmail", "-odb", "-oem",  "-o7", "-om", "-U",  "-G",  "-x",
+                 "-46",      "-L",   "label", "-h",  "5",   "-O",  "a=b", "-X",
+                 "/log",     "-e",   "x",     "-p",  "p",   "r@x", NULL};
     sendmail_opts o;
     vstr err = VSTR_INIT;
 
@@ -142,6 +142,7 @@ static void usage_errors_say_what_is_wrong(void **state)
         {{"sendmail", "-B", "binary", NULL}, "body type"},
         {{"sendmail", "-qRsite", NULL}, "unsupported queue run option"},
         {{"sendmail", "-oA", NULL}, "-oA needs"},
+        {{"sendmail", "-n", NULL}, "-n option not supported"},
     };
     vstr err = VSTR_INIT;
 
