@@ -249,6 +249,7 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
     if ((pid = fork()) < 0)
         msg_fatal_status(EX_OSERR, "fork: %s", strerror(errno));
     if (pid == 0) {
+        signal(SIGPIPE, SIG_DFL);
         execv(args->argv[0], args->argv);
         msg_error("cannot run %s: %s", args->argv[0], strerror(errno));
         _exit(EX_UNAVAILABLE);

@@ -101,6 +101,10 @@ sendmail_submit *sendmail_submit_open(const sendmail_ctx *ctx, const sendmail_en
     if (pid == 0) {
         if (dup2(fds[0], 0) < 0)
             _exit(EX_OSERR);
+        /* postdrop's stdout is our stderr (when open): nothing it could
+         * print may land in a -bs session's replies. */
+        if (fcntl(2, F_GETFD) >= 0)
+            (void)dup2(2, 1);
         signal(SIGPIPE, SIG_DFL);
         execv(args->argv[0], args->argv);
         msg_error("cannot run %s: %s", args->argv[0], strerror(errno));
