@@ -105,8 +105,7 @@ static int check_attr_value(const char *data, size_t len, vstr *reason, long *fl
     return 0;
 }
 
-int maildrop_check_record(maildrop_check *m, int type, const char *data, size_t len,
-                          vstr *reason)
+int maildrop_check_record(maildrop_check *m, int type, const char *data, size_t len, vstr *reason)
 {
     queue_grammar saved = m->grammar;
     long flags = m->flags;

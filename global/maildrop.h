@@ -82,8 +82,7 @@ typedef struct maildrop_check {
 void maildrop_check_init(maildrop_check *m);
 /* 0 when this record may come next (the state advances); -1 with the
  * reason otherwise. */
-int maildrop_check_record(maildrop_check *m, int type, const char *data, size_t len,
-                          vstr *reason);
+int maildrop_check_record(maildrop_check *m, int type, const char *data, size_t len, vstr *reason);
 /* At the end of the stream: 0 when the end record was seen, else -1. */
 int maildrop_check_end(maildrop_check *m, vstr *reason);
 /* True once the E record has been accepted. */

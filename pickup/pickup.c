@@ -53,11 +53,11 @@
 
 static struct {
     pickup_ctx ctx;
-    DIR *dir;          /* a pass under way */
-    int wanted;        /* a pass is asked for */
+    DIR *dir;           /* a pass under way */
+    int wanted;         /* a pass is asked for */
     int64_t not_before; /* no pass before this (monotonic ms): the queue stalled */
-    size_t queued;     /* committed since qmgr was last woken */
-    htable *later;     /* name -> (intptr_t) monotonic second before which it waits */
+    size_t queued;      /* committed since qmgr was last woken */
+    htable *later;      /* name -> (intptr_t) monotonic second before which it waits */
 } pk;
 
 static void pickup_pre_init(config *cfg, const char *service, char **argv)
@@ -102,8 +102,7 @@ static void wake_qmgr(void)
 {
     vstr err = VSTR_INIT;
 
-    if (trigger_send(pk.ctx.queue_dir, "qmgr", TRIGGER_NEW, 1000, &err) < 0 &&
-        msg_verbose_level())
+    if (trigger_send(pk.ctx.queue_dir, "qmgr", TRIGGER_NEW, 1000, &err) < 0 && msg_verbose_level())
         msg_debug("trigger qmgr: %s", vstr_str(&err));
     pk.queued = 0;
     vstr_release(&err);

@@ -19,12 +19,12 @@ typedef struct pickup_ctx {
 } pickup_ctx;
 
 typedef enum pickup_result {
-    PICKUP_QUEUED,   /* committed to incoming; the maildrop file is gone */
-    PICKUP_BOUNCED,  /* refused by the queue-file writer, reported to the sender; gone */
-    PICKUP_CORRUPT,  /* broke the contract: moved to corrupt/ */
-    PICKUP_GONE,     /* vanished before it was read: nothing to do */
-    PICKUP_RETRY,    /* a problem with this file that may pass (a read error): left */
-    PICKUP_STALLED,  /* the queue cannot take mail now (incoming, disk): left */
+    PICKUP_QUEUED,  /* committed to incoming; the maildrop file is gone */
+    PICKUP_BOUNCED, /* refused by the queue-file writer, reported to the sender; gone */
+    PICKUP_CORRUPT, /* broke the contract: moved to corrupt/ */
+    PICKUP_GONE,    /* vanished before it was read: nothing to do */
+    PICKUP_RETRY,   /* a problem with this file that may pass (a read error): left */
+    PICKUP_STALLED, /* the queue cannot take mail now (incoming, disk): left */
 } pickup_result;
 
 /* Move maildrop/NAME into the queue (or corrupt/, or back to its sender);

@@ -77,12 +77,12 @@ typedef struct job {
     long usec;
     char *sender;
     queue_attr *attrs;
-    size_t attr_count;
+    size_t attr_count, attr_cap;
     md_rcpt *rcpts;
-    size_t rcpt_count;
-    char *pend_orig; /* O before its R */
-    int pend_notify; /* n before its R */
-    size_t ignored;  /* attributes ignored */
+    size_t rcpt_count, rcpt_cap;
+    char *pend_orig;   /* O before its R */
+    int pend_notify;   /* n before its R */
+    size_t ignored;    /* attributes ignored */
     vstr ignored_name; /* the first of them */
 
     cleanup *c;
@@ -159,8 +159,8 @@ static void remove_maildrop_file(job *j)
             msg_warn("%s: cannot remove maildrop/%s: %s; moved to corrupt/%s", j->id, j->name,
                      strerror(e), j->name);
         else
-            msg_error("%s: cannot remove maildrop/%s: %s; it will be queued again", j->id,
-                      j->name, strerror(e));
+            msg_error("%s: cannot remove maildrop/%s: %s; it will be queued again", j->id, j->name,
+                      strerror(e));
     }
     vstr_set_fmt(&dir, "%s/maildrop", j->ctx->queue_dir);
     if (fileio_fsync_dir(vstr_str(&dir)) < 0)
@@ -263,7 +263,10 @@ static int take_attr(job *j, const char *data, size_t len, vstr *why)
             vstr_set(&j->ignored_name, data, name_len);
         return 0;
     }
-    j->attrs = mem_reallocarray(j->attrs, j->attr_count + 1, sizeof(*j->attrs));
+    if (j->attr_count == j->attr_cap) {
+        j->attr_cap = j->attr_cap ? 2 * j->attr_cap : 8;
+        j->attrs = mem_reallocarray(j->attrs, j->attr_cap, sizeof(*j->attrs));
+    }
     j->attrs[j->attr_count++] = (queue_attr){mem_strndup(data, name_len), mem_strdup(value)};
     return 0;
 }
@@ -285,7 +288,10 @@ static void take_time(job *j, const char *data)
 
 static void take_rcpt(job *j, const char *addr)
 {
-    j->rcpts = mem_reallocarray(j->rcpts, j->rcpt_count + 1, sizeof(*j->rcpts));
+    if (j->rcpt_count == j->rcpt_cap) {
+        j->rcpt_cap = j->rcpt_cap ? 2 * j->rcpt_cap : 8;
+        j->rcpts = mem_reallocarray(j->rcpts, j->rcpt_cap, sizeof(*j->rcpts));
+    }
     j->rcpts[j->rcpt_count++] = (md_rcpt){mem_strdup(addr), j->pend_orig, j->pend_notify};
     j->pend_orig = NULL;
     j->pend_notify = 0;

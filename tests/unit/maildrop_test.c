@@ -174,8 +174,8 @@ static void test_version_must_be_first_and_1(void **state)
 
 static void test_time_format(void **state)
 {
-    static const char *const bad[] = {"1700000000", "1700000000.12345", "17x.123456",
-                                      "1700000000.1234567", ".123456", NULL};
+    static const char *const bad[] = {"1700000000",         "1700000000.12345", "17x.123456",
+                                      "1700000000.1234567", ".123456",          NULL};
     vstr in = VSTR_INIT;
 
     (void)state;
@@ -566,8 +566,9 @@ static void test_offsets_follow_the_encoding(void **state)
     (void)state;
     /* A V record with a two-byte length (0x81 0x00 = 1): accepted, and the
      * offsets after it are those of the file, not of a re-encoding. */
-    vstr_append(&in, "V\x81\x00"
-                     "1",
+    vstr_append(&in,
+                "V\x81\x00"
+                "1",
                 4);
     puts_rec(&in, 'T', "1.000000");
     at = vstr_len(&in);
