@@ -44,17 +44,26 @@ static int has_8bit(const char *addr)
     return 0;
 }
 
+/* What HELO and EHLO share: the argument is required; a new greeting
+ * ends any transaction. 0, or -1 when the reply has been sent. */
+static int greeting(smtpd_state *s, const char *arg, const char *verb, const char *protocol)
+{
+    if (*arg == 0) {
+        smtpd_reply(s, "501 5.5.4 Syntax: %s hostname", verb);
+        return -1;
+    }
+    smtpd_reset_transaction(s);
+    vstr_set_str(&s->helo, arg);
+    s->protocol = protocol;
+    return 0;
+}
+
 static void cmd_ehlo(smtpd_state *s, const char *arg)
 {
     vstr text = VSTR_INIT;
 
-    if (*arg == 0) {
-        smtpd_reply(s, "501 5.5.4 Syntax: EHLO hostname");
+    if (greeting(s, arg, "EHLO", "ESMTP") < 0)
         return;
-    }
-    smtpd_reset_transaction(s);
-    vstr_set_str(&s->helo, arg);
-    s->protocol = "ESMTP";
     vstr_set_fmt(&text, "250 %s\n250 PIPELINING\n", smtpd_cf.myhostname);
     if (smtpd_cf.message_size_limit > 0)
         vstr_append_fmt(&text, "250 SIZE %lld\n", smtpd_cf.message_size_limit);
@@ -72,14 +81,8 @@ static void cmd_ehlo(smtpd_state *s, const char *arg)
 
 static void cmd_helo(smtpd_state *s, const char *arg)
 {
-    if (*arg == 0) {
-        smtpd_reply(s, "501 5.5.4 Syntax: HELO hostname");
-        return;
-    }
-    smtpd_reset_transaction(s);
-    vstr_set_str(&s->helo, arg);
-    s->protocol = "SMTP";
-    smtpd_reply(s, "250 %s", smtpd_cf.myhostname);
+    if (greeting(s, arg, "HELO", "SMTP") == 0)
+        smtpd_reply(s, "250 %s", smtpd_cf.myhostname);
 }
 
 static void cmd_mail(smtpd_state *s, const char *arg)

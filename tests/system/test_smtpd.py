@@ -498,6 +498,9 @@ def test_vrfy_help_noop_rset_and_unknown_commands(server_factory):
     assert s.reply() == "220 test.example ESMTP Postern"
     assert s.cmd("VRFY root").startswith("252 2.0.0")
     assert s.cmd("HELP").startswith("214 2.0.0")
+    assert s.cmd("HELO") == "501 5.5.4 Syntax: HELO hostname"
+    assert s.cmd("EHLO") == "501 5.5.4 Syntax: EHLO hostname"
+    assert s.cmd("HELO client.example") == "250 test.example"
     assert s.cmd("NOOP") == "250 2.0.0 Ok"
     assert s.cmd("RSET") == "250 2.0.0 Ok"
     assert s.cmd("RCPT TO:<x@test.example>") == "503 5.5.1 Error: need MAIL command"
