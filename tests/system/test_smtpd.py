@@ -591,6 +591,79 @@ def test_routing_tricks_from_mynetworks_are_refused_not_bounced_later(server_fac
     assert server.queued() == []
 
 
+def test_relay_domains_and_their_subdomains_are_accepted_from_outside(server_factory):
+    server = server_factory(*OUTSIDE, "relay_domains=relay.example", services=())
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    assert s.cmd("RCPT TO:<u@relay.example>") == "250 2.1.5 Ok"
+    assert s.cmd("RCPT TO:<u@Sub.Relay.Example.>") == "250 2.1.5 Ok"
+    assert s.cmd("RCPT TO:<u@relay.example.net>").endswith("Relay access denied")
+    assert s.cmd("RCPT TO:<u%elsewhere.example@relay.example>").endswith("Relay access denied")
+
+
+def test_restriction_lists_are_evaluated_in_order(server_factory):
+    server = server_factory(
+        "smtpd_relay_restrictions=permit_mynetworks, reject_unauth_destination",
+        "smtpd_recipient_restrictions=reject_non_fqdn_recipient, permit_auth_destination, reject",
+        services=())
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    assert s.cmd("RCPT TO:<u@localhost>") == (
+        "504 5.5.2 <u@localhost>: Recipient address rejected: need fully-qualified address")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    # permit_mynetworks passed the relay list; the recipient list has the last word.
+    assert s.cmd("RCPT TO:<u@remote.example>") == (
+        "554 5.7.1 <u@remote.example>: Recipient address rejected: Access denied")
+
+
+@pytest.mark.parametrize("settings, warning", [
+    (("smtpd_relay_restrictions=check_bogus_access, reject_unauth_destination",),
+     'smtpd_relay_restrictions: unknown restriction "check_bogus_access"'),
+    (("smtpd_relay_restrictions=permit_mynetworks", "smtpd_recipient_restrictions=permit"),
+     "neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse"),
+])
+def test_bad_or_open_restrictions_refuse_everything(server_factory, settings, warning):
+    server = server_factory(*OUTSIDE, *settings, services=())
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    assert s.cmd("RCPT TO:<u@remote.example>") == "451 4.3.5 Server configuration error"
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "451 4.3.5 Server configuration error"
+    assert warning in server.log()
+
+
+def test_recipient_limit(server_factory):
+    server = server_factory("smtpd_recipient_limit=2", services=())
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    s.cmd("MAIL FROM:<a@example.org>")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    assert s.cmd("RCPT TO:<team@test.example>") == "250 2.1.5 Ok"
+    assert s.cmd("RCPT TO:<postmaster@test.example>") == "452 4.5.3 Error: too many recipients"
+
+
+def test_client_without_name_lookup_is_unknown(server_factory):
+    server = server_factory("smtpd_peername_lookup=no", services=())
+    c = server.smtp()
+    c.ehlo()
+    c.mail("a@example.org")
+    c.rcpt(server.addr)
+    code, text = c.data(b"Subject: x\r\n\r\nx\r\n")
+    c.quit()
+    assert code == 250
+    out = server.postcat(text.decode().split()[-1])
+    assert "named_attribute: client_name=unknown" in out
+    assert "named_attribute: client_address=127.0.0.1" in out
+    assert "Received: from client.example (unknown [127.0.0.1])" in out
+    assert "connect from unknown[127.0.0.1]" in server.log()
+
+
 # ---- hygiene ----
 
 SMUGGLING = [b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\n.\n", b"\r\n.\r", b"\r.\r\n", b"\r\n.\r\r\n"]
