@@ -90,6 +90,25 @@ int maps_changed(const maps *m)
     return 0;
 }
 
+int maps_refresh(maps **m, const char *list, int open_flags, int dict_flags)
+{
+    int was_open = 1;
+    char *title;
+
+    if (!maps_changed(*m))
+        return 0;
+    for (size_t i = 0; i < (*m)->count; i++)
+        if (maps_is_surrogate((*m)->dicts[i]))
+            was_open = 0;
+    if (was_open)
+        msg_info("%s: table has changed -- opening it again", (*m)->title);
+    title = mem_strdup((*m)->title);
+    maps_free(*m);
+    *m = maps_open(title, list, open_flags, dict_flags);
+    mem_free(title);
+    return 1;
+}
+
 int maps_is_surrogate(const dict *d)
 {
     return strcmp(d->type, "surrogate") == 0;

@@ -48,6 +48,12 @@ const char *maps_error(const maps *m);
 /* True when a table file changed since it was opened, or a table could
  * not be opened: opening the list again may give a different answer. */
 int maps_changed(const maps *m);
+/* When a table of *m changed since it was opened, or could not be opened,
+ * open list again in its place (logging "TITLE: table has changed --
+ * opening it again" for a table that had been open), so the next lookup
+ * sees the rebuilt file. Returns 1 when it reopened, else 0. A table the
+ * process may no longer read becomes a surrogate, as at start. */
+int maps_refresh(maps **m, const char *list, int open_flags, int dict_flags);
 /* True for the stand-in of a table that could not be opened. */
 int maps_is_surrogate(const dict *d);
 void maps_free(maps *m);

@@ -118,17 +118,7 @@ void local_config_init(config *cfg)
  * table only root may read becomes a deferring surrogate, as at start. */
 static void refresh(maps **m, const char *name)
 {
-    int was_open = 1;
-
-    if (!maps_changed(*m))
-        return;
-    for (size_t i = 0; i < (*m)->count; i++)
-        if (maps_is_surrogate((*m)->dicts[i]))
-            was_open = 0;
-    if (was_open)
-        msg_info("%s: table has changed -- opening it again", name);
-    maps_free(*m);
-    *m = open_maps(name);
+    (void)maps_refresh(m, config_str(local_cf.cfg, name), O_RDONLY, 0);
 }
 
 void local_config_refresh(void)
