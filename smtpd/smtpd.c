@@ -188,6 +188,7 @@ static void serve(vstream *client, const char *service, char **argv)
     s.protocol = "SMTP";
     s.stage = SMTPD_STAGE_NO_MAIL;
     vstream_set_timeout(client, smtpd_cf.timeout_ms);
+    smtpd_check_refresh();
     smtpd_peer_init(&s);
     session(&s);
     vstr_release(&s.name);

@@ -60,7 +60,8 @@ typedef struct smtpd_settings {
     /* local_recipient_maps */
     int local_rcpt_check;        /* 0 when local_recipient_maps is empty */
     int local_rcpt_self;         /* unprivileged: unix:passwd.byname is self_name alone */
-    maps *local_rcpt_maps;       /* its tables (the rest of them, when local_rcpt_self) */
+    char *local_rcpt_list;       /* its tables (the rest of them, when local_rcpt_self) */
+    maps *local_rcpt_maps;       /* ... opened */
     maps *virtual_mailbox_maps;
     const char *recipient_delimiter;
     int privileged;              /* started as root: every account is a user */
@@ -166,6 +167,8 @@ void smtpd_bdat(smtpd_state *s, const char *arg);
 /* ---- smtpd_check.c ---- */
 /* Load the lists and tables (before the privilege drop). */
 void smtpd_check_init(config *cfg);
+/* Open tables that were rebuilt since (postalias, postmap) again. */
+void smtpd_check_refresh(void);
 /* Decide on recipient addr (internal form). 0: accept; -1: rejected and the
  * reply has been sent and logged. */
 int smtpd_check_rcpt(smtpd_state *s, const char *addr);

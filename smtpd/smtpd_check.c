@@ -253,11 +253,12 @@ void smtpd_check_init(config *cfg)
             vstr_append_char(&others, ' ');
         vstr_append_str(&others, t);
     }
-    smtpd_cf.local_rcpt_maps = maps_open("local_recipient_maps", vstr_str(&others), O_RDONLY, 0);
+    smtpd_cf.local_rcpt_list = vstr_steal(&others);
+    smtpd_cf.local_rcpt_maps =
+        maps_open("local_recipient_maps", smtpd_cf.local_rcpt_list, O_RDONLY, 0);
     smtpd_cf.virtual_mailbox_maps =
         maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
     argv_free(tables);
-    vstr_release(&others);
     /* Those come with the lookup-table restrictions; say so rather than
      * appear to enforce them. */
     for (size_t i = 0; i < sizeof(unimplemented) / sizeof(unimplemented[0]); i++)
@@ -269,6 +270,13 @@ void smtpd_check_init(config *cfg)
         msg_warn("neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse "
                  "mail for other destinations (reject_unauth_destination); every recipient "
                  "will be refused");
+}
+
+void smtpd_check_refresh(void)
+{
+    (void)maps_refresh(&smtpd_cf.local_rcpt_maps, smtpd_cf.local_rcpt_list, O_RDONLY, 0);
+    (void)maps_refresh(&smtpd_cf.virtual_mailbox_maps,
+                       config_str(smtpd_cf.cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
 }
 
 /* Is name a local recipient? 1 yes, 0 no, -1 a table failed. */

@@ -337,6 +337,25 @@ def test_unknown_local_user_is_refused_at_rcpt(server):
             "proto=ESMTP helo=<client.example>") in server.log()
 
 
+def test_a_rebuilt_alias_table_is_seen_by_the_next_session(server):
+    def rcpt(addr):
+        c = server.smtp()
+        c.ehlo()
+        c.mail("a@example.org")
+        code = c.rcpt(addr)[0]
+        c.quit()
+        return code
+
+    assert rcpt("newalias@test.example") == 550
+    time.sleep(1.1)  # a new modification time
+    (server.dir / "aliases").write_text(f"postmaster: {server.login}\nnewalias: {server.login}\n")
+    r = run_cmd([BIN / "postalias", "-c", server.dir, f"hash:{server.dir}/aliases"],
+                user=server.inst.user)
+    assert r.returncode == 0, r.stderr
+    assert rcpt("newalias@test.example") == 250
+    assert "local_recipient_maps: table has changed -- opening it again" in server.log()
+
+
 def test_unknown_virtual_mailbox_is_refused_at_rcpt(server_factory):
     server = server_factory("virtual_mailbox_domains=virt.example",
                             "virtual_mailbox_maps=inline:{ known@virt.example=virt/known/ }",
