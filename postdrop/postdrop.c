@@ -183,14 +183,17 @@ static int config_dir_trusted(const char *dir, vstr *why)
     return ok;
 }
 
-/* The mail log of the instance; stderr then carries only fatal errors. */
+/* The mail log of the instance (maillog_file, else syslog). stderr carries
+ * only the fatal error a caller must see: a submission that worked is
+ * silent, even when pickup could not be woken. */
 static void setup_logging(config *cfg)
 {
     const char *file = cmd_param_str(cfg, "maillog_file");
 
     msg_set_syslog_name(cmd_param_str(cfg, "syslog_name"));
-    if ((*file && msg_use_file(file) == 0) || (!*file && msg_use_syslog() == 0))
-        msg_use_stderr(0);
+    if (*file == 0 || msg_use_file(file) < 0)
+        (void)msg_use_syslog();
+    msg_use_stderr(0);
 }
 
 /* Wake pickup; failure is only logged (the file waits in maildrop). */

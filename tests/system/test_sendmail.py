@@ -207,6 +207,9 @@ def test_submission_with_daemons_down_leaves_a_valid_maildrop_file(inst):
     r = sendmail(inst, "-f", "alice@example.com", "bob@example.com", "carol")
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
+    # The failed trigger is noted in the mail log only.
+    assert "postdrop" in (inst.dir / "maillog").read_text()
+    assert "cannot wake up pickup (the mail waits in maildrop)" in (inst.dir / "maillog").read_text()
     recs = submitted(inst)
     assert [t for t, _ in recs][:3] == ["V", "T", "F"]
     assert recs[2] == ("F", b"alice@example.com")
