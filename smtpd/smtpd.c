@@ -78,6 +78,19 @@ static void pre_init(config *cfg, const char *service, char **argv)
     vstr_release(&err);
 }
 
+static void pre_exit(const char *service, char **argv)
+{
+    (void)service;
+    (void)argv;
+    smtpd_check_free();
+    resolve_config_free(&smtpd_cf.resolve);
+    cidr_list_free(smtpd_cf.mynetworks);
+    argv_free(smtpd_cf.relay_restrictions);
+    argv_free(smtpd_cf.recipient_restrictions);
+    vstr_release(&smtpd_cf.banner);
+    mem_free(smtpd_cf.self_name);
+}
+
 void smtpd_reset_transaction(smtpd_state *s)
 {
     if (s->cleanup != NULL) {
@@ -206,6 +219,7 @@ int main(int argc, char **argv)
     static const server_service svc = {
         .name = "smtpd",
         .pre_init = pre_init,
+        .pre_exit = pre_exit,
         .single = serve,
     };
 

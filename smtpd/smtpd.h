@@ -167,6 +167,8 @@ void smtpd_bdat(smtpd_state *s, const char *arg);
 /* ---- smtpd_check.c ---- */
 /* Load the lists and tables (before the privilege drop). */
 void smtpd_check_init(config *cfg);
+/* Close the tables (at exit). */
+void smtpd_check_free(void);
 /* Open tables that were rebuilt since (postalias, postmap) again. */
 void smtpd_check_refresh(void);
 /* Decide on recipient addr (internal form). 0: accept; -1: rejected and the

@@ -279,6 +279,13 @@ void smtpd_check_refresh(void)
                        config_str(smtpd_cf.cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
 }
 
+void smtpd_check_free(void)
+{
+    maps_free(smtpd_cf.local_rcpt_maps);
+    maps_free(smtpd_cf.virtual_mailbox_maps);
+    mem_free(smtpd_cf.local_rcpt_list);
+}
+
 /* Is name a local recipient? 1 yes, 0 no, -1 a table failed. */
 static int local_name_known(const char *name)
 {
