@@ -49,6 +49,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.recipient_limit = config_int(cfg, "smtpd_recipient_limit");
     smtpd_cf.hard_error_limit = config_int(cfg, "smtpd_hard_error_limit");
     smtpd_cf.soft_error_limit = config_int(cfg, "smtpd_soft_error_limit");
+    smtpd_cf.junk_command_limit = config_int(cfg, "smtpd_junk_command_limit");
     smtpd_cf.error_sleep_s = (int)config_time(cfg, "smtpd_error_sleep_time");
     smtpd_cf.timeout_ms = (int)config_time(cfg, "smtpd_timeout") * 1000;
     smtpd_cf.disable_vrfy = config_bool(cfg, "disable_vrfy_command");

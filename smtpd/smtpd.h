@@ -43,6 +43,7 @@ typedef struct smtpd_settings {
     size_t line_length_limit;    /* longest command line */
     long long recipient_limit;
     long long hard_error_limit, soft_error_limit;
+    long long junk_command_limit;
     int error_sleep_s;
     int timeout_ms;
     int disable_vrfy;
@@ -90,6 +91,7 @@ typedef struct smtpd_state {
     vstr helo;             /* the HELO/EHLO argument; "" before */
     const char *protocol;  /* "SMTP" or "ESMTP" */
     long long error_count;
+    long long junk_count;  /* NOOP, RSET, VRFY */
     int last_code;         /* of the last reply sent */
     int quit;              /* end the session after this reply */
     unsigned cmd_total[16], cmd_ok[16]; /* per command table entry, for the disconnect line */

@@ -18,6 +18,8 @@
 
 /* Must be the last command of a pipelined group (RFC 2920 section 3.1). */
 #define CMD_LAST 1
+/* Moves no mail: past smtpd_junk_command_limit each one counts as an error. */
+#define CMD_JUNK 2
 
 typedef struct smtpd_cmd {
     const char *verb;
@@ -236,9 +238,9 @@ static const smtpd_cmd commands[] = {
     {"RCPT", "rcpt", SMTPD_STAGE_MAIL, 0, cmd_rcpt},
     {"DATA", "data", SMTPD_STAGE_RCPT, CMD_LAST, cmd_data},
     {"BDAT", "bdat", SMTPD_STAGE_ANY, 0, smtpd_bdat},
-    {"RSET", "rset", SMTPD_STAGE_ANY, 0, cmd_rset},
-    {"NOOP", "noop", SMTPD_STAGE_ANY, CMD_LAST, cmd_noop},
-    {"VRFY", "vrfy", SMTPD_STAGE_ANY, CMD_LAST, cmd_vrfy},
+    {"RSET", "rset", SMTPD_STAGE_ANY, CMD_JUNK, cmd_rset},
+    {"NOOP", "noop", SMTPD_STAGE_ANY, CMD_LAST | CMD_JUNK, cmd_noop},
+    {"VRFY", "vrfy", SMTPD_STAGE_ANY, CMD_LAST | CMD_JUNK, cmd_vrfy},
     {"HELP", "help", SMTPD_STAGE_ANY, CMD_LAST, cmd_help},
     {"QUIT", "quit", SMTPD_STAGE_ANY, CMD_LAST, cmd_quit},
 };
@@ -285,6 +287,8 @@ void smtpd_command(smtpd_state *s)
     }
     s->where = commands[i].verb;
     s->cmd_total[i]++;
+    if ((commands[i].flags & CMD_JUNK) && ++s->junk_count > smtpd_cf.junk_command_limit)
+        s->error_count++;
     /* Before EHLO nothing may be pipelined; after it, only up to a
      * command that ends a group. */
     if (((commands[i].flags & CMD_LAST) || strcmp(s->protocol, "ESMTP") != 0) &&

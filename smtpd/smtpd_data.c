@@ -51,6 +51,9 @@ static void finish_message(smtpd_state *s, const char *cmd)
                          SMTPD_TRIGGER_TIMEOUT_MS, &reason) < 0)
             msg_warn("%s: cannot wake qmgr: %s", id, vstr_str(&reason));
         smtpd_reply(s, "250 2.0.0 Ok: queued as %s", id);
+        /* A client that delivers mail is not wasting our time: a long
+         * connection-reusing session may RSET between every message. */
+        s->junk_count = 0;
     } else {
         msg_info("%s: reject: %s from %s: %d %s %s; from=<%s> proto=%s helo=<%s>", id, cmd,
                  vstr_str(&s->namaddr), cleanup_status_smtp(st), cleanup_status_dsn(st),

@@ -733,6 +733,17 @@ def test_hard_error_limit_disconnects(server_factory):
     assert "too many errors after UNKNOWN from localhost[127.0.0.1]" in server.log()
 
 
+def test_junk_commands_past_their_limit_count_as_errors(server_factory):
+    server = server_factory("smtpd_junk_command_limit=2", "smtpd_hard_error_limit=2")
+    s = server.raw()
+    s.reply()
+    for _ in range(3):
+        assert s.cmd("NOOP") == "250 2.0.0 Ok"
+    assert s.cmd("RSET") == "250 2.0.0 Ok"
+    assert s.cmd("NOOP").startswith("421 4.7.0 test.example Error: too many errors")
+    assert s.closed()
+
+
 def test_soft_error_limit_slows_errors_down(server_factory):
     server = server_factory("smtpd_soft_error_limit=1", "smtpd_error_sleep_time=1s")
     s = server.raw()
