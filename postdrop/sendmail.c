@@ -310,6 +310,9 @@ int main(int argc, char **argv)
     msg_init(argc > 0 && argv[0] ? argv[0] : "sendmail");
     /* A write to a postdrop that has exited must be an error, not death. */
     signal(SIGPIPE, SIG_IGN);
+    /* A caller that ignores SIGCHLD (swaks --pipe does) would have the
+     * kernel reap postdrop unseen, and its verdict would be lost. */
+    signal(SIGCHLD, SIG_DFL);
     if ((st = sendmail_parse_args(argc, argv, &o, &err)) != 0)
         msg_fatal_status(st, "%s", vstr_str(&err));
     msg_set_verbose(o.verbose);

@@ -330,6 +330,19 @@ def test_ignored_sendmail_options_are_accepted(inst):
     assert [p for t, p in submitted(inst) if t == "R"] == [b"bob@x"]
 
 
+def test_a_caller_that_ignores_sigchld_still_learns_the_verdict(inst):
+    import signal
+    ignore = lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # noqa: E731
+    r = subprocess.run([str(program("sendmail")), "-C", str(inst.dir), "bob@x"], input=b"hi\n",
+                       capture_output=True, timeout=60, preexec_fn=ignore)
+    assert r.returncode == 0, r.stderr
+    session = b"HELO x\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n"
+    r = subprocess.run([str(program("sendmail")), "-C", str(inst.dir), "-bs"], input=session,
+                       capture_output=True, timeout=60, preexec_fn=ignore)
+    assert b"250 2.0.0 Ok: queued\r\n" in r.stdout, r.stdout + r.stderr
+    assert len(maildrop_files(inst)) == 2
+
+
 def test_config_option_may_name_main_cf(inst):
     r = subprocess.run([str(program("sendmail")), "-C", str(inst.main_cf), "bob@x"],
                        input=b"hi\n", capture_output=True, timeout=60)
