@@ -146,4 +146,3 @@ void resolve_config_free(resolve_config *rc)
     mem_free(rc->default_transport);
     mem_free(rc->relayhost);
 }
-

@@ -38,9 +38,9 @@
 typedef struct smtpd_settings {
     config *cfg;
     const char *myhostname;
-    vstr banner;                 /* smtpd_banner, expanded */
+    vstr banner;                  /* smtpd_banner, expanded */
     long long message_size_limit; /* 0: no limit */
-    size_t line_length_limit;    /* longest command line */
+    size_t line_length_limit;     /* longest command line */
     long long recipient_limit;
     long long hard_error_limit, soft_error_limit;
     long long junk_command_limit;
@@ -50,23 +50,23 @@ typedef struct smtpd_settings {
     int forbid_unauth_pipelining;
     int helo_required;
     int peername_lookup;
-    int relay_reject_code;       /* relay_domains_reject_code */
-    int unknown_local_code;      /* unknown_local_recipient_reject_code */
-    int unknown_virtual_code;    /* unknown_virtual_mailbox_reject_code */
-    int non_fqdn_code;           /* non_fqdn_reject_code */
+    int relay_reject_code;    /* relay_domains_reject_code */
+    int unknown_local_code;   /* unknown_local_recipient_reject_code */
+    int unknown_virtual_code; /* unknown_virtual_mailbox_reject_code */
+    int non_fqdn_code;        /* non_fqdn_reject_code */
     cidr_list *mynetworks;
     argv_t *relay_restrictions;
     argv_t *recipient_restrictions;
-    resolve_config resolve;      /* the same domain classes qmgr uses */
+    resolve_config resolve; /* the same domain classes qmgr uses */
     /* local_recipient_maps */
-    int local_rcpt_check;        /* 0 when local_recipient_maps is empty */
-    int local_rcpt_self;         /* unprivileged: unix:passwd.byname is self_name alone */
-    char *local_rcpt_list;       /* its tables (the rest of them, when local_rcpt_self) */
-    maps *local_rcpt_maps;       /* ... opened */
+    int local_rcpt_check;  /* 0 when local_recipient_maps is empty */
+    int local_rcpt_self;   /* unprivileged: unix:passwd.byname is self_name alone */
+    char *local_rcpt_list; /* its tables (the rest of them, when local_rcpt_self) */
+    maps *local_rcpt_maps; /* ... opened */
     maps *virtual_mailbox_maps;
     const char *recipient_delimiter;
-    int privileged;              /* started as root: every account is a user */
-    char *self_name;             /* else only the one that runs the instance */
+    int privileged;  /* started as root: every account is a user */
+    char *self_name; /* else only the one that runs the instance */
 } smtpd_settings;
 
 extern smtpd_settings smtpd_cf;
@@ -87,29 +87,29 @@ typedef struct smtpd_state {
     vstr namaddr; /* "name[addr]", for logs */
     int port;
     /* The session. */
-    const char *where;     /* the last command, for "lost connection after X" */
-    vstr helo;             /* the HELO/EHLO argument; "" before */
-    const char *protocol;  /* "SMTP" or "ESMTP" */
+    const char *where;    /* the last command, for "lost connection after X" */
+    vstr helo;            /* the HELO/EHLO argument; "" before */
+    const char *protocol; /* "SMTP" or "ESMTP" */
     long long error_count;
-    long long junk_count;  /* NOOP, RSET, VRFY */
-    int last_code;         /* of the last reply sent */
-    int quit;              /* end the session after this reply */
+    long long junk_count;               /* NOOP, RSET, VRFY */
+    int last_code;                      /* of the last reply sent */
+    int quit;                           /* end the session after this reply */
     unsigned cmd_total[16], cmd_ok[16]; /* per command table entry, for the disconnect line */
     unsigned unknown_total;
     /* The transaction. */
     int stage;
-    vstr sender;           /* internal form */
+    vstr sender; /* internal form */
     int sender_given;
     const char *body_type; /* "8BITMIME" or NULL */
     int smtputf8;
     const char *dsn_ret;
     vstr dsn_envid;
     int has_envid;
-    cleanup *cleanup;      /* opened at the first accepted recipient */
+    cleanup *cleanup; /* opened at the first accepted recipient */
     long long rcpt_count;
-    int in_bdat;           /* BDAT chunks have begun: no DATA now */
-    int bdat_failed;       /* a chunk was refused: discard the rest until RSET */
-    vstr bdat_line;        /* a line not yet ended at the end of a chunk */
+    int in_bdat;     /* BDAT chunks have begun: no DATA now */
+    int bdat_failed; /* a chunk was refused: discard the rest until RSET */
+    vstr bdat_line;  /* a line not yet ended at the end of a chunk */
     /* Buffers reused for every command. */
     vstr line;
 } smtpd_state;
@@ -128,10 +128,10 @@ void smtpd_peer_init(smtpd_state *s);
 
 /* ---- smtpd_read.c ---- */
 typedef enum smtpd_read_status {
-    SMTPD_READ_OK,       /* s->line holds the command, without CR LF */
-    SMTPD_READ_TOOLONG,  /* over line_length_limit; the line was skipped */
-    SMTPD_READ_BARE_LF,  /* a bare LF (or bare CR) in the line */
-    SMTPD_READ_EOF,      /* the client hung up */
+    SMTPD_READ_OK,      /* s->line holds the command, without CR LF */
+    SMTPD_READ_TOOLONG, /* over line_length_limit; the line was skipped */
+    SMTPD_READ_BARE_LF, /* a bare LF (or bare CR) in the line */
+    SMTPD_READ_EOF,     /* the client hung up */
     SMTPD_READ_TIMEOUT,
     SMTPD_READ_ERROR,
 } smtpd_read_status;

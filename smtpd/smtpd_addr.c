@@ -193,7 +193,8 @@ static int parse_notify(smtpd_args *a, const char *v, size_t len)
             return -1;
     }
     /* NEVER stands alone (RFC 3461 section 4.1). */
-    return a->notify == 0 || ((a->notify & REC_DSN_NOTIFY_NEVER) && a->notify != REC_DSN_NOTIFY_NEVER)
+    return a->notify == 0 ||
+                   ((a->notify & REC_DSN_NOTIFY_NEVER) && a->notify != REC_DSN_NOTIFY_NEVER)
                ? -1
                : 0;
 }

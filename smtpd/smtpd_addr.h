@@ -65,17 +65,17 @@ typedef enum smtpd_args_kind {
 } smtpd_args_kind;
 
 typedef struct smtpd_args {
-    vstr addr;        /* internal form; "" for the null sender */
+    vstr addr; /* internal form; "" for the null sender */
     /* MAIL */
     long long size;   /* SIZE=; -1 when not given */
     const char *body; /* "7BIT" or "8BITMIME"; NULL when not given */
     int smtputf8;     /* SMTPUTF8 given */
     const char *ret;  /* "FULL" or "HDRS"; NULL when not given */
     int has_envid;
-    vstr envid;       /* ENVID, decoded */
+    vstr envid; /* ENVID, decoded */
     /* RCPT */
-    int notify;       /* REC_DSN_NOTIFY_* bits; 0 when not given */
-    vstr orcpt;       /* ORCPT decoded as "type;address"; "" when not given */
+    int notify; /* REC_DSN_NOTIFY_* bits; 0 when not given */
+    vstr orcpt; /* ORCPT decoded as "type;address"; "" when not given */
 } smtpd_args;
 
 void smtpd_args_init(smtpd_args *a);

@@ -143,15 +143,15 @@ static check_result r_permit(check_ctx *x)
 
 static check_result r_reject(check_ctx *x)
 {
-    smtpd_reject(x->s, "RCPT", x->rcpt, "554 5.7.1 <%s>: Recipient address rejected: Access denied",
-                 x->rcpt);
+    smtpd_reject(x->s, "RCPT", x->rcpt,
+                 "554 5.7.1 <%s>: Recipient address rejected: Access denied", x->rcpt);
     return CHECK_REJECT;
 }
 
 static check_result r_defer(check_ctx *x)
 {
-    smtpd_reject(x->s, "RCPT", x->rcpt, "450 4.7.1 <%s>: Recipient address rejected: Access denied",
-                 x->rcpt);
+    smtpd_reject(x->s, "RCPT", x->rcpt,
+                 "450 4.7.1 <%s>: Recipient address rejected: Access denied", x->rcpt);
     return CHECK_REJECT;
 }
 
@@ -233,8 +233,8 @@ int smtpd_check_mynetworks(const smtpd_state *s)
 void smtpd_check_init(config *cfg)
 {
     static const char *const unimplemented[] = {
-        "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
-        "smtpd_data_restrictions", "smtpd_end_of_data_restrictions",
+        "smtpd_client_restrictions", "smtpd_helo_restrictions",        "smtpd_sender_restrictions",
+        "smtpd_data_restrictions",   "smtpd_end_of_data_restrictions",
     };
     argv_t *tables = maps_split(config_str(cfg, "local_recipient_maps"));
     vstr others = VSTR_INIT;
@@ -264,8 +264,8 @@ void smtpd_check_init(config *cfg)
     for (size_t i = 0; i < sizeof(unimplemented) / sizeof(unimplemented[0]); i++)
         if (*config_str(cfg, unimplemented[i]))
             msg_warn("%s is not implemented yet and is ignored", unimplemented[i]);
-    relay_guarded = list_guards(smtpd_cf.relay_restrictions) ||
-                    list_guards(smtpd_cf.recipient_restrictions);
+    relay_guarded =
+        list_guards(smtpd_cf.relay_restrictions) || list_guards(smtpd_cf.recipient_restrictions);
     if (!relay_guarded)
         msg_warn("neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse "
                  "mail for other destinations (reject_unauth_destination); every recipient "
@@ -340,7 +340,10 @@ static int virtual_recipient_known(const char *addr, const char *domain)
     for (int i = 0; i < 3 && st == DICT_NOTFOUND; i++) {
         if (i == 1 && vstr_len(&base) == 0)
             continue;
-        vstr_set_fmt(&key, "%s@%s", i == 0 ? vstr_str(&full) : i == 1 ? vstr_str(&base) : "",
+        vstr_set_fmt(&key, "%s@%s",
+                     i == 0   ? vstr_str(&full)
+                     : i == 1 ? vstr_str(&base)
+                              : "",
                      domain);
         st = maps_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &value, NULL);
     }
@@ -392,7 +395,8 @@ int smtpd_check_rcpt(smtpd_state *s, const char *addr)
     } else if ((known = recipient_known(&x, &table, &m)) > 0) {
         status = 0;
     } else if (known == 0) {
-        smtpd_reject(s, "RCPT", addr, "%d 5.1.1 <%s>: Recipient address rejected: User unknown in %s",
+        smtpd_reject(s, "RCPT", addr,
+                     "%d 5.1.1 <%s>: Recipient address rejected: User unknown in %s",
                      x.res.rclass == RESOLVE_LOCAL ? smtpd_cf.unknown_local_code
                                                    : smtpd_cf.unknown_virtual_code,
                      addr, table);

@@ -68,9 +68,9 @@ static void finish_message(smtpd_state *s, const char *cmd)
 
 /* Why content reading stopped early. */
 typedef enum data_failure {
-    DATA_BARE_LF,  /* bare LF or bare CR */
+    DATA_BARE_LF, /* bare LF or bare CR */
     DATA_TIMEOUT,
-    DATA_LOST,     /* end of input or an I/O error */
+    DATA_LOST, /* end of input or an I/O error */
 } data_failure;
 
 static data_failure failure_of(vstream_status st)

@@ -66,8 +66,8 @@ static void zero_length_prefix_matches_everything_of_its_family(void **state)
 static void garbage_is_refused_or_never_matches(void **state)
 {
     static const char *const bad[] = {
-        "10.0.0.0/33", "::1/129", "host.example", "10.0.0.0/", "10.0.0.0/-1",
-        "[10.0.0.1]", "1.2.3.4/8/8", "10.0.0.0/0008", "[::1",
+        "10.0.0.0/33", "::1/129",     "host.example",  "10.0.0.0/", "10.0.0.0/-1",
+        "[10.0.0.1]",  "1.2.3.4/8/8", "10.0.0.0/0008", "[::1",
     };
     cidr_list *nets = parse("127.0.0.0/8");
 

@@ -65,8 +65,11 @@ static void paths_in_their_usual_forms(void **state)
     ok(f, SMTPD_ARGS_MAIL, "FROM:user@example.com SIZE=10", "user@example.com");
     assert_int_equal(f->a.size, 10);
     /* SMTPUTF8 addresses pass as bytes. */
-    ok(f, SMTPD_ARGS_RCPT, "TO:<j\xc3\xb6rg@b\xc3\xbc" "cher.example>",
-       "j\xc3\xb6rg@b\xc3\xbc" "cher.example");
+    ok(f, SMTPD_ARGS_RCPT,
+       "TO:<j\xc3\xb6rg@b\xc3\xbc"
+       "cher.example>",
+       "j\xc3\xb6rg@b\xc3\xbc"
+       "cher.example");
 }
 
 static void quoted_local_parts_come_out_unquoted(void **state)
@@ -95,10 +98,18 @@ static void malformed_paths_are_refused_with_501(void **state)
 {
     fixture *f = *state;
     static const char *const senders[] = {
-        "FROM:<user@>",       "FROM:<@example.com>", "FROM:<user@example.com",
-        "FROM:<user@exa mple.com>", "FROM:<user@example.com>x", "FROM:<\"unterminated@x>",
-        "FROM:<\"a\x01\"@x>", "FROM:<a\tb@x>",       "FROM:<user@[1.2.3.4>",
-        "FROM:<user@[]>",     "FROM:<\"\"@x>",       "FROM:<user@a..b>",
+        "FROM:<user@>",
+        "FROM:<@example.com>",
+        "FROM:<user@example.com",
+        "FROM:<user@exa mple.com>",
+        "FROM:<user@example.com>x",
+        "FROM:<\"unterminated@x>",
+        "FROM:<\"a\x01\"@x>",
+        "FROM:<a\tb@x>",
+        "FROM:<user@[1.2.3.4>",
+        "FROM:<user@[]>",
+        "FROM:<\"\"@x>",
+        "FROM:<user@a..b>",
     };
     char *long_addr;
 
@@ -123,7 +134,8 @@ static void mail_parameters(void **state)
     fixture *f = *state;
 
     ok(f, SMTPD_ARGS_MAIL,
-       "FROM:<a@b.example> SIZE=12345 BODY=8bitmime SMTPUTF8 RET=hdrs ENVID=QQ+2B+3D1", "a@b.example");
+       "FROM:<a@b.example> SIZE=12345 BODY=8bitmime SMTPUTF8 RET=hdrs ENVID=QQ+2B+3D1",
+       "a@b.example");
     assert_int_equal(f->a.size, 12345);
     assert_string_equal(f->a.body, "8BITMIME");
     assert_true(f->a.smtputf8);
@@ -165,7 +177,8 @@ static void rcpt_parameters(void **state)
     assert_int_equal(f->a.notify, REC_DSN_NOTIFY_NEVER);
     assert_string_equal(vstr_str(&f->a.orcpt), "");
 
-    bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> NOTIFY=NEVER,SUCCESS", "501 5.5.4 Bad NOTIFY parameter syntax");
+    bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> NOTIFY=NEVER,SUCCESS",
+        "501 5.5.4 Bad NOTIFY parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> NOTIFY=SUCCESS,", "501 5.5.4 Bad NOTIFY parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> NOTIFY=SOMETIMES", "501 5.5.4 Bad NOTIFY parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> ORCPT=x@y", "501 5.5.4 Bad ORCPT parameter syntax");
