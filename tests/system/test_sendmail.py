@@ -504,6 +504,21 @@ def test_smtp_session_queues_each_message(inst):
     assert content(msgs[1]) == b"Subject: two\n\nbody\n"
 
 
+def test_swaks_talks_to_sendmail_bs(inst):
+    if shutil.which("swaks") is None:
+        pytest.skip("swaks not installed")
+    r = subprocess.run(["swaks", "--pipe", f"{program('sendmail')} -C {inst.dir} -bs",
+                        "--from", "alice@example.com", "--to", "bob@example.com",
+                        "--header", "Subject: from swaks", "--body", "hello\n.dot\n"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "250 2.0.0 Ok: queued" in r.stdout
+    recs = submitted(inst)
+    assert dict(recs)["F"] == b"alice@example.com"
+    body = content(recs)
+    assert b"Subject: from swaks\n" in body and b"\n\nhello\n.dot\n" in body  # dot unstuffed
+
+
 def test_smtp_session_end_of_input_inside_data_queues_nothing(inst):
     s = Session(inst)
     s.reply()
