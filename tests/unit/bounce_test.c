@@ -264,51 +264,51 @@ static queue_reader *maildrop_original(fixture *f, const char *sender)
     return r;
 }
 
+/* Report on a refused maildrop message from sender; the one report queued
+ * (then removed from incoming) is read into to and content. */
+static void refused_report(fixture *f, const char *sender, long long content_bytes, vstr *to,
+                           vstr *content)
+{
+    static const dsn_rcpt rcpt = {.address = "nosuch@mx.example.com",
+                                  .status = "5.1.1",
+                                  .action = "failed",
+                                  .reason = "unknown user"};
+    char found[4][QUEUE_ID_SIZE];
+    const char *skip[] = {NULL};
+    vstr why = VSTR_INIT, from = VSTR_INIT;
+    queue_reader *r = maildrop_original(f, sender);
+
+    assert_int_equal(bounce_refused(f->cfg, "REFUSED", r, content_bytes, &rcpt, 1, &why),
+                     BOUNCE_DONE);
+    queue_file_close(r);
+    assert_int_equal(other_ids(f, skip, found, 4), 1);
+    read_message(f, found[0], &from, to, content);
+    assert_string_equal(vstr_str(&from), sender && *sender ? "" : "double-bounce@mx.example.com");
+    vstr_set_fmt(&why, "%s/incoming/%s", f->dir, found[0]);
+    assert_int_equal(unlink(vstr_str(&why)), 0);
+    vstr_release(&why);
+    vstr_release(&from);
+}
+
 static void refused_message_is_returned_whole_or_as_headers(void **state)
 {
     fixture *f = *state;
-    char found[4][QUEUE_ID_SIZE];
-    const char *skip[] = {NULL};
-    dsn_rcpt rcpt = {.address = "nosuch@mx.example.com",
-                     .status = "5.1.1",
-                     .action = "failed",
-                     .reason = "unknown user"};
-    vstr why = VSTR_INIT, sender = VSTR_INIT, to = VSTR_INIT, content = VSTR_INIT;
-    queue_reader *r;
+    vstr to = VSTR_INIT, content = VSTR_INIT;
 
     /* Small: the original comes back whole. */
-    r = maildrop_original(f, "alice@example.com");
-    assert_int_equal(bounce_refused(f->cfg, "REFUSED1", r, 100, &rcpt, 1, &why), BOUNCE_DONE);
-    queue_file_close(r);
-    assert_int_equal(other_ids(f, skip, found, 4), 1);
-    read_message(f, found[0], &sender, &to, &content);
-    assert_string_equal(vstr_str(&sender), "");
+    refused_report(f, "alice@example.com", 100, &to, &content);
     assert_string_equal(vstr_str(&to), "alice@example.com");
     assert_non_null(strstr(vstr_str(&content), "Content-Type: message/rfc822"));
     assert_non_null(strstr(vstr_str(&content), "body line 1"));
     python_check(&content, check_failure);
     /* Over bounce_size_limit (the caller says so): headers only. */
-    vstr_set_fmt(&why, "%s/incoming/%s", f->dir, found[0]);
-    assert_int_equal(unlink(vstr_str(&why)), 0);
-    r = maildrop_original(f, "alice@example.com");
-    assert_int_equal(bounce_refused(f->cfg, "REFUSED2", r, 1000000, &rcpt, 1, &why), BOUNCE_DONE);
-    queue_file_close(r);
-    assert_int_equal(other_ids(f, skip, found, 4), 1);
-    read_message(f, found[0], &sender, &to, &content);
+    refused_report(f, "alice@example.com", 1000000, &to, &content);
     assert_non_null(strstr(vstr_str(&content), "Content-Type: text/rfc822-headers"));
     assert_null(strstr(vstr_str(&content), "body line"));
     python_check(&content, check_failure);
     /* From the null sender: to postmaster. */
-    vstr_set_fmt(&why, "%s/incoming/%s", f->dir, found[0]);
-    assert_int_equal(unlink(vstr_str(&why)), 0);
-    r = maildrop_original(f, "");
-    assert_int_equal(bounce_refused(f->cfg, "REFUSED3", r, 100, &rcpt, 1, &why), BOUNCE_DONE);
-    queue_file_close(r);
-    assert_int_equal(other_ids(f, skip, found, 4), 1);
-    read_message(f, found[0], &sender, &to, &content);
+    refused_report(f, "", 100, &to, &content);
     assert_string_equal(vstr_str(&to), "postmaster@mx.example.com");
-    vstr_release(&why);
-    vstr_release(&sender);
     vstr_release(&to);
     vstr_release(&content);
 }
