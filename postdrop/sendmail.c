@@ -89,6 +89,8 @@ static int enqueue(config *cfg, const sendmail_opts *o)
     vstream *in;
     long long size = 0;
     int status, too_big = 0, skipping_from = 1, in_from_line = 0;
+    sendmail_header_scan scan;
+    int scan_headers;
 
     memset(&env, 0, sizeof(env));
     env.rcpts = argv_new();
@@ -122,6 +124,8 @@ static int enqueue(config *cfg, const sendmail_opts *o)
     if ((sub = sendmail_submit_open(&ctx, &env, &err)) == NULL)
         msg_fatal_status(EX_UNAVAILABLE, "%s", vstr_str(&err));
 
+    scan_headers = o->extract && env.rcpts->argc == 0;
+    sendmail_header_scan_init(&scan, cmd_param_number(cfg, "header_size_limit"));
     in = vstream_fdopen(0, VSTREAM_READ);
     sendmail_reader_init(&r, in, !o->ignore_dots, 0, SENDMAIL_PIECE_MAX);
     while ((st = sendmail_reader_get(&r, &line)) == SENDMAIL_READ_LINE ||
@@ -133,6 +137,9 @@ static int enqueue(config *cfg, const sendmail_opts *o)
             continue;
         }
         skipping_from = 0;
+        if (scan_headers)
+            sendmail_header_scan_feed(&scan, st == SENDMAIL_READ_LINE, vstr_str(&line),
+                                      vstr_len(&line));
         size += (long long)vstr_len(&line) + (st == SENDMAIL_READ_LINE);
         if (ctx.size_limit > 0 && size > ctx.size_limit) {
             too_big = 1;
@@ -151,11 +158,18 @@ static int enqueue(config *cfg, const sendmail_opts *o)
                              ctx.size_limit);
         msg_fatal_status(EX_IOERR, "cannot read standard input: %s", strerror(vstream_errno(in)));
     }
+    /* -t and nobody named anywhere: refuse now, as Postfix does, rather
+     * than queue mail that can only come back. */
+    if (scan_headers && st != SENDMAIL_READ_ERROR && !sendmail_header_scan_found(&scan)) {
+        (void)sendmail_submit_close(sub, 0, &err);
+        msg_fatal_status(EX_USAGE, "no recipient addresses found in message header");
+    }
     vstr_reset(&err);
     status = sendmail_submit_close(sub, 1, &err);
     if (status != 0 && vstr_len(&err) > 0)
         msg_fatal_status(status, "%s", vstr_str(&err));
     sendmail_reader_release(&r);
+    sendmail_header_scan_release(&scan);
     (void)vstream_release(in);
     argv_free(env.rcpts);
     vstr_release(&sender);

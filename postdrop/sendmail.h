@@ -121,6 +121,32 @@ void sendmail_reader_release(sendmail_reader *r);
  * message, as Postfix does. */
 int sendmail_is_from_line(const char *text);
 
+/* ---- Recipients in the headers, for -t (sendmail_headers.c) ---- */
+
+enum { SENDMAIL_FIELD_NONE, SENDMAIL_FIELD_PLAIN, SENDMAIL_FIELD_RESENT };
+
+typedef struct sendmail_header_scan {
+    long long limit; /* header_size_limit */
+    long long used;  /* bytes of header lines taken so far */
+    int done;        /* the header block has ended */
+    size_t fields;   /* header fields seen */
+    int kind;        /* SENDMAIL_FIELD_* of the field being collected */
+    int resent_seen; /* a Resent-To/Cc/Bcc field exists */
+    size_t rcpts[3]; /* addresses found, by SENDMAIL_FIELD_* */
+    vstr line;       /* the physical line being assembled from pieces */
+    vstr value;      /* the unfolded value of an address field */
+} sendmail_header_scan;
+
+/* Start scanning a message's headers, bounded by limit bytes. */
+void sendmail_header_scan_init(sendmail_header_scan *s, long long limit);
+/* Feed the message as it is read: each L (line_end 1) or P record. */
+void sendmail_header_scan_feed(sendmail_header_scan *s, int line_end, const char *data,
+                               size_t len);
+/* At the end of the message: do the headers cleanup will extract from
+ * (Resent- fields when there are any, else To, Cc, Bcc) hold an address? */
+int sendmail_header_scan_found(sendmail_header_scan *s);
+void sendmail_header_scan_release(sendmail_header_scan *s);
+
 /* ---- Handing a message to postdrop (sendmail_submit.c) ---- */
 
 typedef struct sendmail_envelope {

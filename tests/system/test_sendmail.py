@@ -281,6 +281,15 @@ def test_extract_recipients_adds_command_line_ones(inst):
     assert [p for t, p in recs if t == "R"] == [b"c@example.com"]
 
 
+@pytest.mark.parametrize("body", [b"Subject: nobody\n\nTo: in-the-body@example.com\n",
+                                  b"To: a@example.com\nResent-To:\n\nhi\n", b""])
+def test_extract_recipients_with_nobody_in_the_headers_is_refused(inst, body):
+    r = sendmail(inst, "-t", input=body)
+    assert r.returncode == EX_USAGE
+    assert "sendmail: fatal: no recipient addresses found in message header" in r.stderr
+    assert maildrop_files(inst) == []  # postdrop's temporary file is gone too
+
+
 def test_a_dot_line_ends_the_message_without_i(inst):
     assert sendmail(inst, "bob@x", input=b"a\n.\nb\n").returncode == 0
     assert content(submitted(inst)) == b"a\n"
