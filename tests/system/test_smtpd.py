@@ -675,19 +675,22 @@ def test_recipient_limit(server_factory):
     assert s.cmd("RCPT TO:<postmaster@test.example>") == "452 4.5.3 Error: too many recipients"
 
 
-def test_client_without_name_lookup_is_unknown(server_factory):
+def test_helo_client_without_name_lookup_is_unknown_and_smtp(server_factory):
     server = server_factory("smtpd_peername_lookup=no", services=())
     c = server.smtp()
-    c.ehlo()
+    c.helo()
     c.mail("a@example.org")
     c.rcpt(server.addr)
     code, text = c.data(b"Subject: x\r\n\r\nx\r\n")
     c.quit()
     assert code == 250
-    out = server.postcat(text.decode().split()[-1])
+    qid = text.decode().split()[-1]
+    out = server.postcat(qid)
     assert "named_attribute: client_name=unknown" in out
     assert "named_attribute: client_address=127.0.0.1" in out
+    assert "named_attribute: protocol=SMTP" in out
     assert "Received: from client.example (unknown [127.0.0.1])" in out
+    assert f"with SMTP id {qid}" in out
     assert "connect from unknown[127.0.0.1]" in server.log()
 
 
