@@ -24,9 +24,14 @@
 #define DICT_PCRE_MATCH_LIMIT 1000000
 #define DICT_PCRE_DEPTH_LIMIT 10000
 
+/* Backtracking memory for one match, in KiB. */
+#define DICT_PCRE_HEAP_LIMIT (16 * 1024)
+
+/* Match data is made per match rather than kept per pattern: PCRE2 keeps
+ * a match's backtracking memory in it, which would add up over a table
+ * of thousands of rules. */
 typedef struct dict_pcre_pattern {
     pcre2_code *code;
-    pcre2_match_data *data;
     pcre2_match_context *context;
 } dict_pcre_pattern;
 
@@ -54,7 +59,6 @@ static void dict_pcre_release(void *pattern)
 {
     dict_pcre_pattern *pp = pattern;
 
-    pcre2_match_data_free(pp->data);
     pcre2_match_context_free(pp->context);
     pcre2_code_free(pp->code);
     mem_free(pp);
@@ -93,12 +97,12 @@ static int dict_pcre_compile(const char *text, size_t *used, void **pattern, int
         mem_free(pp);
         goto done;
     }
-    pp->data = pcre2_match_data_create_from_pattern(pp->code, NULL);
     pp->context = pcre2_match_context_create(NULL);
-    if (pp->data == NULL || pp->context == NULL)
+    if (pp->context == NULL)
         msg_fatal("pcre: out of memory");
     pcre2_set_match_limit(pp->context, DICT_PCRE_MATCH_LIMIT);
     pcre2_set_depth_limit(pp->context, DICT_PCRE_DEPTH_LIMIT);
+    pcre2_set_heap_limit(pp->context, DICT_PCRE_HEAP_LIMIT);
     (void)pcre2_pattern_info(pp->code, PCRE2_INFO_CAPTURECOUNT, &captures);
     *groups = captures > DICT_RULES_GROUPS_MAX - 1 ? DICT_RULES_GROUPS_MAX - 1 : (int)captures;
     *pattern = pp;
@@ -112,25 +116,30 @@ done:
 static int dict_pcre_match(void *pattern, const char *key, dict_rules_groups *g, vstr *why)
 {
     dict_pcre_pattern *pp = pattern;
+    pcre2_match_data *data = pcre2_match_data_create_from_pattern(pp->code, NULL);
     PCRE2_SIZE *ovector;
-    int rc = pcre2_match(pp->code, (PCRE2_SPTR)key, strlen(key), 0, 0, pp->data, pp->context);
+    int rc;
 
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
-    if (rc < 0) {
+    if (data == NULL)
+        msg_fatal("pcre: out of memory");
+    rc = pcre2_match(pp->code, (PCRE2_SPTR)key, strlen(key), 0, 0, data, pp->context);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        rc = 0;
+    } else if (rc < 0) {
         vstr_set_str(why, "matching: ");
         pcre_message(rc, why);
-        return -1;
+        rc = -1;
+    } else {
+        ovector = pcre2_get_ovector_pointer(data);
+        g->count = rc > DICT_RULES_GROUPS_MAX ? DICT_RULES_GROUPS_MAX : rc;
+        for (int i = 0; i < g->count; i++) {
+            g->start[i] = ovector[2 * i] == PCRE2_UNSET ? (size_t)-1 : ovector[2 * i];
+            g->end[i] = ovector[2 * i + 1];
+        }
+        rc = 1;
     }
-    ovector = pcre2_get_ovector_pointer(pp->data);
-    if (rc > DICT_RULES_GROUPS_MAX)
-        rc = DICT_RULES_GROUPS_MAX;
-    for (int i = 0; i < rc; i++) {
-        g->start[i] = ovector[2 * i] == PCRE2_UNSET ? (size_t)-1 : ovector[2 * i];
-        g->end[i] = ovector[2 * i + 1];
-    }
-    g->count = rc;
-    return 1;
+    pcre2_match_data_free(data);
+    return rc;
 }
 
 static const dict_rules_ops dict_pcre_ops = {

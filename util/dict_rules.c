@@ -124,6 +124,11 @@ static int dict_rules_lookup(dict *d, const char *key, vstr *value)
             i = m ? i + 1 : r->skip;
             continue;
         }
+        if (m && !dr->ops->substitute) {
+            vstr_set_str(value, r->result);
+            status = DICT_FOUND;
+            break;
+        }
         if (m) {
             if (expand(r->result, key, r->negate ? NULL : &dr->groups, DICT_RULES_GROUPS_MAX,
                        value, &why) < 0)

@@ -46,7 +46,8 @@ static void test_odd_prefix_lengths_if_and_negation(void **state)
                          "!198.51.100.0/23 upper half\n"
                          "198.51.101.0/25 low 101\n"
                          "endif\n"
-                         "fe80::/10 link local\n",
+                         "fe80::/10 link local\n"
+                         "::/0 literal $1 ${x} $$\n",
                          &err);
 
     (void)state;
@@ -56,7 +57,7 @@ static void test_odd_prefix_lengths_if_and_negation(void **state)
     expect(d, "198.51.101.128", DICT_NOTFOUND, NULL);
     expect(d, "198.51.104.1", DICT_NOTFOUND, NULL);
     expect(d, "febf::1", DICT_FOUND, "link local");
-    expect(d, "fec0::1", DICT_NOTFOUND, NULL);
+    expect(d, "fec0::1", DICT_FOUND, "literal $1 ${x} $$");
     dict_close(d, NULL);
     vstr_release(&err);
 }

@@ -51,8 +51,8 @@ static dict *reopen(int open_flags, int dict_flags)
 
 static void test_build_lookup_sequence(void **state)
 {
-    static const char *const pairs[] = {"Postmaster", "root", "b", "Value Kept", "empty", "",
-                                        NULL};
+    static const char *const pairs[] = {"Postmaster", "root", "b", "Value Kept",
+                                        "empty",      "",     NULL};
     vstr key = VSTR_INIT, value = VSTR_INIT;
     dict *d = build(pairs, DICT_FLAG_NONE);
     int n = 0;

@@ -18,7 +18,8 @@
 static void test_substitution_and_first_match_wins(void **state)
 {
     vstr err = VSTR_INIT;
-    dict *d = open_table("pcre", "# comment\n"
+    dict *d = open_table("pcre",
+                         "# comment\n"
                          "/^(.*)@(example)\\.com$/  user=$1 dom=${2} cost $$5\n"
                          "/@example\\.com$/ never reached\n"
                          "/^(a)|(b)$/ [$1][$2]\n"
@@ -38,7 +39,8 @@ static void test_substitution_and_first_match_wins(void **state)
 static void test_flags_toggle(void **state)
 {
     vstr err = VSTR_INIT;
-    dict *d = open_table("pcre", "/^abc$/i exact-case\n"
+    dict *d = open_table("pcre",
+                         "/^abc$/i exact-case\n"
                          "/^x.y$/s dotall\n"
                          "/^ q  r $/x extended\n"
                          "/^u(a+)/U lazy $1\n"
@@ -62,7 +64,8 @@ static void test_flags_toggle(void **state)
 static void test_negation_and_if_blocks(void **state)
 {
     vstr err = VSTR_INIT;
-    dict *d = open_table("pcre", "if /@example\\.com$/\n"
+    dict *d = open_table("pcre",
+                         "if /@example\\.com$/\n"
                          "if !/^postmaster@/\n"
                          "/^spam/ REJECT spam\n"
                          "endif\n"
@@ -139,8 +142,8 @@ static void test_read_only_and_missing_file(void **state)
     (void)state;
     assert_null(dict_open("pcre:/nonexistent/table", O_RDONLY, DICT_FLAG_NONE, &err));
     assert_non_null(strstr(vstr_str(&err), "/nonexistent/table"));
-    assert_null(dict_open("pcre:/nonexistent/table", O_RDWR | O_CREAT | O_TRUNC, DICT_FLAG_NONE,
-                          &err));
+    assert_null(
+        dict_open("pcre:/nonexistent/table", O_RDWR | O_CREAT | O_TRUNC, DICT_FLAG_NONE, &err));
     assert_non_null(strstr(vstr_str(&err), "read-only"));
     vstr_release(&err);
 }

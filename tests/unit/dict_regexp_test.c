@@ -59,12 +59,55 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("regexp", "if /a/\nif /b/\nendif\n", 1, "\"if\" without \"endif\"");
 }
 
+/* glibc's regcomp copies what + and {n,m} repeat: these would take
+ * gigabytes before failing, so they are refused as too complex first. */
+static void test_exponential_repetition_refused(void **state)
+{
+    vstr err = VSTR_INIT;
+    dict *d;
+
+    (void)state;
+    expect_error("regexp", "/^p+++++++++++++++++++++++++++++++++++++++++++++/ x\n", 1,
+                 "too complex");
+    expect_error("regexp", "/ok/ y\n/((a{99}){99}){99}/ x\n", 2, "too complex");
+    expect_error("regexp", "/\\(\\(a\\{99\\}\\)\\{99\\}\\)\\{99\\}/x x\n", 1, "too complex");
+    expect_error("regexp", "/((((((e*)+)+)+)+)+)+/ x\n", 1, "nested deeper than 5");
+    {
+        vstr text = VSTR_INIT, words = VSTR_INIT;
+
+        /* Size: "(e*)+" 400 times would take regcomp seconds. */
+        vstr_append_str(&text, "/");
+        for (int i = 0; i < 400; i++)
+            vstr_append_str(&text, "(e*)+");
+        vstr_append_str(&text, "/ x\n");
+        expect_error("regexp", vstr_str(&text), 1, "more than 2000 nodes");
+        /* A long word list is an ordinary body_checks rule. */
+        for (int i = 0; i < 150; i++)
+            vstr_append_fmt(&words, "%sword%04d", i ? "|" : "/^(", i);
+        vstr_append_str(&words, ")$/ listed\n");
+        d = open_table("regexp", vstr_str(&words), &err);
+        assert_non_null(d);
+        expect(d, "WORD0149", DICT_FOUND, "listed");
+        dict_close(d, NULL);
+        vstr_release(&text);
+        vstr_release(&words);
+    }
+    /* Ordinary repetition is fine, and brackets are one atom. */
+    d = open_table("regexp", "/^[a-z{}+]{1,64}(\\.[a-z]+){0,9}@([a-z0-9-]+\\.)+[a-z]{2,}$/ ok\n",
+                   &err);
+    assert_non_null(d);
+    expect(d, "joe.x@mail.example.com", DICT_FOUND, "ok");
+    dict_close(d, NULL);
+    vstr_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_extended_caseless_by_default_with_groups),
         cmocka_unit_test(test_multiline_flag),
         cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_exponential_repetition_refused),
     };
 
     return cmocka_run_group_tests(tests, make_table_file, remove_table_file);
