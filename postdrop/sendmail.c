@@ -226,10 +226,10 @@ static int smtp_session(config *cfg, const sendmail_opts *o)
 
 static int list_queue(config *cfg, const sendmail_opts *o)
 {
-    (void)o;
     vstream *out = vstream_fdopen(1, VSTREAM_WRITE);
     vstr err = VSTR_INIT;
 
+    (void)o;
     cmd_param_permit(cfg, "authorized_mailq_users", "view the mail queue");
     if (queue_list_print(cmd_param_str(cfg, "queue_directory"), out, &err) < 0)
         msg_fatal_status(errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE, "%s", vstr_str(&err));
@@ -284,9 +284,9 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
 /* -q: the flush trigger to public/qmgr, as postern flush sends it. */
 static int flush_queue(config *cfg, const sendmail_opts *o)
 {
-    (void)o;
     vstr err = VSTR_INIT;
 
+    (void)o;
     cmd_param_permit(cfg, "authorized_flush_users", "flush the mail queue");
     if (trigger_send(cmd_param_str(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH,
                      SENDMAIL_TRIGGER_TIMEOUT_MS, &err) < 0)
