@@ -14,6 +14,11 @@
 #include "global/queue_id.h"
 #include "global/queue_list.h"
 #include "util/argv.h"
+#include "util/json_write.h"
+
+/* Postfix's mark of a message whose expiry was forced (postsuper -e): the
+ * owner-execute bit of the queue file. */
+#define QUEUE_LIST_EXPIRE_BIT 0100
 
 /* The queues listed, in Postfix's order, and their marks. */
 static const struct {
@@ -25,21 +30,25 @@ static const struct {
 
 void queue_list_format_header(vstr *out)
 {
-    vstr_append_str(out, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
+    vstr_append_str(out, "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n");
 }
 
 void queue_list_format_entry(vstr *out, const char *id, int status, long long size,
                              long long arrival, const char *sender)
 {
-    char when[32];
+    char when[32], mark[2] = {(char)status, 0};
     time_t t = (time_t)arrival;
     struct tm tm;
+    vstr id_mark = VSTR_INIT;
 
     if (localtime_r(&t, &tm) == NULL ||
         strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm) == 0)
         snprintf(when, sizeof(when), "%lld", arrival);
-    vstr_append_fmt(out, "%-10s%c %7lld %-20.20s %s\n", id, status, size, when,
-                    *sender ? sender : "MAILER-DAEMON");
+    /* The mark sticks to the id; the pair is padded, as Postfix does. */
+    vstr_set_fmt(&id_mark, "%s%s", id, status == ' ' ? "" : mark);
+    vstr_append_fmt(out, "%-*s %*lld %s %s\n", QUEUE_LIST_ID_WIDTH, vstr_str(&id_mark),
+                    QUEUE_LIST_SIZE_WIDTH, size, when, *sender ? sender : "MAILER-DAEMON");
+    vstr_release(&id_mark);
 }
 
 void queue_list_format_reason(vstr *out, const char *reason)
@@ -118,16 +127,70 @@ static const char *rcpt_reason(const dsn_log *log, const queue_rcpt *rcpt)
     return reason;
 }
 
+/* The JSON object of one message (postqueue -j), on one line. */
+static void json_message(vstr *text, const char *queue, const char *id, long long size,
+                         const queue_envelope *env, const dsn_log *log, int expired)
+{
+    int first = 1;
+
+    vstr_append_str(text, "{\"queue_name\": ");
+    json_write_string(text, queue, strlen(queue));
+    vstr_append_str(text, ", \"queue_id\": ");
+    json_write_string(text, id, strlen(id));
+    vstr_append_fmt(text, ", \"arrival_time\": %lld, \"message_size\": %lld, "
+                          "\"forced_expire\": %s, \"sender\": ",
+                    env->arrival_sec, size, expired ? "true" : "false");
+    json_write_string(text, env->sender, strlen(env->sender));
+    vstr_append_str(text, ", \"recipients\": [");
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        const queue_rcpt *rcpt = &env->rcpts[i];
+        const char *reason;
+
+        if (rcpt->done)
+            continue;
+        vstr_append_str(text, first ? "{\"address\": " : ", {\"address\": ");
+        first = 0;
+        json_write_string(text, rcpt->address, strlen(rcpt->address));
+        if ((reason = rcpt_reason(log, rcpt)) != NULL) {
+            vstr_append_str(text, ", \"delay_reason\": ");
+            json_write_string(text, reason, strlen(reason));
+        }
+        vstr_append_char(text, '}');
+    }
+    vstr_append_str(text, "]}\n");
+}
+
+/* The listing's lines of one message (postqueue -p). */
+static void text_message(vstr *text, int status, const char *id, long long size,
+                         const queue_envelope *env, const dsn_log *log)
+{
+    const char *last_reason = NULL;
+
+    queue_list_format_entry(text, id, status, size, env->arrival_sec, env->sender);
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        const queue_rcpt *rcpt = &env->rcpts[i];
+        const char *reason;
+
+        if (rcpt->done)
+            continue;
+        reason = rcpt_reason(log, rcpt);
+        if (reason && (last_reason == NULL || strcmp(reason, last_reason) != 0))
+            queue_list_format_reason(text, reason);
+        last_reason = reason;
+        queue_list_format_rcpt(text, rcpt->address);
+    }
+    vstr_append_char(text, '\n');
+}
+
 /* One message; 1 when it was listed (its size added to *bytes). */
 static int list_message(const char *queue_dir, const char *queue, int status, const char *id,
-                        vstr *text, long long *bytes)
+                        int json, vstr *text, long long *bytes)
 {
     int maildrop = strcmp(queue, "maildrop") == 0;
     vstr err = VSTR_INIT;
     queue_reader *r = queue_file_open(queue_dir, queue, id,
                                       maildrop ? QUEUE_FILE_MAILDROP : QUEUE_FILE_QUEUE, &err);
     const queue_envelope *env;
-    const char *last_reason = NULL;
     dsn_log log;
     struct stat st;
     long long size;
@@ -140,23 +203,14 @@ static int list_message(const char *queue_dir, const char *queue, int status, co
         return 0;
     }
     size = maildrop ? (long long)st.st_size : env->size_content_bytes;
-    queue_list_format_entry(text, id, status, size, env->arrival_sec, env->sender);
     dsn_log_init(&log);
     if (!maildrop)
         (void)dsn_log_read(queue_dir, DSN_LOG_DEFER, id, &log, &err);
-    for (size_t i = 0; i < env->rcpt_count; i++) {
-        const queue_rcpt *rcpt = &env->rcpts[i];
-        const char *reason;
-
-        if (rcpt->done)
-            continue;
-        reason = rcpt_reason(&log, rcpt);
-        if (reason && (last_reason == NULL || strcmp(reason, last_reason) != 0))
-            queue_list_format_reason(text, reason);
-        last_reason = reason;
-        queue_list_format_rcpt(text, rcpt->address);
-    }
-    vstr_append_char(text, '\n');
+    if (json)
+        json_message(text, queue, id, size, env, &log,
+                     !maildrop && (st.st_mode & QUEUE_LIST_EXPIRE_BIT) != 0);
+    else
+        text_message(text, status, id, size, env, &log);
     *bytes += size;
     dsn_log_release(&log);
     vstr_release(&err);
@@ -164,7 +218,8 @@ static int list_message(const char *queue_dir, const char *queue, int status, co
     return 1;
 }
 
-int queue_list_print(const char *queue_dir, vstream *out, vstr *err)
+/* The listing, as text or JSON. */
+static int list_queues(const char *queue_dir, int json, vstream *out, vstr *err)
 {
     long long bytes = 0, requests = 0;
     vstr text = VSTR_INIT;
@@ -180,8 +235,8 @@ int queue_list_print(const char *queue_dir, vstream *out, vstr *err)
             vstr entry = VSTR_INIT;
 
             if (list_message(queue_dir, queue_list_queues[q].name, queue_list_queues[q].status,
-                             ids->argv[i], &entry, &bytes)) {
-                if (requests++ == 0)
+                             ids->argv[i], json, &entry, &bytes)) {
+                if (requests++ == 0 && !json)
                     queue_list_format_header(&text);
                 vstr_append(&text, vstr_str(&entry), vstr_len(&entry));
             }
@@ -194,8 +249,19 @@ int queue_list_print(const char *queue_dir, vstream *out, vstr *err)
         }
         argv_free(ids);
     }
-    queue_list_format_total(&text, bytes, requests);
+    if (!json)
+        queue_list_format_total(&text, bytes, requests);
     (void)vstream_write(out, vstr_str(&text), vstr_len(&text));
     vstr_release(&text);
     return 0;
+}
+
+int queue_list_print(const char *queue_dir, vstream *out, vstr *err)
+{
+    return list_queues(queue_dir, 0, out, err);
+}
+
+int queue_list_print_json(const char *queue_dir, vstream *out, vstr *err)
+{
+    return list_queues(queue_dir, 1, out, err);
 }

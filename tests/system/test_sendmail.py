@@ -614,7 +614,7 @@ def test_queue_listing_with_deferred_mail(inst, inject_helper):
     r = sendmail(inst, prog="mailq", input=b"")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
+    assert lines[0] == "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------"
     maildrop_id = maildrop_files(inst)[0].name
     # maildrop first, then deferred, then hold ('!').
     assert lines[1].startswith(maildrop_id + " ")
@@ -622,11 +622,11 @@ def test_queue_listing_with_deferred_mail(inst, inject_helper):
     head = lines[i].split()
     assert head[0] == deferred_id and head[-1] == "alice@example.com"
     assert lines[i + 1] == f"({reason})".rjust(78)
-    assert lines[i + 2] == " " * 41 + "bob@example.org"
-    assert lines[i + 3] == " " * 41 + "carol@example.org"
+    assert lines[i + 2] == " " * 47 + "bob@example.org"
+    assert lines[i + 3] == " " * 47 + "carol@example.org"
     assert lines[i + 4] == ""
     held = next(l for l in lines if l.startswith(held_id))
-    assert held.startswith(held_id + "!") and held.endswith("  MAILER-DAEMON")
+    assert held.startswith(held_id + "!") and held.endswith(" MAILER-DAEMON")
     assert lines[-1].startswith("-- ") and lines[-1].endswith(" Kbytes in 3 Requests.")
 
 

@@ -17,7 +17,7 @@ static void header_and_totals(void **state)
     (void)state;
     queue_list_format_header(&v);
     assert_string_equal(vstr_str(&v),
-                        "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
+                        "----Queue ID----- --Size-- ---Arrival Time---- --Sender/Recipient------\n");
     vstr_reset(&v);
     queue_list_format_total(&v, 0, 0);
     assert_string_equal(vstr_str(&v), "Mail queue is empty\n");
@@ -39,11 +39,20 @@ static void entry_columns(void **state)
     tzset();
     /* 2026-08-02 16:49:03 UTC */
     queue_list_format_entry(&v, "C800B104BA", '*', 848, 1785689343LL, "a@example.com");
-    assert_string_equal(vstr_str(&v), "C800B104BA*     848 Sun Aug  2 16:49:03  a@example.com\n");
+    assert_string_equal(vstr_str(&v), "C800B104BA*            848 Sun Aug  2 16:49:03 a@example.com\n");
     vstr_reset(&v);
     queue_list_format_entry(&v, "1xXk8V1X18k1rR", '!', 12, 1785689343LL, "");
     assert_string_equal(vstr_str(&v),
-                        "1xXk8V1X18k1rR!      12 Sun Aug  2 16:49:03  MAILER-DAEMON\n");
+                        "1xXk8V1X18k1rR!         12 Sun Aug  2 16:49:03 MAILER-DAEMON\n");
+    vstr_reset(&v);
+    /* No mark: the id alone is padded; an id longer than the column pushes on. */
+    queue_list_format_entry(&v, "1xXk8V1X18k1rR", ' ', 12, 1785689343LL, "b@example.com");
+    assert_string_equal(vstr_str(&v),
+                        "1xXk8V1X18k1rR          12 Sun Aug  2 16:49:03 b@example.com\n");
+    vstr_reset(&v);
+    queue_list_format_entry(&v, "1xXk8V1X18k1rRabcdef", '*', 1, 1785689343LL, "b@example.com");
+    assert_string_equal(vstr_str(&v),
+                        "1xXk8V1X18k1rRabcdef*        1 Sun Aug  2 16:49:03 b@example.com\n");
     vstr_release(&v);
 }
 
@@ -66,8 +75,8 @@ static void reasons_are_right_aligned_and_recipients_indented(void **state)
     assert_int_equal(vstr_str(&v)[0], '(');
     vstr_reset(&v);
     queue_list_format_rcpt(&v, "b@example.org");
-    assert_int_equal(strspn(vstr_str(&v), " "), 41);
-    assert_string_equal(vstr_str(&v) + 41, "b@example.org\n");
+    assert_int_equal(strspn(vstr_str(&v), " "), 47);
+    assert_string_equal(vstr_str(&v) + 47, "b@example.org\n");
     vstr_release(&v);
 }
 
