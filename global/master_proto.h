@@ -34,6 +34,12 @@ typedef struct master_status {
 #define TRIGGER_WAKEUP 'W' /* periodic wakeup from master */
 #define TRIGGER_NEW 'A'    /* new mail (postdrop -> pickup, pickup -> qmgr) */
 #define TRIGGER_FLUSH 'F'  /* qmgr: retry deferred mail now */
+#define TRIGGER_SCAN_DEFERRED 'D' /* qmgr: take deferred mail that is due now */
+/* qmgr requests with an argument: the byte, the argument, a newline, in
+ * one write (docs/PROTOCOLS.md, "Trigger services"). */
+#define TRIGGER_FLUSH_SITE 'S' /* retry deferred mail with a recipient in this domain */
+#define TRIGGER_FLUSH_ID 'I'   /* retry this deferred message */
+#define TRIGGER_ARG_MAX 255    /* longest argument */
 
 /* Service types of master.cf as passed with -t. */
 #define MASTER_TYPE_INET "inet"

@@ -9,7 +9,8 @@
  * DESCRIPTION
  *   The client side of docs/PROTOCOLS.md's trigger services: connect to
  *   QUEUE_DIR/public/SERVICE, write one byte (global/master_proto.h's
- *   TRIGGER_*), close. The connection is bounded by timeout_ms; the
+ *   TRIGGER_*), close; or, for a request with an argument, the byte,
+ *   the argument and a newline in one write. The connection is bounded by timeout_ms; the
  *   write never raises SIGPIPE.
  *
  * DIAGNOSTICS
@@ -24,5 +25,10 @@
 
 /* Send byte to QUEUE_DIR/public/SERVICE; 0, or -1 with a reason in err. */
 int trigger_send(const char *queue_dir, const char *service, char byte, int timeout_ms, vstr *err);
+/* Send a request with an argument (TRIGGER_FLUSH_SITE, TRIGGER_FLUSH_ID):
+ * byte, arg, newline, in one write. arg must be 1 to TRIGGER_ARG_MAX
+ * bytes without control characters or spaces; -1 with a reason in err. */
+int trigger_send_arg(const char *queue_dir, const char *service, char byte, const char *arg,
+                     int timeout_ms, vstr *err);
 
 #endif

@@ -20,8 +20,12 @@
  *   5. the scheduler starts deliveries while limits allow.
  *
  *   Triggers: 'A' (new mail) and 'W' (master's wakeup) scan incoming;
- *   'F' (postern flush) makes everything deferred due now, revives dead
- *   transports and destinations, and scans incoming too.
+ *   'D' (postsuper -H, -e) scans deferred for what is due; 'F' (postern
+ *   flush, postqueue -f) makes everything deferred due now, revives dead
+ *   transports and destinations, and scans incoming too. Requests with
+ *   an argument, "S" SITE LF (postqueue -s) and "I" ID LF (postqueue
+ *   -i), revive what is dead and pick the deferred messages for that
+ *   domain, or that one message, whatever their retry times.
  *
  *   At start, messages left in active by a crash come first: they are
  *   taken up again, never lost (a recipient may get a message twice).
@@ -38,6 +42,7 @@
 #include "util/mem.h"
 #include "util/msg.h"
 #include "global/master_proto.h"
+#include "global/queue_id.h"
 #include "global/server.h"
 #include "qmgr/qmgr.h"
 
@@ -106,6 +111,7 @@ static void qmgr_post_init(config *cfg, const char *service, char **argv)
     (void)service;
     (void)argv;
     qm.transports = htable_new(16);
+    qm.active_ids = htable_new(64);
     qm.scan_active = qmgr_scan_new("active");
     qm.scan_incoming = qmgr_scan_new("incoming");
     qm.scan_deferred = qmgr_scan_new("deferred");
@@ -118,10 +124,48 @@ static void qmgr_post_init(config *cfg, const char *service, char **argv)
     qm.sched_wanted = 1;
 }
 
+/* "S" SITE LF or "I" ID LF at bytes (n bytes left); returns the bytes
+ * used. A request must arrive in one piece (the client sends it in one
+ * write, far below the read size): a piece without its LF is dropped. */
+static size_t request_with_arg(const char *bytes, size_t n)
+{
+    const char *nl = memchr(bytes, '\n', n);
+    char arg[TRIGGER_ARG_MAX + 1];
+    size_t len;
+
+    if (nl == NULL || (len = (size_t)(nl - bytes) - 1) == 0 || len > TRIGGER_ARG_MAX) {
+        msg_warn("malformed '%c' request: dropped", bytes[0]);
+        return nl ? (size_t)(nl - bytes) + 1 : n;
+    }
+    memcpy(arg, bytes + 1, len);
+    arg[len] = 0;
+    if (bytes[0] == TRIGGER_FLUSH_ID && !queue_id_valid(arg)) {
+        msg_warn("flush request for an invalid queue id: dropped");
+    } else {
+        for (char *p = arg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        msg_info("flush: retrying deferred %s %s now",
+                 bytes[0] == TRIGGER_FLUSH_SITE ? "mail for" : "message", arg);
+        qmgr_sched_revive(&qm, 1);
+        qmgr_scan_request_pick(qm.scan_deferred, bytes[0] == TRIGGER_FLUSH_SITE ? arg : NULL,
+                               bytes[0] == TRIGGER_FLUSH_ID ? arg : NULL);
+        qm.sched_wanted = 1;
+    }
+    return len + 2;
+}
+
 static void qmgr_trigger(const char *bytes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         switch (bytes[i]) {
+        case TRIGGER_FLUSH_SITE:
+        case TRIGGER_FLUSH_ID:
+            i += request_with_arg(bytes + i, n - i) - 1;
+            break;
+        case TRIGGER_SCAN_DEFERRED:
+            qmgr_scan_request(qm.scan_deferred, 0);
+            break;
         case TRIGGER_NEW:
         case TRIGGER_WAKEUP:
             qmgr_scan_request(qm.scan_incoming, 0);
@@ -194,6 +238,7 @@ static void qmgr_pre_exit(const char *service, char **argv)
     qmgr_scan_free(qm.scan_active);
     qmgr_scan_free(qm.scan_incoming);
     qmgr_scan_free(qm.scan_deferred);
+    htable_free(qm.active_ids, NULL);
     qmgr_resolve_free(&qm);
 }
 

@@ -94,6 +94,7 @@ struct qmgr_message {
     size_t marked_done;        /* recipients marked D in this pass */
     int deferred;              /* a recipient was deferred (or could not be marked) */
     long long warned;          /* when the delay notice went out; 0: not yet */
+    int forced_expire;         /* postsuper -e: deferrals of this pass bounce */
     dsn_log deferrals;         /* this pass's deferrals, for expiry and the delay notice */
     qmgr_message *prev, *next; /* the active queue */
 };
@@ -135,6 +136,8 @@ typedef struct qmgr {
     resolve_config resolve; /* main.cf's routing rules (global/resolve_config) */
     /* The active queue. */
     qmgr_message *active_head, *active_tail;
+    htable *active_ids; /* queue id -> message: one copy of a message in memory */
+    int skipped_busy;   /* a scan skipped a file whose id is in memory */
     size_t active_count;
     size_t active_rcpts;
     /* Transports by name, and as a list. */
@@ -163,6 +166,10 @@ qmgr_scan *qmgr_scan_new(const char *name);
 void qmgr_scan_free(qmgr_scan *s);
 /* Ask for a (new) pass over the directory; flush as above. */
 void qmgr_scan_request(qmgr_scan *s, int flush);
+/* Ask for a pass (deferred) that also takes the messages with a recipient
+ * in domain site (lower case) and the message called id, whatever their
+ * retry times; either may be NULL. */
+void qmgr_scan_request_pick(qmgr_scan *s, const char *site, const char *id);
 /* True while a pass is asked for or under way. */
 int qmgr_scan_busy(const qmgr_scan *s);
 /* Take messages from the scans into the active queue while there is room. */

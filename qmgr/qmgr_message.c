@@ -109,6 +109,7 @@ int qmgr_message_load(qmgr *q, const char *id)
     qmgr_message *msg;
     queue_reader *r;
     vstr err = VSTR_INIT;
+    struct stat st;
     size_t n = 0;
 
     r = queue_file_open(q->set.queue_dir, "active", id, QUEUE_FILE_QUEUE, &err);
@@ -128,6 +129,8 @@ int qmgr_message_load(qmgr *q, const char *id)
 
     msg = mem_calloc(1, sizeof(*msg));
     snprintf(msg->id, sizeof(msg->id), "%s", id);
+    /* postsuper -e marks the file as Postfix does: the owner-execute bit. */
+    msg->forced_expire = fstat(queue_file_fd(r), &st) == 0 && (st.st_mode & S_IXUSR) != 0;
     msg->sender = mem_strdup(env->sender);
     msg->arrival = env->arrival_sec;
     msg->content_offset = env->size_content_offset;
@@ -166,6 +169,7 @@ int qmgr_message_load(qmgr *q, const char *id)
     else
         q->active_head = msg;
     q->active_tail = msg;
+    htable_enter(q->active_ids, msg->id, msg);
     q->active_count++;
     q->active_rcpts += msg->rcpt_count;
 
@@ -208,6 +212,13 @@ void qmgr_message_free(qmgr *q, qmgr_message *msg)
         q->active_tail = msg->prev;
     q->active_count--;
     q->active_rcpts -= msg->rcpt_count;
+    htable_delete(q->active_ids, msg->id, NULL);
+    /* A scan left this message's file alone while it was in memory. */
+    if (q->skipped_busy && q->scan_incoming != NULL) {
+        q->skipped_busy = 0;
+        qmgr_scan_request(q->scan_incoming, 0);
+        qmgr_scan_request(q->scan_deferred, 0);
+    }
     for (size_t i = 0; i < msg->rcpt_count; i++) {
         mem_free(msg->rcpts[i].address);
         mem_free(msg->rcpts[i].orig_rcpt);
@@ -295,7 +306,8 @@ void qmgr_message_done(qmgr *q, qmgr_message *msg)
     vstr why = VSTR_INIT;
     struct stat st;
 
-    if (msg->deferred && qmgr_defer_expired(q, msg, now) && msg->deferrals.count > 0) {
+    if (msg->deferred && (msg->forced_expire || qmgr_defer_expired(q, msg, now)) &&
+        msg->deferrals.count > 0) {
         if (qmgr_defer_expire(q, msg) == 0)
             msg->deferred = 0;
         msg_info("%s: from=<%s>, status=expired, returned to sender", msg->id, msg->sender);

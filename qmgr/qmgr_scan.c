@@ -10,7 +10,14 @@
  *   - active (at start only): what a crash left there, taken as it is;
  *   - incoming: every complete file, renamed to active;
  *   - deferred: files whose mtime (the next retry time) has passed, or
- *     all of them on a flush, renamed to active.
+ *     all of them on a flush, renamed to active; a pass asked for by
+ *     postqueue -s or -i also takes the files with a recipient still to
+ *     deliver in the site's domain, or with the id asked for.
+ *
+ *   A file whose id is still in memory is left where it is: postsuper
+ *   moved it away from active while qmgr was delivering it, and two
+ *   copies of one message must never be in flight. It is taken when
+ *   that copy is finished (qmgr_message_free asks for another pass).
  *
  *   The active queue is bounded (qmgr_message_active_limit messages,
  *   qmgr_message_recipient_limit recipients): a pass pauses while it is
@@ -24,8 +31,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/argv.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "global/queue_file.h"
 #include "global/queue_id.h"
 #include "qmgr/qmgr.h"
 
@@ -39,6 +48,8 @@ struct qmgr_scan {
     int wanted;     /* a pass is asked for */
     int flush;      /* the pass under way (or wanted) ignores retry times */
     int want_flush; /* ... and the next one */
+    argv_t *sites, *want_sites; /* postqueue -s: this pass's, the next one's */
+    argv_t *ids, *want_ids;     /* postqueue -i */
 };
 
 qmgr_scan *qmgr_scan_new(const char *name)
@@ -46,6 +57,10 @@ qmgr_scan *qmgr_scan_new(const char *name)
     qmgr_scan *s = mem_calloc(1, sizeof(*s));
 
     s->name = mem_strdup(name);
+    s->sites = argv_new();
+    s->want_sites = argv_new();
+    s->ids = argv_new();
+    s->want_ids = argv_new();
     return s;
 }
 
@@ -56,6 +71,10 @@ void qmgr_scan_free(qmgr_scan *s)
     if (s->dir)
         closedir(s->dir);
     mem_free(s->name);
+    argv_free(s->sites);
+    argv_free(s->want_sites);
+    argv_free(s->ids);
+    argv_free(s->want_ids);
     mem_free(s);
 }
 
@@ -63,6 +82,15 @@ void qmgr_scan_request(qmgr_scan *s, int flush)
 {
     s->wanted = 1;
     s->want_flush |= flush;
+}
+
+void qmgr_scan_request_pick(qmgr_scan *s, const char *site, const char *id)
+{
+    s->wanted = 1;
+    if (site)
+        argv_add(s->want_sites, site);
+    if (id)
+        argv_add(s->want_ids, id);
 }
 
 int qmgr_scan_busy(const qmgr_scan *s)
@@ -82,6 +110,14 @@ static const char *scan_next(qmgr *q, qmgr_scan *s)
         s->wanted = 0;
         s->flush = s->want_flush;
         s->want_flush = 0;
+        argv_truncate(s->sites, 0);
+        argv_truncate(s->ids, 0);
+        for (size_t i = 0; i < s->want_sites->argc; i++)
+            argv_add(s->sites, s->want_sites->argv[i]);
+        for (size_t i = 0; i < s->want_ids->argc; i++)
+            argv_add(s->ids, s->want_ids->argv[i]);
+        argv_truncate(s->want_sites, 0);
+        argv_truncate(s->want_ids, 0);
         snprintf(path, sizeof(path), "%s/%s", q->set.queue_dir, s->name);
         if ((s->dir = opendir(path)) == NULL) {
             msg_warn("scan %s: %s", path, strerror(errno));
@@ -114,18 +150,51 @@ static int move_to_active(qmgr *q, const char *from, const char *id)
     return 0;
 }
 
-/* True when a deferred message's retry time has come. */
+static int in_list(const argv_t *list, const char *s)
+{
+    for (size_t i = 0; i < list->argc; i++)
+        if (strcasecmp(list->argv[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* True when deferred/ID has a recipient still to deliver in one of sites. */
+static int for_sites(qmgr *q, const argv_t *sites, const char *id)
+{
+    vstr err = VSTR_INIT;
+    queue_reader *r = queue_file_open(q->set.queue_dir, "deferred", id, QUEUE_FILE_QUEUE, &err);
+    const queue_envelope *env;
+    int found = 0;
+
+    vstr_release(&err);
+    if (r == NULL)
+        return 0;
+    /* A file that cannot be read is taken: loading it moves it to corrupt. */
+    if ((env = queue_file_read_envelope(r)) == NULL)
+        found = 1;
+    for (size_t i = 0; env != NULL && !found && i < env->rcpt_count; i++) {
+        const char *at = strrchr(env->rcpts[i].address, '@');
+
+        found = !env->rcpts[i].done && at != NULL && in_list(sites, at + 1);
+    }
+    queue_file_close(r);
+    return found;
+}
+
+/* True when a deferred message's retry time has come, or it was asked for. */
 static int due(qmgr *q, qmgr_scan *s, const char *id)
 {
     char path[4096];
     struct stat st;
 
-    if (s->flush)
+    if (s->flush || in_list(s->ids, id))
         return 1;
     snprintf(path, sizeof(path), "%s/deferred/%s", q->set.queue_dir, id);
     if (lstat(path, &st) < 0)
         return 0;
-    return st.st_mtime <= qmgr_now();
+    if (st.st_mtime <= qmgr_now())
+        return 1;
+    return s->sites->argc > 0 && for_sites(q, s->sites, id);
 }
 
 static void scan_some(qmgr *q, qmgr_scan *s)
@@ -137,6 +206,10 @@ static void scan_some(qmgr *q, qmgr_scan *s)
         if ((name = scan_next(q, s)) == NULL)
             return;
         snprintf(id, sizeof(id), "%s", name);
+        if (htable_find(q->active_ids, id) != NULL) {
+            q->skipped_busy |= s != q->scan_active;
+            continue;
+        }
         if (s == q->scan_deferred && !due(q, s, id))
             continue;
         if (s != q->scan_active && move_to_active(q, s->name, id) < 0)
