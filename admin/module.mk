@@ -9,6 +9,10 @@ BIN_PROGS += $(if $(wildcard admin/postalias.c),postalias)
 postalias_SRCS := admin/postalias.c admin/table_cmd.c
 BIN_PROGS += $(if $(wildcard admin/postmap.c),postmap)
 postmap_SRCS := admin/postmap.c admin/table_cmd.c
+BIN_PROGS += $(if $(wildcard admin/postqueue.c),postqueue)
+postqueue_SRCS := admin/postqueue.c
+BIN_PROGS += $(if $(wildcard admin/postsuper.c),postsuper)
+postsuper_SRCS := admin/postsuper.c
 
 # postern carries conf/'s stock files in its binary (admin/postern_stock.c),
 # regenerated when one of them changes. A rule here would become make's
