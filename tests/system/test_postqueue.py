@@ -25,7 +25,8 @@ import time
 import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, run
-from test_qmgr import inject_helper, qm, read_records  # noqa: F401 (fixtures)
+from live import live, submitter  # noqa: F401 (fixtures)
+from test_qmgr import inject_helper, qm  # noqa: F401 (fixtures)
 
 POSTQUEUE = BUILD / "bin" / "postqueue"
 POSTSUPER = BUILD / "bin" / "postsuper"
@@ -547,3 +548,35 @@ def test_listing_shape_matches_postfix(qm, postfix_instance):
         assert postsuper(qm, "-h", ids[rcpt]).returncode == 0
     ours = postqueue(qm, "-p")
     assert shape(ours.stdout) == shape(pf.stdout), f"Postfix:\n{pf.stdout}\nPostern:\n{ours.stdout}"
+
+
+# ---- a whole instance: sendmail, pickup, qmgr, local ----
+
+def test_instance_hold_release_after_routing_change_delivers(live):
+    """Mail for a domain with no transport (smtp is not built here) defers;
+    held, then released after the domain became local, it is delivered."""
+    from live import wait_until
+    inst = live.inst
+    rcpt = f"{live.login}@remote.example"
+    live.sendmail([rcpt], "Subject: held\n\nbody\n")
+    assert wait_until(lambda: len(list((inst.spool / "deferred").iterdir())) == 1), live.log()
+    (qid,) = [p.name for p in (inst.spool / "deferred").iterdir()]
+
+    # The instance's own user (mail_owner here) lists and holds.
+    r = run([POSTQUEUE, "-c", inst.dir, "-p"], user=inst.user)
+    assert r.returncode == 0, r.stderr
+    assert "(mail transport unavailable)" in r.stdout and rcpt in r.stdout
+    r = run([POSTSUPER, "-c", inst.dir, "-h", "ALL"], user=inst.user)
+    assert r.returncode == 0 and f"{qid}: placed on hold" in r.stderr, r.stderr
+    assert "!" in run([POSTQUEUE, "-c", inst.dir, "-p"], user=inst.user).stdout
+
+    r = inst.postconf("-e", "mydestination=$myhostname, localhost, remote.example")
+    assert r.returncode == 0, r.stderr
+    assert inst.postern("reload", env=live.env).returncode == 0
+    r = run([POSTSUPER, "-c", inst.dir, "-H", qid], user=inst.user)
+    assert r.returncode == 0 and f"{qid}: released from hold" in r.stderr, r.stderr
+    assert wait_until(lambda: f"{qid}: removed" in live.log()), live.log()
+    assert [m["Subject"] for m in live.messages(live.mbox)] == ["held"]
+    assert run([POSTQUEUE, "-c", inst.dir, "-p"], user=inst.user).stdout == \
+        "Mail queue is empty\n"
+    assert f"postern/postsuper[" in live.log()
