@@ -245,8 +245,7 @@ int main(int argc, char **argv)
         }
         table_cmd_close_all(tables, count);
     }
-    if (fflush(stdout) != 0 || ferror(stdout))
-        msg_fatal("write to standard output: %s", strerror(errno));
+    table_cmd_flush();
     config_free(cfg);
     vstr_release(&err);
     vstr_release(&type);

@@ -146,3 +146,9 @@ void table_cmd_dump(dict *d, const char *sep)
     vstr_release(&key);
     vstr_release(&value);
 }
+
+void table_cmd_flush(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        msg_fatal("write to standard output: %s", strerror(errno));
+}

@@ -60,6 +60,8 @@ int table_cmd_query(dict **tables, int count, const char *key, vstr *value);
 int table_cmd_query_stdin(dict **tables, int count, const char *sep);
 /* Print every "key<sep>value" of d. */
 void table_cmd_dump(dict *d, const char *sep);
+/* Flush standard output; fatal when what was printed did not get out. */
+void table_cmd_flush(void);
 /* Read one key a line from standard input into key: 1, or 0 at the end. */
 int table_cmd_read_key(vstr *key);
 

@@ -11,52 +11,7 @@
 #include <string.h>
 
 #include "util/dict_inline.h"
-#include "util/htable.h"
-#include "util/mem.h"
-
-typedef struct dict_inline {
-    dict dict;
-    htable *table;
-    htable_entry **list; /* for sequence */
-    size_t next;
-} dict_inline;
-
-static int dict_inline_lookup(dict *d, const char *key, vstr *value)
-{
-    const char *v = htable_find(((dict_inline *)d)->table, key);
-
-    if (v == NULL)
-        return DICT_NOTFOUND;
-    vstr_set_str(value, v);
-    return DICT_FOUND;
-}
-
-static int dict_inline_sequence(dict *d, int how, vstr *key, vstr *value)
-{
-    dict_inline *di = (dict_inline *)d;
-
-    if (how == DICT_SEQ_FIRST) {
-        mem_free(di->list);
-        di->list = htable_list(di->table);
-        di->next = 0;
-    }
-    if (di->list == NULL || di->list[di->next] == NULL)
-        return DICT_NOTFOUND;
-    vstr_set_str(key, di->list[di->next]->key);
-    vstr_set_str(value, di->list[di->next]->value);
-    di->next++;
-    return DICT_FOUND;
-}
-
-static int dict_inline_close(dict *d, int commit)
-{
-    dict_inline *di = (dict_inline *)d;
-
-    (void)commit;
-    mem_free(di->list);
-    htable_free(di->table, mem_free);
-    return 0;
-}
+#include "util/dict_mem.h"
 
 static int is_sep(int c)
 {
@@ -103,16 +58,14 @@ dict *dict_inline_open(const char *name, int open_flags, int dict_flags, vstr *e
     size_t len = strlen(name);
     const char *p, *end, *eq;
     vstr elem = VSTR_INIT, key = VSTR_INIT, value = VSTR_INIT;
-    dict_inline *di;
+    dict_mem *di;
     int braced, r;
 
     if (len < 2 || name[0] != '{' || name[len - 1] != '}') {
         vstr_set_fmt(err, "inline:%s: need inline:{ key=value, ... }", name);
         return NULL;
     }
-    di = (dict_inline *)dict_alloc(sizeof(*di), "inline", name, open_flags,
-                                   dict_flags | DICT_FLAG_FOLD_KEY);
-    di->table = htable_new(8);
+    di = dict_mem_alloc("inline", name, open_flags, dict_flags);
     p = name + 1;
     end = name + len - 1;
     while ((r = next_element(&p, end, &elem, &braced)) > 0) {
@@ -134,7 +87,7 @@ dict *dict_inline_open(const char *name, int open_flags, int dict_flags, vstr *e
             vstr_set_fmt(err, "inline:%s: duplicate key \"%s\"", name, vstr_str(&key));
             goto fail;
         }
-        htable_enter(di->table, vstr_str(&key), mem_strdup(vstr_str(&value)));
+        (void)dict_mem_update(&di->dict, vstr_str(&key), vstr_str(&value));
     }
     if (r < 0) {
         vstr_set_fmt(err, "inline:%s: unbalanced '{' or '}'", name);
@@ -143,16 +96,12 @@ dict *dict_inline_open(const char *name, int open_flags, int dict_flags, vstr *e
     vstr_release(&elem);
     vstr_release(&key);
     vstr_release(&value);
-    di->dict.lookup = dict_inline_lookup;
-    di->dict.sequence = dict_inline_sequence;
-    di->dict.close = dict_inline_close;
     return &di->dict;
 
 fail:
     vstr_release(&elem);
     vstr_release(&key);
     vstr_release(&value);
-    htable_free(di->table, mem_free);
-    dict_free(&di->dict);
+    dict_discard(&di->dict);
     return NULL;
 }

@@ -23,16 +23,21 @@ static int not_found_errno(int e)
     return e == 0 || e == ENOENT || e == ESRCH || e == EBADF || e == EPERM;
 }
 
+/* After a lookup found nothing: DICT_NOTFOUND, or the error errno holds. */
+static int dict_unix_missing(dict *d, const char *key)
+{
+    if (not_found_errno(errno))
+        return DICT_NOTFOUND;
+    return dict_set_error(d, "unix:%s: lookup of \"%s\": %s", d->name, key, strerror(errno));
+}
+
 static int dict_unix_passwd(dict *d, const char *key, vstr *value)
 {
     struct passwd *pw;
 
     errno = 0;
-    if ((pw = getpwnam(key)) == NULL) {
-        if (not_found_errno(errno))
-            return DICT_NOTFOUND;
-        return dict_set_error(d, "unix:%s: lookup of \"%s\": %s", d->name, key, strerror(errno));
-    }
+    if ((pw = getpwnam(key)) == NULL)
+        return dict_unix_missing(d, key);
     vstr_set_fmt(value, "%s:%s:%ld:%ld:%s:%s:%s", pw->pw_name, pw->pw_passwd, (long)pw->pw_uid,
                  (long)pw->pw_gid, pw->pw_gecos, pw->pw_dir, pw->pw_shell);
     return DICT_FOUND;
@@ -43,11 +48,8 @@ static int dict_unix_group(dict *d, const char *key, vstr *value)
     struct group *gr;
 
     errno = 0;
-    if ((gr = getgrnam(key)) == NULL) {
-        if (not_found_errno(errno))
-            return DICT_NOTFOUND;
-        return dict_set_error(d, "unix:%s: lookup of \"%s\": %s", d->name, key, strerror(errno));
-    }
+    if ((gr = getgrnam(key)) == NULL)
+        return dict_unix_missing(d, key);
     vstr_set_fmt(value, "%s:%s:%ld:", gr->gr_name, gr->gr_passwd, (long)gr->gr_gid);
     for (char **m = gr->gr_mem; *m; m++)
         vstr_append_fmt(value, "%s%s", m == gr->gr_mem ? "" : ",", *m);

@@ -28,29 +28,22 @@ static const char *const keys[] = {
 
 static void try_type(const char *type, const char *path)
 {
-    vstr spec = VSTR_INIT, err = VSTR_INIT, value = VSTR_INIT;
-    dict *d;
+    vstr value = VSTR_INIT;
+    dict *d = fuzz_table_open(type, path);
 
-    vstr_set_fmt(&spec, "%s:%s", type, path);
-    d = dict_open(vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE, &err);
-    if (d == NULL) {
-        if (strstr(vstr_str(&err), path) == NULL)
-            msg_panic("open error without the file name: %s", vstr_str(&err));
-    } else {
-        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-            int status = dict_lookup(d, keys[i], &value);
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        int status = dict_lookup(d, keys[i], &value);
 
-            if (status == DICT_FOUND && vstr_len(&value) > DICT_RULES_RESULT_MAX)
-                msg_panic("result of %zu bytes", vstr_len(&value));
-            if (status == DICT_ERROR && strstr(dict_error(d), ", line ") == NULL)
-                msg_panic("lookup error without a line: %s", dict_error(d));
-            if (status != DICT_FOUND && status != DICT_NOTFOUND && status != DICT_ERROR)
-                msg_panic("lookup status %d", status);
-        }
-        dict_close(d, NULL);
+        if (status == DICT_FOUND && vstr_len(&value) > DICT_RULES_RESULT_MAX)
+            msg_panic("result of %zu bytes", vstr_len(&value));
+        if (status == DICT_ERROR && strstr(dict_error(d), ", line ") == NULL)
+            msg_panic("lookup error without a line: %s", dict_error(d));
+        if (status != DICT_FOUND && status != DICT_NOTFOUND && status != DICT_ERROR)
+            msg_panic("lookup status %d", status);
     }
-    vstr_release(&spec);
-    vstr_release(&err);
+    dict_close(d, NULL);
     vstr_release(&value);
 }
 

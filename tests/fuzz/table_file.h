@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <string.h>
+
+#include "util/dict.h"
 #include "util/fileio.h"
 #include "util/msg.h"
 
@@ -42,6 +45,21 @@ static const char *fuzz_table_file(const char *name, const uint8_t *data, size_t
     }
     close(fd);
     return fuzz_table_path;
+}
+
+/* Open type:path; NULL when the open fails, which must name the file. */
+static dict *fuzz_table_open(const char *type, const char *path)
+{
+    vstr spec = VSTR_INIT, err = VSTR_INIT;
+    dict *d;
+
+    vstr_set_fmt(&spec, "%s:%s", type, path);
+    d = dict_open(vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE, &err);
+    if (d == NULL && strstr(vstr_str(&err), path) == NULL)
+        msg_panic("open error without the file name: %s", vstr_str(&err));
+    vstr_release(&spec);
+    vstr_release(&err);
+    return d;
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/unit/dict_file_test.h"
 #include "util/dict.h"
 
 static char dir[] = "/tmp/dict_lmdb_test.XXXXXX";
@@ -26,16 +27,6 @@ static dict *build(const char *const *pairs, int dict_flags)
         assert_int_equal(dict_update(d, pairs[0], pairs[1]), DICT_FOUND);
     vstr_release(&err);
     return d;
-}
-
-static void expect(dict *d, const char *key, int status, const char *value)
-{
-    vstr v = VSTR_INIT;
-
-    assert_int_equal(dict_lookup(d, key, &v), status);
-    if (value != NULL)
-        assert_string_equal(vstr_str(&v), value);
-    vstr_release(&v);
 }
 
 static dict *reopen(int open_flags, int dict_flags)
