@@ -122,6 +122,30 @@ static void test_update_replace_remove_in_place(void **state)
     vstr_release(&big);
 }
 
+/* A table made in place starts with LMDB's small default map (10 MiB);
+ * updates beyond it grow the map instead of failing. */
+static void test_in_place_updates_grow_the_map(void **state)
+{
+    vstr big = VSTR_INIT, key = VSTR_INIT;
+    dict *d;
+
+    (void)state;
+    assert_int_equal(unlink(file), 0);
+    d = reopen(O_RDWR | O_CREAT, DICT_FLAG_NONE);
+    for (int i = 0; i < 100000; i++)
+        vstr_append_char(&big, 'v');
+    for (int i = 0; i < 300; i++) {
+        vstr_set_fmt(&key, "key%d", i);
+        assert_int_equal(dict_update(d, vstr_str(&key), vstr_str(&big)), DICT_FOUND);
+    }
+    assert_int_equal(dict_close(d, NULL), 0);
+    d = reopen(O_RDONLY, DICT_FLAG_NONE);
+    expect(d, "key299", DICT_FOUND, vstr_str(&big));
+    dict_close(d, NULL);
+    vstr_release(&big);
+    vstr_release(&key);
+}
+
 static void test_keys_without_nul(void **state)
 {
     static const char *const pairs[] = {"k", "v", NULL};
@@ -173,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_build_lookup_sequence),
         cmocka_unit_test(test_discarded_build_keeps_old_table),
         cmocka_unit_test(test_update_replace_remove_in_place),
+        cmocka_unit_test(test_in_place_updates_grow_the_map),
         cmocka_unit_test(test_keys_without_nul),
         cmocka_unit_test(test_open_errors),
     };
