@@ -268,12 +268,18 @@ def test_requeue_after_relayhost_change_goes_to_the_new_relayhost(qm):
     assert {req["nexthop"] for req, _ in smtp.requests[before:]} == {"[relay.example]"}
 
 
+def delivery_under_way(q):
+    """One message whose delivery takes 2 s has started: (agent, id)."""
+    q.start()
+    slow = q.agent("smtp", delay=2)
+    qid = q.inject("alice@example.com", "bob@a.example")
+    q.trigger()
+    q.wait(lambda: len(slow.requests) == 1, what="delivery under way")
+    return slow, qid
+
+
 def test_file_held_while_qmgr_delivers_it_is_not_resurrected(qm):
-    qm.start()
-    slow = qm.agent("smtp", delay=2)
-    qid = qm.inject("alice@example.com", "bob@a.example")
-    qm.trigger()
-    qm.wait(lambda: len(slow.requests) == 1, what="delivery under way")
+    _, qid = delivery_under_way(qm)
     r = postsuper(qm, "-h", qid)
     assert r.returncode == 0 and f"{qid}: placed on hold" in r.stderr
     qm.wait(lambda: "move to deferred" in qm.log() or f"{qid}: removed" in qm.log(),
@@ -286,11 +292,7 @@ def test_file_held_while_qmgr_delivers_it_is_not_resurrected(qm):
 
 
 def test_requeue_while_qmgr_delivers_never_runs_two_copies(qm):
-    qm.start()
-    slow = qm.agent("smtp", delay=2)
-    qid = qm.inject("alice@example.com", "bob@a.example")
-    qm.trigger()
-    qm.wait(lambda: len(slow.requests) == 1, what="delivery under way")
+    slow, qid = delivery_under_way(qm)
     r = postsuper(qm, "-r", qid)
     assert r.returncode == 0 and f"{qid}: requeued" in r.stderr
     # The requeued file waits in incoming until the copy in memory is done,
