@@ -18,11 +18,11 @@
  *   written at all: pickup takes it from the maildrop file's owner.
  *
  *   -bs runs an SMTP session (sendmail_smtp.c) whose messages take the
- *   same way; -bp (mailq) lists the queue (global/queue_list); -bi
- *   (newaliases) runs postalias on every alias_database table; -q sends
- *   qmgr the flush trigger. postdrop and postalias are taken from
- *   command_directory, or from beside this program when they are not
- *   there (a build tree).
+ *   same way; -bp (mailq) and -q (-qRsite, -qIid) run postqueue -p, -f
+ *   (-s, -i) in sendmail's place, as in Postfix; -bi (newaliases) runs
+ *   postalias on every alias_database table. postdrop, postqueue and
+ *   postalias are taken from command_directory, or from beside this
+ *   program when they are not there (a build tree).
  *
  * DIAGNOSTICS
  *   Exit status from sysexits.h with a one-line reason on stderr (and in
@@ -46,15 +46,9 @@
 
 #include "global/cmd_param.h"
 #include "global/config.h"
-#include "global/master_proto.h"
-#include "global/queue_list.h"
 #include "global/rec.h"
-#include "global/trigger.h"
 #include "postdrop/sendmail.h"
 #include "util/msg.h"
-
-/* How long -q waits for qmgr to take the trigger. */
-#define SENDMAIL_TRIGGER_TIMEOUT_MS 10000
 
 /* NAME in command_directory, or beside this program when it is not there. */
 static void program_path(config *cfg, const char *name, vstr *path)
@@ -224,19 +218,32 @@ static int smtp_session(config *cfg, const sendmail_opts *o)
 
 /* ---- -bp, -bi, -q ---- */
 
-static int list_queue(config *cfg, const sendmail_opts *o)
+/* -bp and -q are postqueue's: run it in our place, as Postfix does. */
+static int run_postqueue(config *cfg, const sendmail_opts *o)
 {
-    vstream *out = vstream_fdopen(1, VSTREAM_WRITE);
-    vstr err = VSTR_INIT;
+    argv_t *args = argv_new();
+    vstr prog = VSTR_INIT;
 
-    (void)o;
-    cmd_param_permit(cfg, "authorized_mailq_users", "view the mail queue");
-    if (queue_list_print(cmd_param_str(cfg, "queue_directory"), out, &err) < 0)
-        msg_fatal_status(errno == EACCES ? EX_NOPERM : EX_UNAVAILABLE, "%s", vstr_str(&err));
-    if (vstream_release(out) < 0)
-        msg_fatal_status(EX_IOERR, "write standard output: %s", strerror(errno));
-    vstr_release(&err);
-    return 0;
+    program_path(cfg, "postqueue", &prog);
+    argv_add(args, vstr_str(&prog));
+    argv_add(args, "-c");
+    argv_add(args, config_dir(cfg));
+    if (o->verbose)
+        argv_add(args, "-v");
+    if (o->mode == SENDMAIL_MODE_LIST) {
+        argv_add(args, "-p");
+    } else if (o->flush_site) {
+        argv_add(args, "-s");
+        argv_add(args, o->flush_site);
+    } else if (o->flush_id) {
+        argv_add(args, "-i");
+        argv_add(args, o->flush_id);
+    } else {
+        argv_add(args, "-f");
+    }
+    signal(SIGPIPE, SIG_DFL);
+    execv(args->argv[0], args->argv);
+    msg_fatal_status(EX_UNAVAILABLE, "cannot run %s: %s", args->argv[0], strerror(errno));
 }
 
 /* newaliases: postalias -c DIR on every table of alias_database (or -oA). */
@@ -281,26 +288,11 @@ static int new_aliases(config *cfg, const sendmail_opts *o)
         "postalias failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* -q: the flush trigger to public/qmgr, as postern flush sends it. */
-static int flush_queue(config *cfg, const sendmail_opts *o)
-{
-    vstr err = VSTR_INIT;
-
-    (void)o;
-    cmd_param_permit(cfg, "authorized_flush_users", "flush the mail queue");
-    if (trigger_send(cmd_param_str(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH,
-                     SENDMAIL_TRIGGER_TIMEOUT_MS, &err) < 0)
-        msg_fatal_status(EX_UNAVAILABLE, "cannot flush the queue (is the mail system down?): %s",
-                         vstr_str(&err));
-    vstr_release(&err);
-    return 0;
-}
-
 /* What each mode does; SENDMAIL_MODE_NOTHING does nothing. */
 static int (*const mode_handlers[])(config *, const sendmail_opts *) = {
-    [SENDMAIL_MODE_ENQUEUE] = enqueue,   [SENDMAIL_MODE_SMTP] = smtp_session,
-    [SENDMAIL_MODE_LIST] = list_queue,   [SENDMAIL_MODE_ALIASES] = new_aliases,
-    [SENDMAIL_MODE_FLUSH] = flush_queue, [SENDMAIL_MODE_NOTHING] = NULL,
+    [SENDMAIL_MODE_ENQUEUE] = enqueue,     [SENDMAIL_MODE_SMTP] = smtp_session,
+    [SENDMAIL_MODE_LIST] = run_postqueue,  [SENDMAIL_MODE_ALIASES] = new_aliases,
+    [SENDMAIL_MODE_FLUSH] = run_postqueue, [SENDMAIL_MODE_NOTHING] = NULL,
 };
 
 /* The mail log, when this user may write it; stderr stays on for the user. */

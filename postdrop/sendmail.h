@@ -18,7 +18,8 @@
  *   sendmail.c parses the command line (sendmail_opts.c) and runs one
  *   mode: a message from standard input (-bm), an SMTP session on
  *   standard input and output (-bs, sendmail_smtp.c), the queue listing
- *   (-bp, global/queue_list), newaliases (-bi) or a queue flush (-q).
+ *   and a queue flush (-bp, -q: by running postqueue, as Postfix does) or
+ *   newaliases (-bi).
  *   Messages read by the first two go through sendmail_reader
  *   (sendmail_input.c), which turns input lines into L and P records,
  *   and are handed to postdrop by sendmail_submit (sendmail_submit.c).
@@ -43,7 +44,7 @@ typedef enum sendmail_mode {
     SENDMAIL_MODE_SMTP,        /* -bs: an SMTP session on standard input and output */
     SENDMAIL_MODE_LIST,        /* -bp, mailq: list the queue */
     SENDMAIL_MODE_ALIASES,     /* -bi, -I, newaliases: rebuild alias_database */
-    SENDMAIL_MODE_FLUSH,       /* -q: retry deferred mail now */
+    SENDMAIL_MODE_FLUSH,       /* -q, -qRsite, -qIid: retry deferred mail now */
     SENDMAIL_MODE_NOTHING,     /* -qINTERVAL: accepted for compatibility, does nothing */
 } sendmail_mode;
 
@@ -57,6 +58,8 @@ typedef struct sendmail_opts {
     int dsn_notify;             /* -N as REC_DSN_NOTIFY_* bits; 0 when not given */
     const char *body_type;      /* -B, as "7BIT" or "8BITMIME" */
     const char *alias_database; /* -oA: instead of alias_database for -bi */
+    const char *flush_site;     /* -qRsite: flush only mail for site */
+    const char *flush_id;       /* -qIid: flush only this message */
     int extract;                /* -t: recipients from To:, Cc:, Bcc: */
     int ignore_dots;            /* -i, -oi: a "." line does not end the message */
     int verbose;                /* -v, counted */

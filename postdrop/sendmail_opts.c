@@ -129,10 +129,21 @@ static int parse_b(sendmail_opts *o, const char *arg, vstr *err)
     return usage_error(err, "-b%s: unsupported mode", arg);
 }
 
-/* -q alone flushes; -qINTERVAL (a periodic queue run in Sendmail) is
- * accepted and ignored, as Postfix does; -qR, -qS, -qI are not supported. */
+/* -q alone flushes; -qRsite flushes one destination and -qIid one
+ * message (postqueue -s, -i); -qINTERVAL (a periodic queue run in
+ * Sendmail) is accepted and ignored, as Postfix does. */
 static int parse_q(sendmail_opts *o, const char *arg, vstr *err)
 {
+    if (*arg == 'R' || *arg == 'I') {
+        if (arg[1] == 0)
+            return usage_error(err, "-q%c needs a %s", *arg, *arg == 'R' ? "site" : "queue id");
+        o->mode = SENDMAIL_MODE_FLUSH;
+        if (*arg == 'R')
+            o->flush_site = arg + 1;
+        else
+            o->flush_id = arg + 1;
+        return 0;
+    }
     if (*arg == 0) {
         o->mode = SENDMAIL_MODE_FLUSH;
         return 0;

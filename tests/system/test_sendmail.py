@@ -659,6 +659,13 @@ def test_flush_with_the_mail_system_down(inst):
     assert r.returncode == EX_UNAVAILABLE
     assert "cannot flush the queue" in r.stderr
     assert sendmail(inst, "-q30m", input=b"").returncode == 0
+    # -qRsite and -qIid are postqueue -s and -i, as in Postfix.
+    r = sendmail(inst, "-qRexample.com", input=b"")
+    assert r.returncode == EX_UNAVAILABLE
+    assert "postqueue: fatal: cannot flush the queue" in r.stderr
+    r = sendmail(inst, "-qIno/such", input=b"")
+    assert r.returncode == EX_USAGE
+    assert "invalid queue id" in r.stderr
 
 
 # ---- end to end: sendmail -> postdrop -> pickup -> qmgr -> local ----

@@ -89,6 +89,25 @@ static void program_name_selects_the_mode(void **state)
     vstr_release(&err);
 }
 
+static void flush_one_site_or_message(void **state)
+{
+    char *site[] = {"sendmail", "-qRexample.com", NULL};
+    char *id[] = {"sendmail", "-qI1xXk8V1X18k1rR", NULL};
+    sendmail_opts o;
+    vstr err = VSTR_INIT;
+
+    (void)state;
+    assert_int_equal(parse(&o, &err, site), 0);
+    assert_int_equal(o.mode, SENDMAIL_MODE_FLUSH);
+    assert_string_equal(o.flush_site, "example.com");
+    assert_null(o.flush_id);
+    sendmail_opts_release(&o);
+    assert_int_equal(parse(&o, &err, id), 0);
+    assert_string_equal(o.flush_id, "1xXk8V1X18k1rR");
+    sendmail_opts_release(&o);
+    vstr_release(&err);
+}
+
 static void dsn_and_body_options_are_normalized(void **state)
 {
     char *w[] = {
@@ -140,7 +159,8 @@ static void usage_errors_say_what_is_wrong(void **state)
         {{"sendmail", "-R", "some", NULL}, "expected full or hdrs"},
         {{"sendmail", "-V", "has space", NULL}, "envelope id"},
         {{"sendmail", "-B", "binary", NULL}, "body type"},
-        {{"sendmail", "-qRsite", NULL}, "unsupported queue run option"},
+        {{"sendmail", "-qSsite", NULL}, "unsupported queue run option"},
+        {{"sendmail", "-qR", NULL}, "-qR needs a site"},
         {{"sendmail", "-oA", NULL}, "-oA needs"},
         {{"sendmail", "-n", NULL}, "-n option not supported"},
     };
@@ -198,6 +218,7 @@ int main(void)
         cmocka_unit_test(plain_recipients_and_flags),
         cmocka_unit_test(double_dash_ends_options),
         cmocka_unit_test(program_name_selects_the_mode),
+        cmocka_unit_test(flush_one_site_or_message),
         cmocka_unit_test(dsn_and_body_options_are_normalized),
         cmocka_unit_test(ignored_options_are_accepted),
         cmocka_unit_test(usage_errors_say_what_is_wrong),
