@@ -418,6 +418,23 @@ typedef struct check_counts {
     long long renamed, moved, corrupt, repaired;
 } check_counts;
 
+/* chown for root in a directory mail_owner can write: the name could be
+ * swapped for a symlink or a hard link to some other file meanwhile, so
+ * only the file that lstat saw, with no other name, is changed. */
+static int chown_as_root(const char *path, const struct stat *seen, uid_t uid, gid_t gid)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), ret = -1;
+
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+        st.st_ino == seen->st_ino && st.st_dev == seen->st_dev)
+        ret = fchown(fd, uid, gid);
+    close(fd);
+    return ret;
+}
+
 /* Owner and mode of a queue file: mail_owner, 0600 (0700 when -e marked it). */
 static void check_owner_mode(postsuper *ps, const char *path, const struct stat *st,
                              int maildrop, check_counts *c)
@@ -427,16 +444,15 @@ static void check_owner_mode(postsuper *ps, const char *path, const struct stat 
 
     if (!maildrop && st->st_uid != ps->owner_uid) {
         if (ps->root && seteuid(0) == 0) {
-            if (chown(path, ps->owner_uid, ps->owner_gid) == 0)
-                fixed = 1;
+            fixed = chown_as_root(path, st, ps->owner_uid, ps->owner_gid) == 0;
             if (seteuid(ps->owner_uid) < 0)
                 msg_fatal("cannot drop privileges again: %s", strerror(errno));
         }
         if (fixed)
             msg_info("%s: owner was uid %ld; set to mail_owner", path, (long)st->st_uid);
         else
-            msg_warn("%s: owned by uid %ld, not mail_owner; only root can fix that", path,
-                     (long)st->st_uid);
+            msg_warn("%s: owned by uid %ld, not mail_owner; not changed (%s)", path,
+                     (long)st->st_uid, ps->root ? "it has another name" : "only root may");
     }
     if ((st->st_mode & 07777) != want || (maildrop && (st->st_mode & 0133) != 0)) {
         if (maildrop)
@@ -453,8 +469,10 @@ static void check_owner_mode(postsuper *ps, const char *path, const struct stat 
     c->repaired += fixed;
 }
 
-/* Read the whole file; 0 when it is sound, else -1 with the damage in why.
- * *kind says what it turned out to be. */
+/* Read the whole file; 0 when it is sound, -1 with the damage in why, -2
+ * with the reason in why when it cannot be opened (not damage: a file
+ * mail_owner may not read, or one gone meanwhile). *kind says what it
+ * turned out to be. */
 static int read_whole(const char *path, queue_file_kind *kind, vstr *why)
 {
     queue_reader *r = queue_file_open_path(path, QUEUE_FILE_AUTO, why);
@@ -463,7 +481,7 @@ static int read_whole(const char *path, queue_file_kind *kind, vstr *why)
     const queue_envelope *env;
 
     if (r == NULL)
-        return -1;
+        return -2;
     if ((env = queue_file_read_envelope(r)) != NULL) {
         *kind = env->kind;
         while ((st = queue_file_read_line(r, &line, 65536)) == QUEUE_LINE || st == QUEUE_PIECE)
@@ -517,7 +535,7 @@ static void check_file(postsuper *ps, int queue, const char *name, check_counts 
     queue_file_kind kind = QUEUE_FILE_AUTO;
     uint64_t inode;
     struct stat st;
-    int maildrop = queue == Q_MAILDROP;
+    int maildrop = queue == Q_MAILDROP, sound;
 
     path_of(ps, queue, name, &path);
     if (lstat(vstr_str(&path), &st) < 0)
@@ -532,7 +550,12 @@ static void check_file(postsuper *ps, int queue, const char *name, check_counts 
         goto out;
     }
     check_owner_mode(ps, vstr_str(&path), &st, maildrop, c);
-    if (read_whole(vstr_str(&path), &kind, &why) < 0) {
+    if ((sound = read_whole(vstr_str(&path), &kind, &why)) == -2) {
+        if (lstat(vstr_str(&path), &st) == 0) /* else gone meanwhile */
+            msg_warn("%s: cannot check: %s", vstr_str(&path), vstr_str(&why));
+        goto out;
+    }
+    if (sound < 0) {
         if (queue == Q_CORRUPT)
             goto out;
         if (maildrop) {

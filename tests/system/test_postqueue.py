@@ -366,6 +366,13 @@ def test_structure_check_repairs_and_moves_damage_to_corrupt(qm):
     moved = qm.inject("alice@example.com", "w@a.example")
     os.rename(spool / "incoming" / moved, spool / "maildrop" / moved)
     (spool / "incoming" / "junk name").write_text("x")
+    if IS_ROOT:
+        # Root's file is given to mail_owner; one with a second name is not.
+        owned = qm.inject("alice@example.com", "v@a.example")
+        linked = qm.inject("alice@example.com", "u@a.example")
+        for qid in (owned, linked):
+            os.chown(spool / "incoming" / qid, 0, 0)
+        os.link(spool / "incoming" / linked, qm.base / "second-name")
 
     r = postsuper(qm, "-s")
     assert r.returncode == 0, r.stderr
@@ -381,7 +388,17 @@ def test_structure_check_repairs_and_moves_damage_to_corrupt(qm):
     new = m.group(1)
     assert f"{moved}: queue file in maildrop; moved to incoming" in err
     assert "junk name: not a queue file name; left alone" in err
-    assert sorted(qm.files("incoming")) == sorted([good, new, moved, "junk name"])
+    expect = [good, new, moved, "junk name"]
+    if IS_ROOT:
+        nobody = pwd.getpwnam(NOBODY).pw_uid
+        assert f"incoming/{owned}: owner was uid 0; set to mail_owner" in err
+        assert (spool / "incoming" / owned).stat().st_uid == nobody
+        assert f"incoming/{linked}: owned by uid 0, not mail_owner; not changed " \
+               "(it has another name)" in err
+        assert (spool / "incoming" / linked).stat().st_uid == 0
+        assert re.search(rf"incoming/{linked}: cannot check: .*Permission denied", err)
+        expect += [owned, linked]
+    assert sorted(qm.files("incoming")) == sorted(expect)
     # A second run finds nothing more to do.
     again = postsuper(qm, "-s")
     assert "Moved to corrupt: 0 messages" in again.stderr
