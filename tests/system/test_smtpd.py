@@ -30,9 +30,9 @@ PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC / "mast
             LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -41,7 +41,8 @@ def free_port():
 class Server:
     """A started instance with smtpd on 127.0.0.1:port."""
 
-    def __init__(self, inst, login, port):
+    def __init__(self, inst, login, port, host="127.0.0.1"):
+        self.host = host
         self.inst = inst
         self.dir = inst.dir
         self.login = login
@@ -65,11 +66,11 @@ class Server:
         return all(not self.queued(q) for q in ("incoming", "active", "deferred"))
 
     def smtp(self):
-        c = smtplib.SMTP("127.0.0.1", self.port, local_hostname="client.example", timeout=30)
+        c = smtplib.SMTP(self.host, self.port, local_hostname="client.example", timeout=30)
         return c
 
     def raw(self):
-        return Raw(self.port)
+        return Raw(self.host, self.port)
 
     def postcat(self, qid):
         r = run_cmd([BIN / "postcat", "-c", self.dir, "-q", qid], user=self.inst.user)
@@ -80,8 +81,8 @@ class Server:
 class Raw:
     """A byte-level SMTP client: send exactly what the test says."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port), timeout=30)
         self.buf = b""
 
     def send(self, data):
@@ -135,9 +136,9 @@ def server_factory(unprivileged_dir):
     san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
     started = []
 
-    def start(*settings, services=("qmgr", "local")):
+    def start(*settings, services=("qmgr", "local"), listen="127.0.0.1"):
         inst = Instance(base / f"instance{len(started)}", user=user)
-        port = free_port()
+        port = free_port(listen)
         inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
                   "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
                   "ASAN_OPTIONS UBSAN_OPTIONS", "smtpd_error_sleep_time=0", *settings)
@@ -147,7 +148,8 @@ def server_factory(unprivileged_dir):
         for line in inst.master_cf.read_text().splitlines(keepends=True):
             words = line.split()
             if words[:2] == ["smtp", "inet"]:
-                lines.append(line.replace("smtp ", f"127.0.0.1:{port} ", 1))
+                endpoint = f"[{listen}]:{port}" if ":" in listen else f"{listen}:{port}"
+                lines.append(line.replace("smtp ", f"{endpoint} ", 1))
             elif words[:1] and words[0] in services:
                 lines.append(line)
         inst.master_cf.write_text("".join(lines))
@@ -155,14 +157,14 @@ def server_factory(unprivileged_dir):
         (inst.dir / "aliases").write_text(f"postmaster: {login}\nteam: {login}\n")
         r = run_cmd([BIN / "postalias", "-c", inst.dir, f"hash:{inst.dir}/aliases"], user=user)
         assert r.returncode == 0, r.stderr
-        srv = Server(inst, login, port)
+        srv = Server(inst, login, port, listen)
         started.append(srv)
         r = inst.postern("start", env=san_env)
         assert r.returncode == 0, r.stderr + srv.log()
 
         def listening():
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                socket.create_connection((listen, port), timeout=1).close()
                 return True
             except OSError:
                 return False
@@ -572,6 +574,19 @@ def test_relay_from_outside_mynetworks_is_refused_and_nothing_queued(server_fact
     assert (f"NOQUEUE: reject: RCPT from localhost[127.0.0.1]: {code} <user@remote.example>: "
             "Relay access denied; from=<a@example.org> to=<user@remote.example> proto=ESMTP "
             "helo=<client.example>") in server.log()
+
+
+@pytest.mark.parametrize("mynetworks, code", [(None, 250), ("127.0.0.0/8", 454)])
+def test_ipv6_clients_and_mynetworks(server_factory, mynetworks, code):
+    settings = (f"mynetworks={mynetworks}",) if mynetworks else ()
+    server = server_factory(*settings, services=(), listen="::1")
+    c = server.smtp()
+    c.ehlo()
+    c.mail("a@example.org")
+    assert c.rcpt("user@remote.example")[0] == code
+    assert c.rcpt(server.addr)[0] == 250
+    c.quit()
+    assert re.search(r"connect from [\w.-]+\[::1\]", server.log())
 
 
 def test_relay_from_inside_mynetworks_is_accepted(server_factory):
