@@ -128,33 +128,13 @@ static int lock_mailbox_fd(int fd)
 
 /*
  * Dot-locks left by a delivery process that was killed would stop every
- * delivery to the mailbox until stale_lock_time passes. local writes
- * "PID HOST" into its lock files, and removes such a lock at once when
- * it names this host and a process that no longer exists. Lock files of
+ * delivery to the mailbox until stale_lock_time passes. lock_dot() puts
+ * "PID HOST" in the lock file as it creates it (never an empty file, even
+ * when the process is killed at once), and local removes such a lock at
+ * once when it names this host and a process that no longer exists. Lock files of
  * other programs (empty, as procmail and mutt make them) age out as
  * before.
  */
-static void stamp_dot_lock(const char *path)
-{
-    vstr lock = VSTR_INIT, text = VSTR_INIT;
-    char host[256];
-    int fd;
-
-    vstr_set_fmt(&lock, "%s.lock", path);
-    if (gethostname(host, sizeof(host)) < 0)
-        host[0] = 0;
-    host[sizeof(host) - 1] = 0;
-    vstr_set_fmt(&text, "%ld %s\n", (long)getpid(), host);
-    fd = open(vstr_str(&lock), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd >= 0) {
-        if (write(fd, vstr_str(&text), vstr_len(&text)) < 0)
-            msg_warn("write %s: %s", vstr_str(&lock), strerror(errno));
-        close(fd);
-    }
-    vstr_release(&lock);
-    vstr_release(&text);
-}
-
 static void break_dead_dot_lock(const char *path)
 {
     vstr lock = VSTR_INIT;
@@ -193,10 +173,8 @@ static int dot_lock(const char *path, vstr *err)
     lock_wait_init(&w);
     break_dead_dot_lock(path);
     for (;;) {
-        if (lock_dot(path, 1, 0, local_cf.stale_lock_time, err) == 0) {
-            stamp_dot_lock(path);
+        if (lock_dot(path, 1, 0, local_cf.stale_lock_time, err) == 0)
             return 0;
-        }
         if (errno != EAGAIN || !lock_wait_more(&w))
             return -1;
         break_dead_dot_lock(path);

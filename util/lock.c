@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -54,6 +55,67 @@ static void dot_name(vstr *lock_path, const char *path)
     vstr_set_fmt(lock_path, "%s.lock", path);
 }
 
+/* "PID HOST\n": who holds a lock, so a later process can tell when the
+ * holder was killed (local removes such locks at once). */
+static void lock_owner_text(char *buf, size_t size)
+{
+    char host[256];
+
+    if (gethostname(host, sizeof(host)) < 0)
+        host[0] = 0;
+    host[sizeof(host) - 1] = 0;
+    snprintf(buf, size, "%ld %s\n", (long)getpid(), host);
+}
+
+/*
+ * Create lock_path exclusively with the owner text already in it. The
+ * text is written to an unnamed file (O_TMPFILE) that link() then names,
+ * so a process killed at any moment leaves no lock or a complete one,
+ * never an empty file nobody can judge until it goes stale. Where the
+ * file system has no O_TMPFILE (or /proc is missing), the lock is
+ * created and then written, as other dot-lock users do. 0, or -1 with
+ * errno (EEXIST: held).
+ */
+static int create_lock_file(const char *lock_path)
+{
+    char text[300], dir[4096], proc_path[64];
+    const char *slash = strrchr(lock_path, '/');
+    size_t len;
+    int fd, rc, saved;
+
+    lock_owner_text(text, sizeof(text));
+    len = strlen(text);
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == lock_path)
+        snprintf(dir, sizeof(dir), "/");
+    else if ((size_t)(slash - lock_path) < sizeof(dir))
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - lock_path), lock_path);
+    else
+        dir[0] = 0;
+    if (dir[0] && (fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) >= 0) {
+        if (write(fd, text, len) == (ssize_t)len) {
+            snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+            rc = linkat(AT_FDCWD, proc_path, AT_FDCWD, lock_path, AT_SYMLINK_FOLLOW);
+            saved = errno;
+            close(fd);
+            if (rc == 0 || saved == EEXIST) {
+                errno = saved;
+                return rc;
+            }
+        } else {
+            close(fd);
+        }
+    }
+    fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (write(fd, text, len) < 0)
+        msg_warn("write %s: %s", lock_path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
 /* Remove the lock file if it is older than stale_secs; 1 if removed. */
 static int remove_if_stale(const char *lock_path, unsigned stale_secs)
 {
@@ -75,7 +137,7 @@ static int remove_if_stale(const char *lock_path, unsigned stale_secs)
 int lock_dot(const char *path, unsigned tries, unsigned delay_ms, unsigned stale_secs, vstr *err)
 {
     vstr lock_path = VSTR_INIT;
-    int fd = -1, saved = 0;
+    int rc = -1, saved = 0;
 
     dot_name(&lock_path, path);
     if (tries == 0)
@@ -83,26 +145,21 @@ int lock_dot(const char *path, unsigned tries, unsigned delay_ms, unsigned stale
     for (unsigned i = 0; i < tries; i++) {
         if (i > 0)
             poll(NULL, 0, (int)(delay_ms > 3600000 ? 3600000 : delay_ms));
-        fd =
-            open(vstr_str(&lock_path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0)
+        if ((rc = create_lock_file(vstr_str(&lock_path))) == 0)
             break;
         saved = errno;
         if (saved != EEXIST)
             break;
         /* Stale: remove and try again at once, without using up a try. */
         if (remove_if_stale(vstr_str(&lock_path), stale_secs)) {
-            fd = open(vstr_str(&lock_path), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600);
-            if (fd >= 0)
+            if ((rc = create_lock_file(vstr_str(&lock_path))) == 0)
                 break;
             saved = errno;
             if (saved != EEXIST)
                 break;
         }
     }
-    if (fd >= 0) {
-        close(fd);
+    if (rc == 0) {
         vstr_release(&lock_path);
         return 0;
     }

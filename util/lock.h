@@ -35,10 +35,11 @@
  * (retrying after signals) unless LOCK_NOWAIT. 0, or -1 with errno. */
 int lock_fcntl(int fd, int mode);
 
-/* Create PATH.lock exclusively, trying up to tries times (at least once)
- * delay_ms apart; a lock file older than stale_secs (0 = never stale) is
- * removed first. 0, or -1 with EAGAIN (still held after the last try) or
- * another errno, and a reason in err (may be NULL). */
+/* Create PATH.lock exclusively, holding "PID HOST\n" of the caller from the
+ * moment it exists (never empty, even if the caller is killed), trying up to tries times (at least
+ * once) delay_ms apart; a lock file older than stale_secs (0 = never stale) is removed first. 0,
+ * or -1 with EAGAIN (still held after the last try) or another errno, and a reason in err (may be
+ * NULL). */
 int lock_dot(const char *path, unsigned tries, unsigned delay_ms, unsigned stale_secs, vstr *err);
 /* Remove PATH.lock; 0, or -1 with errno. */
 int lock_dot_release(const char *path);

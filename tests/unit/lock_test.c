@@ -132,6 +132,22 @@ static void dot_lock_is_exclusive_and_bounded(void **state)
     assert_int_equal(lock_dot(path, 1, 0, 600, &err), 0);
     assert_int_equal(lstat(lock_path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600);
+    {
+        /* The holder is named from the moment the lock exists. */
+        char text[300], want[300], host[256];
+        FILE *fp = fopen(lock_path, "r");
+        size_t n;
+
+        assert_non_null(fp);
+        n = fread(text, 1, sizeof(text) - 1, fp);
+        fclose(fp);
+        text[n] = 0;
+        assert_int_equal(gethostname(host, sizeof(host)), 0);
+        host[sizeof(host) - 1] = 0;
+        snprintf(want, sizeof(want), "%ld %s\n", (long)getpid(), host);
+        assert_string_equal(text, want);
+    }
 
     start = clock_mono_ms();
     assert_int_equal(lock_dot(path, 3, 40, 600, &err), -1);
