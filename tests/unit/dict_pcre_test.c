@@ -13,6 +13,7 @@
 #include "util/dict_rules.h"
 #include "util/mem.h"
 
+#include "global/maps.h"
 #include "tests/unit/dict_file_test.h"
 
 static void test_substitution_and_first_match_wins(void **state)
@@ -135,6 +136,29 @@ static void test_bounds(void **state)
     vstr_release(&key);
 }
 
+/* What a daemon sees: a table list with a broken pcre: file answers every
+ * lookup with an error naming the file and line (mail is deferred), never
+ * "not found", and notices when the file is fixed. */
+static void test_broken_table_in_maps_is_an_error_not_a_miss(void **state)
+{
+    vstr err = VSTR_INIT, spec = VSTR_INIT, value = VSTR_INIT;
+    dict *d = open_table("pcre", "/^a/ A\n/b(/ broken\n", &err);
+    maps *m;
+
+    (void)state;
+    assert_null(d);
+    vstr_set_fmt(&spec, "pcre:%s", table_path);
+    m = maps_open("header_checks", vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE);
+    assert_int_equal(maps_find(m, "abc", &value, NULL), DICT_ERROR);
+    vstr_set_fmt(&err, "%s, line 2: ", table_path);
+    assert_non_null(strstr(maps_error(m), vstr_str(&err)));
+    assert_true(maps_changed(m));
+    maps_free(m);
+    vstr_release(&err);
+    vstr_release(&spec);
+    vstr_release(&value);
+}
+
 static void test_read_only_and_missing_file(void **state)
 {
     vstr err = VSTR_INIT;
@@ -156,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_negation_and_if_blocks),
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_broken_table_in_maps_is_an_error_not_a_miss),
         cmocka_unit_test(test_read_only_and_missing_file),
     };
 
