@@ -23,6 +23,7 @@ import time
 import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, REPO, Instance
+from live import instance_pids
 
 HELPER_SRC = REPO / "tests" / "system" / "helpers" / "test_server.c"
 
@@ -76,21 +77,7 @@ def wait_for(predicate, timeout=10.0, interval=0.05):
 
 def pids_of(inst):
     """Processes whose command line names the instance directory."""
-    needle = os.path.realpath(inst.dir).encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
+    return instance_pids(inst.dir)
 
 
 def kill_all(inst):

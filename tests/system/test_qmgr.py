@@ -32,6 +32,7 @@ import time
 import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, NOGROUP, REPO
+from live import instance_pids
 
 INJECT_SRC = REPO / "tests" / "system" / "helpers" / "qmgr_inject.c"
 QUEUES = ("incoming", "active", "deferred", "hold", "corrupt", "bounce", "defer",
@@ -709,25 +710,6 @@ def test_unknown_local_user_gets_a_dsn_in_the_senders_mailbox(qm, local_agent):
 
 INSTANCE_PROGRAMS = [BUILD / "bin" / "postern", BUILD / "libexec" / "master",
                      BUILD / "libexec" / "qmgr", BUILD / "libexec" / "local"]
-
-
-def instance_pids(directory):
-    """Processes whose command line names the instance directory."""
-    needle = os.path.realpath(directory).encode()
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if needle in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 class Live:
