@@ -21,8 +21,8 @@
  *   same way; -bp (mailq) and -q (-qRsite, -qIid) run postqueue -p, -f
  *   (-s, -i) in sendmail's place, as in Postfix; -bi (newaliases) runs
  *   postalias on every alias_database table. postdrop, postqueue and
- *   postalias are taken from command_directory, or from beside this
- *   program when they are not there (a build tree).
+ *   postalias are taken from beside this program, else from
+ *   command_directory.
  *
  * DIAGNOSTICS
  *   Exit status from sysexits.h with a one-line reason on stderr (and in
@@ -50,24 +50,26 @@
 #include "postdrop/sendmail.h"
 #include "util/msg.h"
 
-/* NAME in command_directory, or beside this program when it is not there. */
+/* NAME beside this program, else in command_directory. The suite's own
+ * programs come first: a command_directory of /usr/sbin may hold another
+ * mail system's postdrop or postqueue, and an installed Postern has its
+ * programs beside sendmail anyway. */
 static void program_path(config *cfg, const char *name, vstr *path)
 {
     char self[PATH_MAX];
-    ssize_t n;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     char *slash;
 
+    if (n > 0) {
+        self[n] = 0;
+        if ((slash = strrchr(self, '/')) != NULL) {
+            *slash = 0;
+            vstr_set_fmt(path, "%s/%s", self, name);
+            if (access(vstr_str(path), X_OK) == 0)
+                return;
+        }
+    }
     vstr_set_fmt(path, "%s/%s", cmd_param_str(cfg, "command_directory"), name);
-    if (access(vstr_str(path), X_OK) == 0)
-        return;
-    n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n <= 0)
-        return;
-    self[n] = 0;
-    if ((slash = strrchr(self, '/')) == NULL)
-        return;
-    *slash = 0;
-    vstr_set_fmt(path, "%s/%s", self, name);
 }
 
 /* ---- -bm: one message from standard input ---- */

@@ -185,12 +185,27 @@ def test_missing_postdrop_is_unavailable(inst, tmp_path):
     lonely = tmp_path / "lonely"
     lonely.mkdir()
     shutil.copy(program("sendmail"), lonely / "sendmail")
-    inst.append_main_cf(f"command_directory = {lonely}\n")
+    inst.append_main_cf(f"command_directory = {tmp_path}/empty\n")
     r = subprocess.run([str(lonely / "sendmail"), "-C", str(inst.dir), "bob@x"], input=b"hi\n",
                        capture_output=True, timeout=60)
     assert r.returncode == EX_UNAVAILABLE
-    assert f"cannot run {lonely}/postdrop: No such file or directory" in r.stderr.decode()
+    assert f"cannot run {tmp_path}/empty/postdrop: No such file or directory" in r.stderr.decode()
     assert maildrop_files(inst) == []
+
+
+def test_postdrop_beside_sendmail_comes_before_command_directory(inst, tmp_path):
+    # Another mail system's programs in command_directory are not used.
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("postdrop", "postqueue"):
+        (other / name).write_text("#!/bin/sh\necho wrong program >&2\nexit 1\n")
+        (other / name).chmod(0o755)
+    inst.append_main_cf(f"command_directory = {other}\n")
+    r = sendmail(inst, "bob@x")
+    assert r.returncode == 0, r.stderr
+    r = sendmail(inst, "-bp", input=b"")
+    assert r.returncode == 0, r.stderr
+    assert "wrong program" not in r.stderr
 
 
 def test_message_over_the_size_limit_is_refused(inst):
