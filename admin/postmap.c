@@ -205,6 +205,8 @@ int main(int argc, char **argv)
         msg_fatal("%s", vstr_str(&err));
     default_type = config_str(cfg, "default_database_type");
     count = argc - optind;
+    if (mode == MODE_INCREMENTAL && count != 1)
+        msg_fatal("-i takes one table");
 
     if (mode == MODE_BUILD) {
         if (no_fold)
@@ -238,8 +240,6 @@ int main(int argc, char **argv)
                 table_cmd_dump(tables[i], "\t");
             break;
         case MODE_INCREMENTAL:
-            if (count != 1)
-                msg_fatal("-i takes one table");
             incremental(tables[0], quiet);
             break;
         }

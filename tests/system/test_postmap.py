@@ -238,6 +238,9 @@ def test_missing_table_and_bad_usage(conf, tmp_path):
     assert result.returncode == 2 and "unsupported dictionary type" in result.stderr
     assert postmap(conf, "-q", "k", "-s", f"hash:{tmp_path}/x").returncode == 1
     assert postmap(conf).returncode == 1
+    result = postmap(conf, "-i", f"hash:{tmp_path}/a", f"hash:{tmp_path}/b", input="k v\n")
+    assert result.returncode == 1 and "-i takes one table" in result.stderr
+    assert not list(tmp_path.glob("*.db"))
 
 
 def test_unix_tables(conf):
