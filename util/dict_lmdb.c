@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,10 +27,16 @@
 #include "util/fileio.h"
 #include "util/mem.h"
 
-/* Address space reserved for a build; the file grows only with its data. */
+/* Address space reserved for a build (the file grows only with its data),
+ * and the most an update in place may grow the map to; less where
+ * addresses are 32 bits. */
+#if SIZE_MAX > 0xffffffffu
 #define DICT_LMDB_BULK_MAP_SIZE ((size_t)1 << 32)
-/* An update in place may grow the map up to this. */
 #define DICT_LMDB_MAP_SIZE_MAX ((size_t)1 << 36)
+#else
+#define DICT_LMDB_BULK_MAP_SIZE ((size_t)1 << 30)
+#define DICT_LMDB_MAP_SIZE_MAX ((size_t)3 << 30)
+#endif
 
 typedef struct dict_lmdb {
     dict dict;
