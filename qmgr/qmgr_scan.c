@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "util/argv.h"
@@ -84,12 +85,22 @@ void qmgr_scan_request(qmgr_scan *s, int flush)
     s->want_flush |= flush;
 }
 
+/* Sites compare without case, queue ids with it. */
+static int in_list(const argv_t *list, const char *s, int nocase)
+{
+    for (size_t i = 0; i < list->argc; i++)
+        if ((nocase ? strcasecmp(list->argv[i], s) : strcmp(list->argv[i], s)) == 0)
+            return 1;
+    return 0;
+}
+
 void qmgr_scan_request_pick(qmgr_scan *s, const char *site, const char *id)
 {
     s->wanted = 1;
-    if (site)
+    /* Repeated requests cost nothing: each name is kept once. */
+    if (site && !in_list(s->want_sites, site, 1))
         argv_add(s->want_sites, site);
-    if (id)
+    if (id && !in_list(s->want_ids, id, 0))
         argv_add(s->want_ids, id);
 }
 
@@ -150,14 +161,6 @@ static int move_to_active(qmgr *q, const char *from, const char *id)
     return 0;
 }
 
-static int in_list(const argv_t *list, const char *s)
-{
-    for (size_t i = 0; i < list->argc; i++)
-        if (strcasecmp(list->argv[i], s) == 0)
-            return 1;
-    return 0;
-}
-
 /* True when deferred/ID has a recipient still to deliver in one of sites. */
 static int for_sites(qmgr *q, const argv_t *sites, const char *id)
 {
@@ -175,7 +178,7 @@ static int for_sites(qmgr *q, const argv_t *sites, const char *id)
     for (size_t i = 0; env != NULL && !found && i < env->rcpt_count; i++) {
         const char *at = strrchr(env->rcpts[i].address, '@');
 
-        found = !env->rcpts[i].done && at != NULL && in_list(sites, at + 1);
+        found = !env->rcpts[i].done && at != NULL && in_list(sites, at + 1, 1);
     }
     queue_file_close(r);
     return found;
@@ -187,7 +190,7 @@ static int due(qmgr *q, qmgr_scan *s, const char *id)
     char path[4096];
     struct stat st;
 
-    if (s->flush || in_list(s->ids, id))
+    if (s->flush || in_list(s->ids, id, 0))
         return 1;
     snprintf(path, sizeof(path), "%s/deferred/%s", q->set.queue_dir, id);
     if (lstat(path, &st) < 0)
