@@ -259,3 +259,119 @@ def test_no_nul_option_round_trip(conf, tmp_path):
     if shutil.which("db5.3_dump"):
         dump = run(["db5.3_dump", "-p", f"{src}.db"]).stdout
         assert " k\n v\n" in dump
+
+
+# Tables in the shape of the examples in Postfix's documentation (written
+# for this test), with the continuation lines, comments, odd spacing and
+# case that real files have.
+EXAMPLE_TABLES = {
+    "access": """\
+# access(5): clients, senders, recipients
+1.2.3.4            REJECT
+1.2.3              OK
+192.168.7.0        DUNNO
+spammer.example    REJECT spam is not welcome here
+.spammer.example   REJECT
+user@Example.COM   OK
+postmaster@        OK
+abuse@             550 5.7.1 go away
+mail.example.net   450 4.7.1 try again
+                   later
+@bad.example       DISCARD
+""",
+    "virtual": """\
+# virtual(5)
+example.com        anything
+postmaster@example.com  postmaster
+info@example.com   joe@local.example, \t jane@local.example
+sales@example.com  sales-team
+  @lists.example
+@example.net       catchall@example.com
+Mixed.Case@Example.Org   Target@Example.Org
+""",
+    "transport": """\
+# transport(5)
+example.com        smtp:mx.example.com
+.example.com       smtp:[relay.example.com]:587
+internal.example   local:
+user@example.org   error:5.1.1 mailbox unavailable
+*                  smtp:fallback.example
+""",
+    "canonical": """\
+# canonical(5)
+wietse             Wietse.Venema
+  # a comment inside an entry does not end it
+@old.example       @new.example
+joe@host.example   Joe.Public@example.com
+root               root@example.com
+""",
+}
+
+ALIASES = """\
+# aliases(5)
+postmaster:  root
+MAILER-DAEMON: postmaster
+abuse:       postmaster, security
+security:    "|/usr/bin/logger -t sec",
+             /var/log/security.mbox
+team:        :include:/etc/postern/team.list
+Root:        admin@example.com
+"""
+
+
+def example_keys():
+    keys = []
+    for text in list(EXAMPLE_TABLES.values()) + [ALIASES]:
+        for line in text.splitlines():
+            if not line or line[0] in " \t#":
+                continue
+            key = line.split()[0].rstrip(":")
+            keys += [key, key.upper(), key.lower(), key.title(), "x" + key, key + "x"]
+    keys += ["", "nobody", "example", "@", "*", "1.2.3.5", "192.168.7.1", "user@example.com"]
+    return keys
+
+
+@pytest.mark.skipif(not POSTFIX_POSTMAP.exists(), reason="Postfix's postmap not installed")
+@pytest.mark.parametrize("kind", ["hash", "btree", "texthash"])
+def test_example_tables_answer_like_postfix(conf, tmp_path, kind):
+    keys = "\n".join(example_keys()) + "\n"
+    assert len(example_keys()) >= 100
+    for name, text in EXAMPLE_TABLES.items():
+        ours = write(tmp_path / f"ours-{name}", text)
+        theirs = write(tmp_path / f"theirs-{name}", text)
+        if kind != "texthash":
+            assert postmap(conf, f"{kind}:{ours}").returncode == 0
+            assert run([POSTFIX_POSTMAP, "-c", conf, f"{kind}:{theirs}"]).returncode == 0
+        answers = []
+        for table in (ours, theirs):
+            # Each program reads each table: the files are interchangeable.
+            for cmd in ([program("postmap")], [POSTFIX_POSTMAP]):
+                result = run([*cmd, "-c", conf, "-q", "-", f"{kind}:{table}"], input=keys)
+                answers.append((result.returncode, result.stdout))
+        assert len(set(answers)) == 1, name
+        assert answers[0][1].count("\n") >= 10, name
+    for name, text in EXAMPLE_TABLES.items():
+        for key in ("1.2.3.4", "Postmaster@", "INFO@example.com", "nonexistent"):
+            ours = postmap(conf, "-q", key, f"{kind}:{tmp_path}/ours-{name}")
+            theirs = run([POSTFIX_POSTMAP, "-c", conf, "-q", key,
+                          f"{kind}:{tmp_path}/theirs-{name}"])
+            assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout)
+
+
+POSTFIX_POSTALIAS = pathlib.Path("/usr/sbin/postalias")
+
+
+@pytest.mark.skipif(not POSTFIX_POSTALIAS.exists(), reason="Postfix's postalias not installed")
+def test_alias_tables_answer_like_postfix(conf, tmp_path):
+    keys = "\n".join(example_keys()) + "\n"
+    ours = write(tmp_path / "ours", ALIASES)
+    theirs = write(tmp_path / "theirs", ALIASES)
+    assert run([program("postalias"), "-c", conf, f"hash:{ours}"]).returncode == 0
+    assert run([POSTFIX_POSTALIAS, "-c", conf, f"hash:{theirs}"]).returncode == 0
+    answers = set()
+    for table in (ours, theirs):
+        for cmd in ([program("postmap")], [POSTFIX_POSTMAP]):
+            result = run([*cmd, "-c", conf, "-q", "-", f"hash:{table}"], input=keys)
+            answers.add((result.returncode, result.stdout))
+    assert len(answers) == 1
+    assert "security\t" in answers.pop()[1]
