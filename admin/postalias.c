@@ -109,9 +109,9 @@ static void build(const char *type, const char *name)
 
 int main(int argc, char **argv)
 {
-    const char *config_dir = NULL, *query_key = NULL, *default_type = "hash";
+    const char *config_dir = NULL, *query_key = NULL, *default_type;
     int opt, sequence = 0, verbose = 0, status = 0;
-    vstr err = VSTR_INIT, type = VSTR_INIT, name = VSTR_INIT;
+    vstr type = VSTR_INIT, name = VSTR_INIT;
     config *cfg;
     dict **tables;
     int count;
@@ -138,10 +138,7 @@ int main(int argc, char **argv)
     }
     if (optind >= argc || (query_key && sequence))
         usage();
-    cfg = config_load(config_directory(config_dir), &err);
-    if (cfg == NULL)
-        msg_fatal("%s", vstr_str(&err));
-    default_type = config_str(cfg, "default_database_type");
+    cfg = table_cmd_config(config_dir, &default_type);
 
     count = argc - optind;
     if (query_key == NULL && !sequence) {
@@ -169,7 +166,6 @@ int main(int argc, char **argv)
     }
     table_cmd_flush();
     config_free(cfg);
-    vstr_release(&err);
     vstr_release(&type);
     vstr_release(&name);
     return status;

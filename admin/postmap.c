@@ -144,7 +144,7 @@ int main(int argc, char **argv)
     const char *config_dir = NULL, *key = NULL, *default_type;
     int opt, mode = MODE_BUILD, verbose = 0, status = 0, quiet = 0, no_fold = 0;
     int dict_flags = DICT_FLAG_NONE, found = 0, count;
-    vstr err = VSTR_INIT, type = VSTR_INIT, name = VSTR_INIT;
+    vstr type = VSTR_INIT, name = VSTR_INIT;
     config *cfg;
     dict **tables;
 
@@ -200,10 +200,7 @@ int main(int argc, char **argv)
     }
     if (optind >= argc)
         usage();
-    cfg = config_load(config_directory(config_dir), &err);
-    if (cfg == NULL)
-        msg_fatal("%s", vstr_str(&err));
-    default_type = config_str(cfg, "default_database_type");
+    cfg = table_cmd_config(config_dir, &default_type);
     count = argc - optind;
     if (mode == MODE_INCREMENTAL && count != 1)
         msg_fatal("-i takes one table");
@@ -247,7 +244,6 @@ int main(int argc, char **argv)
     }
     table_cmd_flush();
     config_free(cfg);
-    vstr_release(&err);
     vstr_release(&type);
     vstr_release(&name);
     return status;

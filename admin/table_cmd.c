@@ -16,6 +16,18 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
+config *table_cmd_config(const char *config_dir, const char **default_type)
+{
+    vstr err = VSTR_INIT;
+    config *cfg = config_load(config_directory(config_dir), &err);
+
+    if (cfg == NULL)
+        msg_fatal("%s", vstr_str(&err));
+    *default_type = config_str(cfg, "default_database_type");
+    vstr_release(&err);
+    return cfg;
+}
+
 void table_cmd_spec(const char *arg, const char *default_type, vstr *type, vstr *name)
 {
     const char *colon = strchr(arg, ':'), *slash = strchr(arg, '/');

@@ -30,6 +30,7 @@
 
 #include <sys/stat.h>
 
+#include "global/config.h"
 #include "util/dict.h"
 #include "util/vstr.h"
 
@@ -38,6 +39,9 @@
 /* Longest key read from standard input by query and delete. */
 #define TABLE_CMD_KEY_MAX 4096
 
+/* Load main.cf from config_dir (NULL: MAIL_CONFIG or the default; fatal
+ * on error); *default_type is its default_database_type. */
+config *table_cmd_config(const char *config_dir, const char **default_type);
 /* Split a table argument into type and name. */
 void table_cmd_spec(const char *arg, const char *default_type, vstr *type, vstr *name);
 /* Open a new table of type:name for a build (fatal on failure). */
