@@ -83,6 +83,9 @@ int sendmail_parse_notify(const char *text);
  * display name allowed) into internal form; "" and "<>" give the null
  * address. 0, or -1 with a reason in err (no address, or several). */
 int sendmail_parse_address(const char *text, vstr *out, vstr *err);
+/* An RFC 3461 envelope id as a maildrop file takes it: 1 to
+ * SENDMAIL_ENVID_MAX printable ASCII characters, no space. */
+int sendmail_envid_ok(const char *s, size_t len);
 /* Add every address of a recipient argument ("a@x, B <b@y>") to rcpts;
  * 0, or -1 with a reason in err. */
 int sendmail_add_recipients(argv_t *rcpts, const char *text, vstr *err);
@@ -153,14 +156,15 @@ void sendmail_header_scan_release(sendmail_header_scan *s);
 /* ---- Handing a message to postdrop (sendmail_submit.c) ---- */
 
 typedef struct sendmail_envelope {
-    const char *sender;    /* internal form; "" for the null sender */
-    const char *full_name; /* may be NULL */
-    const char *dsn_envid; /* may be NULL */
-    const char *dsn_ret;   /* may be NULL */
-    const char *body_type; /* may be NULL */
-    int extract;           /* flags=1: cleanup takes recipients from the headers */
-    int dsn_notify;        /* n record for every recipient; 0: none */
-    argv_t *rcpts;         /* internal form */
+    const char *sender;     /* internal form; "" for the null sender */
+    const char *full_name;  /* may be NULL */
+    const char *dsn_envid;  /* may be NULL */
+    const char *dsn_ret;    /* may be NULL */
+    const char *body_type;  /* may be NULL */
+    int extract;            /* flags=1: cleanup takes recipients from the headers */
+    int dsn_notify;         /* n record for every recipient; 0: none */
+    argv_t *rcpts;          /* internal form */
+    const int *rcpt_notify; /* n bits of each recipient instead (0: none); may be NULL */
 } sendmail_envelope;
 
 /* Where postdrop is and what to tell it. */

@@ -67,15 +67,12 @@ int sendmail_parse_notify(const char *text)
     return bits;
 }
 
-/* An RFC 3461 envelope id: printable ASCII without space, bounded. */
-static int envid_ok(const char *s)
+int sendmail_envid_ok(const char *s, size_t len)
 {
-    size_t len = strlen(s);
-
     if (len == 0 || len > SENDMAIL_ENVID_MAX)
         return 0;
-    for (; *s; s++)
-        if ((unsigned char)*s < 33 || (unsigned char)*s > 126)
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 33 || (unsigned char)s[i] > 126)
             return 0;
     return 1;
 }
@@ -188,7 +185,7 @@ static int parse_with_arg(sendmail_opts *o, int c, const char *arg, vstr *err)
             return usage_error(err, "-R %s: expected full or hdrs", arg);
         return 0;
     case 'V':
-        if (!envid_ok(arg))
+        if (!sendmail_envid_ok(arg, strlen(arg)))
             return usage_error(err, "-V %s: an envelope id is 1 to 100 printable characters", arg);
         o->dsn_envid = arg;
         return 0;

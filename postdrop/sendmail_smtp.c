@@ -19,6 +19,7 @@
 
 #include "global/rec.h"
 #include "postdrop/sendmail.h"
+#include "util/mem.h"
 #include "util/msg.h"
 
 typedef struct smtp_state {
@@ -32,7 +33,11 @@ typedef struct smtp_state {
     int in_mail;
     vstr sender;
     argv_t *rcpts;
+    int *notify; /* NOTIFY bits of each recipient (0: none given) */
+    size_t notify_cap;
     const char *body_type;
+    const char *dsn_ret; /* RET, as "FULL" or "HDRS" */
+    vstr dsn_envid;      /* ENVID, decoded */
 } smtp_state;
 
 typedef struct smtp_command {
@@ -56,8 +61,36 @@ static void reset_transaction(smtp_state *s)
 {
     s->in_mail = 0;
     s->body_type = NULL;
+    s->dsn_ret = NULL;
+    vstr_reset(&s->dsn_envid);
     vstr_reset(&s->sender);
     argv_truncate(s->rcpts, 0);
+}
+
+/* RFC 3461 xtext ("+2B" for "+") into out; -1 when malformed. */
+static int xtext_decode(const char *text, vstr *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    vstr_reset(out);
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+
+        if (c == '+') {
+            const char *hi = p[1] ? strchr(hex, p[1]) : NULL;
+            const char *lo = hi && p[2] ? strchr(hex, p[2]) : NULL;
+
+            if (lo == NULL)
+                return -1;
+            vstr_append_char(out, (int)((hi - hex) * 16 + (lo - hex)));
+            p += 2;
+        } else if (c < 33 || c > 126 || c == '=') {
+            return -1;
+        } else {
+            vstr_append_char(out, c);
+        }
+    }
+    return 0;
 }
 
 /* "FROM:" or "TO:", case-insensitive, then optional spaces; the rest, or NULL. */
@@ -102,7 +135,7 @@ static int split_path(const char *arg, vstr *path, const char **params)
     return 0;
 }
 
-/* MAIL parameters: SIZE and BODY; 0, or -1 after replying. */
+/* MAIL parameters: SIZE, BODY, RET, ENVID; 0, or -1 after replying. */
 static int mail_params(smtp_state *s, const char *params)
 {
     argv_t *list = argv_split(params, " ");
@@ -121,6 +154,16 @@ static int mail_params(smtp_state *s, const char *params)
             s->body_type = "7BIT";
         } else if (strcasecmp(p, "BODY=8BITMIME") == 0) {
             s->body_type = "8BITMIME";
+        } else if (strcasecmp(p, "RET=FULL") == 0) {
+            s->dsn_ret = "FULL";
+        } else if (strcasecmp(p, "RET=HDRS") == 0) {
+            s->dsn_ret = "HDRS";
+        } else if (strncasecmp(p, "ENVID=", 6) == 0) {
+            if (xtext_decode(p + 6, &s->dsn_envid) < 0 ||
+                !sendmail_envid_ok(vstr_str(&s->dsn_envid), vstr_len(&s->dsn_envid))) {
+                reply(s, "501 5.5.4 Bad ENVID parameter syntax");
+                result = -1;
+            }
         } else {
             reply(s, "555 5.5.4 Unsupported option: %.100s", p);
             result = -1;
@@ -128,6 +171,35 @@ static int mail_params(smtp_state *s, const char *params)
     }
     argv_free(list);
     return result;
+}
+
+/* RCPT parameters: NOTIFY (kept) and ORCPT (checked, but a maildrop file
+ * has no place for it); the NOTIFY bits, or -1 after replying. */
+static int rcpt_params(smtp_state *s, const char *params)
+{
+    argv_t *list = argv_split(params, " ");
+    vstr orcpt = VSTR_INIT;
+    int notify = 0;
+
+    for (size_t i = 0; i < list->argc && notify >= 0; i++) {
+        const char *p = list->argv[i];
+
+        if (strncasecmp(p, "NOTIFY=", 7) == 0) {
+            if ((notify = sendmail_parse_notify(p + 7)) < 0)
+                reply(s, "501 5.5.4 Bad NOTIFY parameter syntax");
+        } else if (strncasecmp(p, "ORCPT=", 6) == 0) {
+            if (strchr(p + 6, ';') == NULL || xtext_decode(strchr(p + 6, ';') + 1, &orcpt) < 0) {
+                reply(s, "501 5.5.4 Bad ORCPT parameter syntax");
+                notify = -1;
+            }
+        } else {
+            reply(s, "555 5.5.4 Unsupported option: %.100s", p);
+            notify = -1;
+        }
+    }
+    argv_free(list);
+    vstr_release(&orcpt);
+    return notify;
 }
 
 static void cmd_helo(smtp_state *s, const char *args)
@@ -154,6 +226,7 @@ static void cmd_ehlo(smtp_state *s, const char *args)
     else
         reply(s, "250-SIZE");
     reply(s, "250-8BITMIME");
+    reply(s, "250-DSN");
     reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
@@ -182,6 +255,7 @@ static void cmd_rcpt(smtp_state *s, const char *args)
 {
     vstr path = VSTR_INIT, addr = VSTR_INIT, err = VSTR_INIT;
     const char *rest = after_keyword(args, "TO:"), *params;
+    int notify;
 
     if (!s->in_mail) {
         reply(s, "503 5.5.1 Error: need MAIL command");
@@ -189,11 +263,16 @@ static void cmd_rcpt(smtp_state *s, const char *args)
         reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
     } else if (sendmail_parse_address(vstr_str(&path), &addr, &err) < 0 || vstr_len(&addr) == 0) {
         reply(s, "501 5.1.3 Bad recipient address syntax");
-    } else if (*params) {
-        reply(s, "555 5.5.4 Unsupported option: %.100s", params);
+    } else if ((notify = rcpt_params(s, params)) < 0) {
+        /* replied */
     } else if (s->rcpts->argc >= s->cfg->rcpt_limit) {
         reply(s, "452 4.5.3 Error: too many recipients");
     } else {
+        if (s->rcpts->argc == s->notify_cap) {
+            s->notify_cap = s->notify_cap ? 2 * s->notify_cap : 16;
+            s->notify = mem_reallocarray(s->notify, s->notify_cap, sizeof(*s->notify));
+        }
+        s->notify[s->rcpts->argc] = notify;
         argv_add(s->rcpts, vstr_str(&addr));
         reply(s, "250 2.1.5 Ok");
     }
@@ -238,7 +317,10 @@ static void cmd_data(smtp_state *s, const char *args)
     memset(&env, 0, sizeof(env));
     env.sender = vstr_str(&s->sender);
     env.body_type = s->body_type;
+    env.dsn_ret = s->dsn_ret;
+    env.dsn_envid = vstr_len(&s->dsn_envid) ? vstr_str(&s->dsn_envid) : NULL;
     env.rcpts = s->rcpts;
+    env.rcpt_notify = s->notify;
     if ((handle = s->ops->begin(s->ops->context, &env, &why)) == NULL) {
         msg_warn("cannot queue a message: %s", vstr_str(&why));
         reply(s, "451 4.3.0 Error: queue file write error");
@@ -349,6 +431,7 @@ int sendmail_smtp_session(vstream *in, vstream *out, const sendmail_smtp_config 
     s.ops = ops;
     s.rcpts = argv_new();
     vstr_init(&s.sender);
+    vstr_init(&s.dsn_envid);
     vstream_set_timeout(in, cfg->timeout_ms);
     reply(&s, "220 %s", cfg->banner);
     while (!s.done) {
@@ -384,7 +467,9 @@ int sendmail_smtp_session(vstream *in, vstream *out, const sendmail_smtp_config 
     }
     (void)vstream_flush(out);
     argv_free(s.rcpts);
+    mem_free(s.notify);
     vstr_release(&s.sender);
+    vstr_release(&s.dsn_envid);
     vstr_release(&line);
     return s.status;
 }

@@ -62,8 +62,10 @@ static void put_envelope(vstream *out, const sendmail_envelope *env)
     if (env->body_type)
         put_attr(out, "body_type", env->body_type);
     for (size_t i = 0; env->rcpts && i < env->rcpts->argc; i++) {
-        if (env->dsn_notify)
-            (void)rec_put_fmt(out, REC_TYPE_DSN_NOTIFY, "%d", env->dsn_notify);
+        int notify = env->rcpt_notify ? env->rcpt_notify[i] : env->dsn_notify;
+
+        if (notify)
+            (void)rec_put_fmt(out, REC_TYPE_DSN_NOTIFY, "%d", notify);
         (void)rec_put_str(out, REC_TYPE_RCPT, env->rcpts->argv[i]);
     }
     (void)rec_put(out, REC_TYPE_MESG, "", 0);

@@ -543,6 +543,24 @@ def test_swaks_talks_to_sendmail_bs(inst):
     assert b"Subject: from swaks\n" in body and b"\n\nhello\n.dot\n" in body  # dot unstuffed
 
 
+def test_smtp_session_dsn_parameters_go_into_the_maildrop_file(inst):
+    s = Session(inst)
+    s.reply()
+    assert "250-DSN" in s.cmd("EHLO x")
+    assert s.cmd("MAIL FROM:<a@x> RET=FULL ENVID=Q+2B1") == ["250 2.1.0 Ok"]
+    assert s.cmd("RCPT TO:<b@x> NOTIFY=FAILURE,DELAY ORCPT=rfc822;b@x") == ["250 2.1.5 Ok"]
+    assert s.cmd("RCPT TO:<c@x>") == ["250 2.1.5 Ok"]
+    s.cmd("DATA")
+    assert s.cmd("hi\r\n.") == ["250 2.0.0 Ok: queued"]
+    s.cmd("QUIT")
+    s.close()
+    recs = submitted(inst)
+    a = attrs(recs)
+    assert (a["dsn_ret"], a["dsn_envid"]) == ("FULL", "Q+1")
+    envelope = [(t, p) for t, p in recs if t in "nR"]
+    assert envelope == [("n", b"12"), ("R", b"b@x"), ("R", b"c@x")]
+
+
 def test_smtp_session_end_of_input_inside_data_queues_nothing(inst):
     s = Session(inst)
     s.reply()

@@ -30,10 +30,17 @@ static void *rec_begin(void *context, const sendmail_envelope *env, vstr *err)
     (void)err;
     r->begins++;
     vstr_append_fmt(&r->log, "<%s>", env->sender);
-    for (size_t i = 0; i < env->rcpts->argc; i++)
+    for (size_t i = 0; i < env->rcpts->argc; i++) {
         vstr_append_fmt(&r->log, "%s%s", i ? "," : "", env->rcpts->argv[i]);
+        if (env->rcpt_notify && env->rcpt_notify[i])
+            vstr_append_fmt(&r->log, "/%d", env->rcpt_notify[i]);
+    }
     if (env->body_type)
         vstr_append_fmt(&r->log, " %s", env->body_type);
+    if (env->dsn_ret)
+        vstr_append_fmt(&r->log, " RET=%s", env->dsn_ret);
+    if (env->dsn_envid)
+        vstr_append_fmt(&r->log, " ENVID=%s", env->dsn_envid);
     vstr_append_char(&r->log, ':');
     return r;
 }
@@ -104,6 +111,7 @@ static void a_whole_transaction(void **state)
                                             "250-PIPELINING\r\n"
                                             "250-SIZE\r\n"
                                             "250-8BITMIME\r\n"
+                                            "250-DSN\r\n"
                                             "250 ENHANCEDSTATUSCODES\r\n"
                                             "250 2.1.0 Ok\r\n"
                                             "250 2.1.5 Ok\r\n"
@@ -116,15 +124,36 @@ static void a_whole_transaction(void **state)
     vstr_release(&replies);
 }
 
+static void dsn_parameters_reach_the_envelope(void **state)
+{
+    recorder r = {VSTR_INIT, 0, 0, 0};
+    vstr replies = VSTR_INIT;
+
+    (void)state;
+    session("MAIL FROM:<a@x> RET=hdrs ENVID=id+2Bone\r\n"
+            "RCPT TO:<b@y> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;b+40y\r\n"
+            "RCPT TO:<c@y>\r\nRCPT TO:<d@y> NOTIFY=NEVER\r\nDATA\r\nx\r\n.\r\n"
+            "MAIL FROM:<a@x> ENVID=bad+zz\r\nMAIL FROM:<a@x> ENVID=sp ace\r\n"
+            "RCPT TO:<e@y> ORCPT=noseparator\r\n",
+            &r, 0, &replies);
+    assert_string_equal(vstr_str(&r.log), "<a@x>b@y/10,c@y,d@y/1 RET=HDRS ENVID=id+one:L:x|#\n");
+    assert_non_null(strstr(vstr_str(&replies), "501 5.5.4 Bad ENVID parameter syntax\r\n"
+                                               "555 5.5.4 Unsupported option: ace\r\n"));
+    assert_non_null(strstr(vstr_str(&replies), "503 5.5.1 Error: need MAIL command\r\n"));
+    vstr_release(&r.log);
+    vstr_release(&replies);
+}
+
 static void commands_out_of_order_are_refused(void **state)
 {
     recorder r = {VSTR_INIT, 0, 0, 0};
     vstr replies = VSTR_INIT;
 
     (void)state;
-    session("RCPT TO:<a@x>\r\nDATA\r\nMAIL FROM:<>\r\nMAIL FROM:<>\r\nDATA\r\n"
-            "RCPT TO:<>\r\nRCPT TO:<a@x> NOTIFY=NEVER\r\nHELO\r\nVRFY x\r\n\r\nmail from:<>\r\n",
-            &r, 0, &replies);
+    session(
+        "RCPT TO:<a@x>\r\nDATA\r\nMAIL FROM:<>\r\nMAIL FROM:<>\r\nDATA\r\n"
+        "RCPT TO:<>\r\nRCPT TO:<a@x> NOTIFY=SOMETIMES\r\nHELO\r\nVRFY x\r\n\r\nmail from:<>\r\n",
+        &r, 0, &replies);
     assert_string_equal(vstr_str(&replies), "220 mx.test ESMTP Postern\r\n"
                                             "503 5.5.1 Error: need MAIL command\r\n"
                                             "503 5.5.1 Error: need RCPT command\r\n"
@@ -132,7 +161,7 @@ static void commands_out_of_order_are_refused(void **state)
                                             "503 5.5.1 Error: nested MAIL command\r\n"
                                             "503 5.5.1 Error: need RCPT command\r\n"
                                             "501 5.1.3 Bad recipient address syntax\r\n"
-                                            "555 5.5.4 Unsupported option: NOTIFY=NEVER\r\n"
+                                            "501 5.5.4 Bad NOTIFY parameter syntax\r\n"
                                             "501 5.5.4 Syntax: HELO hostname\r\n"
                                             "502 5.5.1 VRFY command is disabled\r\n"
                                             "500 5.5.2 Error: bad syntax\r\n"
@@ -209,6 +238,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_whole_transaction),
+        cmocka_unit_test(dsn_parameters_reach_the_envelope),
         cmocka_unit_test(commands_out_of_order_are_refused),
         cmocka_unit_test(recipient_limit_and_size_limit),
         cmocka_unit_test(postdrop_refusal_and_end_of_input_in_data),
