@@ -131,7 +131,8 @@ def process_table(inst_dir):
                 uids = next(l for l in f if l.startswith("Uid:")).split()
         except (OSError, StopIteration):
             continue
-        table[pid] = (name, int(uids[1]), int(uids[2]))
+        if name:  # an exiting process has no command line left
+            table[pid] = (name, int(uids[1]), int(uids[2]))
     return table
 
 
