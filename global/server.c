@@ -485,23 +485,28 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
 
     for (;;) {
         size_t n = 0, first_conn, first_watch;
-        int timeout = -1;
+        int timeout = -1, retiring;
         int64_t now;
         struct timespec ts, *tsp = NULL;
         int ready;
 
         if (srv.exit_requested)
             server_exit();
-        if (srv.max_use > 0 && uses >= srv.max_use && !srv.svc->ignore_idle) {
-            msg_debug("served %lld clients: exiting (max_use)", uses);
-            server_exit();
-        }
+        /* The loop hook runs first: work a trigger asked for (a pickup
+         * pass) is done before max_use or max_idle may end the process,
+         * and the process ends only with no client connected, so no
+         * trigger it has read or accepted is lost. */
         if (srv.svc->loop)
             timeout = srv.svc->loop(srv.service, srv.argv);
         if (srv.exit_requested)
             server_exit();
+        retiring = srv.max_use > 0 && uses >= srv.max_use && !srv.svc->ignore_idle;
+        if (retiring && timeout < 0 && srv.conn_count == 0) {
+            msg_debug("served %lld clients: exiting (max_use)", uses);
+            server_exit();
+        }
         now = clock_mono_ms();
-        if (!srv.svc->ignore_idle && srv.conn_count == 0) {
+        if (!srv.svc->ignore_idle && srv.conn_count == 0 && timeout < 0) {
             if (now - last_active >= srv.max_idle_ms) {
                 msg_debug("idle for %lld s: exiting (max_idle)", srv.max_idle_ms / 1000);
                 server_exit();
@@ -519,9 +524,10 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
             pfd_serial = mem_reallocarray(pfd_serial, pfd_cap, sizeof(*pfd_serial));
         }
         /* A trigger service with every connection slot taken lets further
-         * clients wait in the backlog rather than spin on the socket. */
-        pfd[n++] = (struct pollfd){srv.listen_fd,
-                                   srv.conn_count < SERVER_TRIGGER_CONN_MAX ? POLLIN : 0, 0};
+         * clients wait in the backlog rather than spin on the socket; so
+         * does a process past max_use, for the one master starts next. */
+        pfd[n++] = (struct pollfd){
+            srv.listen_fd, srv.conn_count < SERVER_TRIGGER_CONN_MAX && !retiring ? POLLIN : 0, 0};
         if (srv.lifeline_fd >= 0)
             pfd[n++] = (struct pollfd){srv.lifeline_fd, POLLIN, 0};
         first_conn = n;

@@ -60,7 +60,10 @@
  *      reload), after max_use clients or triggers, or after max_idle
  *      seconds without one (unless ignore_idle). It never exits in the
  *      middle of a handler: a busy child that master retires finishes its
- *      client first.
+ *      client first. max_use and max_idle wait until the loop hook has
+ *      nothing pending (it returns -1) and no trigger client is
+ *      connected; past max_use the socket is no longer polled, so new
+ *      clients wait for the next process.
  *
  *   Single services: a child accepts one connection at a time (children
  *   of a service race for it; the losers see EAGAIN and go back to poll),

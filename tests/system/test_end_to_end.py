@@ -183,3 +183,16 @@ def test_no_mail_lost_while_daemons_are_killed(live):
     assert set(got) - expected == set(), "delivered mail that sendmail did not accept"
     # Submission needs no daemon: sendmail and postdrop only write maildrop.
     assert refused == []
+
+
+def test_pickup_retiring_at_max_use_loses_no_trigger(live):
+    # Each submission is one trigger; with max_use = 2 every second one is
+    # the last a pickup process reads. It must still do the pass that
+    # trigger asked for (once, it exited first and the mail waited for
+    # master's 60 s wake-up).
+    live.inst.postconf("-e", "max_use=2")
+    live.inst.postern("reload", env=live.env)
+    for n in range(8):
+        live.sendmail([live.login], mail(f"use {n}"))
+        assert wait_until(lambda: len(live.messages(live.mbox)) == n + 1, 15), \
+            f"message {n} not delivered in 15 s\n" + live.log()[-3000:]
