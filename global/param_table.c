@@ -239,6 +239,8 @@ static const param_def param_rows[] = {
      "The name the client sends in LHLO."},
     {"lmtp_lhlo_timeout", PARAM_TIME, "300s", TIME('s', 1),
      "The time limit for the greeting and the reply to LHLO."},
+    {"lmtp_tcp_port", PARAM_STR, "24", NOBOUNDS,
+     "The port the LMTP client connects to when the next hop names none."},
     {"local_command_shell", PARAM_STR, "", NOBOUNDS,
      "The shell that runs |command deliveries; empty: /bin/sh for commands with shell syntax, "
      "else run directly."},
@@ -545,6 +547,8 @@ static const param_def param_rows[] = {
      "Try the next server when one greets with 5xx, instead of bouncing."},
     {"smtp_starttls_timeout", PARAM_TIME, "300s", TIME('s', 1),
      "The time limit of the client's TLS handshake."},
+    {"smtp_tcp_port", PARAM_STR, "smtp", NOBOUNDS,
+     "The port the SMTP client connects to when the next hop names none."},
     {"smtp_tls_CAfile", PARAM_STR, "", NOBOUNDS,
      "CA certificates for verifying servers."},
     {"smtp_tls_CApath", PARAM_STR, "", NOBOUNDS,
