@@ -26,33 +26,11 @@
 #include <strings.h>
 
 #include "global/alias_parse.h"
+#include "global/delivery_log.h"
 #include "global/resolve.h"
 #include "local/local.h"
 #include "util/mem.h"
 #include "util/msg.h"
-
-/* Postfix's delay format: 2 significant digits, no trailing zeros. */
-static void format_delay(char *buf, size_t size, double seconds)
-{
-    char *p;
-
-    if (seconds < 0)
-        seconds = 0;
-    if (seconds >= 10)
-        snprintf(buf, size, "%.0f", seconds);
-    else if (seconds >= 1)
-        snprintf(buf, size, "%.1f", seconds);
-    else if (seconds >= 0.01 || seconds == 0)
-        snprintf(buf, size, "%.2f", seconds);
-    else
-        snprintf(buf, size, "%.2g", seconds);
-    if (strchr(buf, '.') != NULL && strchr(buf, 'e') == NULL) {
-        for (p = buf + strlen(buf) - 1; *p == '0'; p--)
-            *p = 0;
-        if (*p == '.')
-            *p = 0;
-    }
-}
 
 static int dsn_rank(char c)
 {
@@ -65,25 +43,15 @@ void local_result(const local_state *state, local_outcome *out, const char *dsn,
     local_request *req = state->req;
     const local_rcpt *rcpt = state->rcpt;
     const char *orig = rcpt->orig_rcpt && *rcpt->orig_rcpt ? rcpt->orig_rcpt : rcpt->address;
-    double now = local_now();
-    char delay[32], a[32], d[32];
-    vstr text = VSTR_INIT, orig_to = VSTR_INIT;
+    delivery_log_times t = {.arrival = req->arrival, .received = req->received_f,
+                            .connected = req->received_f, .done = local_now()};
+    vstr text = VSTR_INIT;
     va_list ap;
 
     va_start(ap, fmt);
     vstr_append_vfmt(&text, fmt, ap);
     va_end(ap);
-    if (strcasecmp(orig, state->address) != 0)
-        vstr_set_fmt(&orig_to, ", orig_to=<%s>", orig);
-    format_delay(delay, sizeof(delay), now - req->arrival);
-    format_delay(a, sizeof(a), req->received_f - req->arrival);
-    format_delay(d, sizeof(d), now - req->received_f);
-    msg_info("%s: to=<%s>%s, relay=local, delay=%s, delays=%s/0/0/%s, dsn=%s, status=%s (%s)",
-             req->queue_id, state->address, vstr_str(&orig_to), delay, a, d, dsn,
-             dsn[0] == '2'   ? "sent"
-             : dsn[0] == '4' ? "deferred"
-                             : "bounced",
-             vstr_str(&text));
+    delivery_log_status(req->queue_id, state->address, orig, "local", &t, dsn, vstr_str(&text));
     if (dsn[0] == '2')
         out->delivered++;
     else if (dsn[0] == '4')
@@ -96,7 +64,6 @@ void local_result(const local_state *state, local_outcome *out, const char *dsn,
         vstr_set(&out->reason, vstr_str(&text), vstr_len(&text));
     }
     vstr_release(&text);
-    vstr_release(&orig_to);
 }
 
 /* "a@x -> b@x -> a@x" for a loop report. */
