@@ -146,6 +146,21 @@ class Live:
                 if m.get_content_type() == "multipart/report"]
 
 
+def sanitizer_logs(base):
+    """A directory for the daemons' sanitizer reports (their stderr is
+    /dev/null), and the environment that sends them there; master passes
+    it on."""
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    return logs, {"ASAN_OPTIONS": f"log_path={logs}/asan",
+                  "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+
+
+def sanitizer_reports(logs):
+    return "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+
+
 @pytest.fixture
 def live(unprivileged_dir, submitter):
     missing = [str(p) for p in E2E_PROGRAMS if not os.access(p, os.X_OK)]
@@ -153,12 +168,7 @@ def live(unprivileged_dir, submitter):
         pytest.skip("end-to-end tests need " + ", ".join(missing))
     base, user = unprivileged_dir
     inst = Instance(base / "instance", user=user)
-    # Sanitizer reports of the daemons (whose stderr is /dev/null) go to
-    # files checked at the end; master passes the settings on.
-    logs = base / "sanitizer"
-    logs.mkdir()
-    logs.chmod(0o777)
-    san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+    logs, san_env = sanitizer_logs(base)
     inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
               "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
               "ASAN_OPTIONS UBSAN_OPTIONS",
@@ -182,7 +192,7 @@ def live(unprivileged_dir, submitter):
     assert result.returncode == 0, result.stderr + lv.log()
     yield lv
     stop_instance(inst, san_env)
-    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+    reports = sanitizer_reports(logs)
     assert reports == "", reports
 
 
