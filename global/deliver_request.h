@@ -45,9 +45,9 @@ typedef struct deliver_request {
     char *queue_id;
     char *sender;
     char *nexthop;
-    char *dsn_envid; /* "" when none */
-    char *dsn_ret;   /* "FULL", "HDRS" or "" */
-    double arrival;  /* seconds since the epoch */
+    char *dsn_envid;  /* "" when none */
+    char *dsn_ret;    /* "FULL", "HDRS" or "" */
+    double arrival;   /* seconds since the epoch */
     attr_list *attrs; /* the whole request list */
     deliver_rcpt *rcpts;
     size_t rcpt_count;

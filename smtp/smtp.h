@@ -1,0 +1,144 @@
+/*
+ * smtp - the SMTP and LMTP delivery agent's shared state
+ *
+ * DESCRIPTION
+ *   smtp.c reads a request from qmgr (global/deliver_request) and opens
+ *   the queue file; smtp_addr.c turns the next hop into a list of server
+ *   addresses (MX, A/AAAA, a literal, or a UNIX-domain socket for LMTP);
+ *   smtp_proto.c tries them in turn and runs one session: greeting,
+ *   EHLO/LHLO, MAIL, RCPT, DATA, QUIT, reading replies with smtp_reply.c
+ *   and sending the content with smtp_data.c; smtp_result.c logs and
+ *   answers each recipient. See man/man8/smtp.8.
+ */
+#ifndef SMTP_SMTP_H
+#define SMTP_SMTP_H
+
+#include <sys/socket.h>
+
+#include "global/config.h"
+#include "global/deliver_request.h"
+#include "global/delivery_log.h"
+#include "global/queue_file.h"
+#include "util/vstr.h"
+#include "util/vstream.h"
+
+/* Longest reply line kept, and most lines in one reply. */
+#define SMTP_REPLY_LINE_MAX 2048
+#define SMTP_REPLY_LINES_MAX 100
+/* Bound on content lines read from the queue file at once. */
+#define SMTP_CONTENT_BOUND (64 * 1024)
+
+typedef struct smtp_config {
+    config *cfg;
+    int lmtp; /* the service is lmtp */
+    const char *queue_directory;
+    const char *helo_name;
+    const char *dns_servers;
+    const char *default_port;
+    int address_preference; /* AF_INET, AF_INET6 or AF_UNSPEC */
+    int inet_protocols;     /* AF_INET, AF_INET6 or AF_UNSPEC */
+    int never_send_ehlo;
+    long long mx_address_limit;
+    /* Time limits in milliseconds. */
+    int connect_timeout;
+    int helo_timeout;
+    int mail_timeout;
+    int rcpt_timeout;
+    int data_init_timeout;
+    int data_xfer_timeout;
+    int data_done_timeout;
+    int quit_timeout;
+} smtp_config;
+
+extern smtp_config smtp_cf;
+
+/* ---- Next hop (smtp_addr.c) ---- */
+
+typedef struct smtp_server {
+    char *host; /* its name, for relay= and Remote-MTA */
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char *path; /* a UNIX-domain socket (LMTP); NULL for inet */
+} smtp_server;
+
+typedef struct smtp_servers {
+    smtp_server *list;
+    size_t count;
+} smtp_servers;
+
+/* Outcome of resolving a next hop. */
+typedef enum smtp_addr_status {
+    SMTP_ADDR_OK = 0,
+    SMTP_ADDR_RETRY, /* a temporary failure: defer */
+    SMTP_ADDR_FAIL,  /* permanent: bounce with the dsn set */
+} smtp_addr_status;
+
+/* Servers for nexthop in the order to try them; on failure dsn (16 bytes)
+ * and why say what happened. */
+smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char *dsn, vstr *why);
+void smtp_servers_free(smtp_servers *s);
+/* "host[addr]:port" or "host[path]" for logs. */
+void smtp_server_text(const smtp_server *s, vstr *out);
+
+/* ---- One request ---- */
+
+typedef struct smtp_rcpt_state {
+    char dsn[16];
+    vstr reason;  /* for the log and qmgr */
+    int done;     /* has its final result */
+    int accepted; /* RCPT got 2xx (waiting for the data result) */
+} smtp_rcpt_state;
+
+typedef struct smtp_request {
+    deliver_request req;
+    vstream *client; /* to qmgr */
+    queue_reader *reader;
+    const queue_envelope *env;
+    smtp_rcpt_state *rs;
+    delivery_log_times times;
+    const smtp_server *server; /* the one we talk to, NULL before */
+    vstr relay;                /* host[addr]:port, "none" before a connection */
+    int server_dsn;            /* the server offered DSN */
+    int qmgr_lost;             /* a reply to qmgr failed */
+} smtp_request;
+
+/* ---- Replies (smtp_reply.c) ---- */
+
+typedef struct smtp_reply {
+    int code;     /* 250; 0 when none came */
+    char dsn[16]; /* from the text, else derived from code */
+    vstr text;    /* all lines joined with spaces */
+    vstr lines;   /* the lines, each ended by \n (EHLO keywords) */
+} smtp_reply;
+
+void smtp_reply_init(smtp_reply *r);
+void smtp_reply_release(smtp_reply *r);
+/* Read one reply within timeout_ms; 0, or -1 with why (lost, timeout,
+ * garbage). */
+int smtp_reply_read(vstream *s, int timeout_ms, smtp_reply *r, vstr *why);
+
+/* ---- Content (smtp_data.c) ---- */
+
+/* Send the message content with CRLF line ends and dot-stuffing and the
+ * final dot; 0, -1 when the queue file failed (why says so), -2 when
+ * the server's connection failed. */
+int smtp_data_send(vstream *s, queue_reader *reader, vstr *why);
+
+/* ---- The session (smtp_proto.c) ---- */
+
+/* Deliver the request's recipients, trying servers in turn; every
+ * recipient has a result after it. Returns 1 when no server could be
+ * used (the site failed), else 0. */
+int smtp_deliver(smtp_request *r, const smtp_servers *servers);
+
+/* ---- Results (smtp_result.c) ---- */
+
+/* Give recipient i its final result: log it and answer qmgr. diag is the
+ * server's reply or NULL. */
+void smtp_result(smtp_request *r, size_t i, const char *dsn, const char *diag, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+/* Every recipient still without a result gets this one. */
+void smtp_result_rest(smtp_request *r, const char *dsn, const char *diag, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * smtp_proto - one SMTP or LMTP session per request
+ *
+ * Servers are tried in the order smtp_addr gave them. A server that
+ * cannot be used (no connection, a greeting or EHLO that is not 2xx, a
+ * timeout or lost connection before MAIL) is skipped for the next; when
+ * none is left, every recipient is deferred with the last reason (4.4.1
+ * for a connection failure), and qmgr hears that the site failed.
+ *
+ * The transaction: MAIL, one RCPT per recipient, DATA. With PIPELINING
+ * all three kinds go out in one write and the replies are read in order
+ * (RFC 2920); without it each command waits for the previous reply, and
+ * nothing follows a refused MAIL. A refused RCPT answers its recipient
+ * at once; DATA goes only when one RCPT was accepted (pipelined: always,
+ * then a 354 with nobody accepted gets an empty message). After the
+ * final dot, SMTP has one reply for all accepted recipients, LMTP one
+ * per accepted recipient in RCPT order (RFC 2033). A connection lost or
+ * timed out inside the transaction defers whoever has no answer yet.
+ *
+ * Extensions used when the server offers them: SIZE (the size is sent
+ * and a message too large for the announced limit bounced before DATA,
+ * 5.3.4), 8BITMIME (BODY=8BITMIME for mail that says it is 8-bit), DSN
+ * (RET, ENVID, NOTIFY, ORCPT from the queue file; xtext per RFC 3461),
+ * SMTPUTF8 (for mail flagged so; when a server lacks it and an envelope
+ * address is not ASCII, the recipients bounce with 5.6.7).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "global/rec.h"
+#include "smtp/smtp.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/sock.h"
+
+typedef struct session {
+    smtp_request *r;
+    vstream *s;
+    smtp_reply reply;
+    vstr why;   /* why the session broke */
+    int broken; /* lost, timed out or garbage: no more commands */
+    /* What the server offered. */
+    int pipelining, eight_bit, dsn, smtputf8;
+    long long size_limit; /* 0: no limit announced; -1: no SIZE */
+} session;
+
+/* Command names for "in reply to X command" and "while sending X". */
+static const char *const step_name[] = {"MAIL FROM", "RCPT TO", "DATA"};
+enum { STEP_MAIL, STEP_RCPT, STEP_DATA };
+
+/* Read the reply to what; 0, or -1 with the session broken and why set. */
+static int read_reply(session *ss, int timeout_ms, const char *what)
+{
+    vstr err = VSTR_INIT;
+    int status = 0;
+
+    if (ss->broken)
+        return -1;
+    if (smtp_reply_read(ss->s, timeout_ms, &ss->reply, &err) < 0) {
+        ss->broken = 1;
+        if (vstr_equals(&err, "timeout"))
+            vstr_set_fmt(&ss->why, "conversation with %s timed out while %s",
+                         vstr_str(&ss->r->relay), what);
+        else
+            vstr_set_fmt(&ss->why, "%s with %s while %s", vstr_str(&err), vstr_str(&ss->r->relay),
+                         what);
+        status = -1;
+    }
+    vstr_release(&err);
+    return status;
+}
+
+/* "host X said: 550 ... (in reply to Y command)" */
+static void said(session *ss, vstr *out, const char *cmd)
+{
+    vstr_set_fmt(out, "host %s said: %s (in reply to %s command)", vstr_str(&ss->r->relay),
+                 vstr_str(&ss->reply.text), cmd);
+}
+
+static void parse_features(session *ss)
+{
+    const char *p = strchr(vstr_str(&ss->reply.lines), '\n');
+
+    ss->size_limit = -1;
+    while (p && *++p) {
+        const char *end = strchr(p, '\n');
+        size_t len = (size_t)(end - p);
+        size_t kw = strcspn(p, " \n");
+
+        if (kw == 10 && strncasecmp(p, "PIPELINING", kw) == 0)
+            ss->pipelining = 1;
+        else if (kw == 8 && strncasecmp(p, "8BITMIME", kw) == 0)
+            ss->eight_bit = 1;
+        else if (kw == 3 && strncasecmp(p, "DSN", kw) == 0)
+            ss->dsn = 1;
+        else if (kw == 8 && strncasecmp(p, "SMTPUTF8", kw) == 0)
+            ss->smtputf8 = 1;
+        else if (kw == 4 && strncasecmp(p, "SIZE", kw) == 0)
+            ss->size_limit = kw < len ? strtoll(p + kw + 1, NULL, 10) : 0;
+        p = end;
+    }
+}
+
+/* Greeting and EHLO/LHLO (HELO after a 5xx EHLO); 0, or -1 with why. */
+static int session_start(session *ss)
+{
+    const char *helo = smtp_cf.helo_name;
+
+    if (read_reply(ss, smtp_cf.helo_timeout, "receiving the initial server greeting") < 0)
+        return -1;
+    if (ss->reply.code / 100 != 2) {
+        vstr_set_fmt(&ss->why, "host %s refused to talk to me: %s", vstr_str(&ss->r->relay),
+                     vstr_str(&ss->reply.text));
+        return -1;
+    }
+    if (smtp_cf.lmtp || !smtp_cf.never_send_ehlo) {
+        vstream_printf(ss->s, "%s %s\r\n", smtp_cf.lmtp ? "LHLO" : "EHLO", helo);
+        if (read_reply(ss, smtp_cf.helo_timeout,
+                       smtp_cf.lmtp ? "receiving the LHLO reply" : "receiving the EHLO reply") < 0)
+            return -1;
+        if (ss->reply.code / 100 == 2) {
+            parse_features(ss);
+            return 0;
+        }
+        if (smtp_cf.lmtp || ss->reply.code / 100 != 5) {
+            said(ss, &ss->why, smtp_cf.lmtp ? "LHLO" : "EHLO");
+            return -1;
+        }
+    }
+    ss->size_limit = -1;
+    vstream_printf(ss->s, "HELO %s\r\n", helo);
+    if (read_reply(ss, smtp_cf.helo_timeout, "receiving the HELO reply") < 0)
+        return -1;
+    if (ss->reply.code / 100 != 2) {
+        said(ss, &ss->why, "HELO");
+        return -1;
+    }
+    return 0;
+}
+
+/* RFC 3461 xtext: '+', '=', and bytes outside 33..126 as +XX. */
+static void put_xtext(vstream *s, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+            vstream_printf(s, "+%02X", *p);
+        else
+            vstream_putc(s, *p);
+    }
+}
+
+static int has_8bit(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s & 0x80)
+            return 1;
+    return 0;
+}
+
+static void write_mail(session *ss)
+{
+    smtp_request *r = ss->r;
+    const char *body = attr_get(r->req.attrs, "body_type");
+    const char *utf8 = attr_get(r->req.attrs, "smtputf8");
+
+    vstream_printf(ss->s, "MAIL FROM:<%s>", r->req.sender);
+    if (ss->size_limit >= 0)
+        vstream_printf(ss->s, " SIZE=%lld", r->env->size_content_bytes);
+    if (ss->eight_bit && body && strcasecmp(body, "8BITMIME") == 0)
+        vstream_puts(ss->s, " BODY=8BITMIME");
+    if (ss->smtputf8 && utf8 && strcmp(utf8, "1") == 0)
+        vstream_puts(ss->s, " SMTPUTF8");
+    if (ss->dsn && *r->req.dsn_ret)
+        vstream_printf(ss->s, " RET=%s", r->req.dsn_ret);
+    if (ss->dsn && *r->req.dsn_envid) {
+        vstream_puts(ss->s, " ENVID=");
+        put_xtext(ss->s, r->req.dsn_envid);
+    }
+    vstream_puts(ss->s, "\r\n");
+}
+
+static void write_rcpt(session *ss, const deliver_rcpt *rcpt)
+{
+    vstream_printf(ss->s, "RCPT TO:<%s>", rcpt->address);
+    if (ss->dsn && rcpt->dsn_notify) {
+        int n = rcpt->dsn_notify;
+
+        if (n & REC_DSN_NOTIFY_NEVER)
+            vstream_puts(ss->s, " NOTIFY=NEVER");
+        else
+            vstream_printf(ss->s, " NOTIFY=%s%s%s%s%s",
+                           n & REC_DSN_NOTIFY_SUCCESS ? "SUCCESS" : "",
+                           (n & REC_DSN_NOTIFY_SUCCESS) && (n & 12) ? "," : "",
+                           n & REC_DSN_NOTIFY_FAILURE ? "FAILURE" : "",
+                           (n & REC_DSN_NOTIFY_FAILURE) && (n & REC_DSN_NOTIFY_DELAY) ? "," : "",
+                           n & REC_DSN_NOTIFY_DELAY ? "DELAY" : "");
+    }
+    if (ss->dsn && *rcpt->dsn_orcpt) {
+        const char *semi = strchr(rcpt->dsn_orcpt, ';');
+
+        vstream_printf(ss->s, " ORCPT=%.*s;", semi ? (int)(semi - rcpt->dsn_orcpt) : 6,
+                       semi ? rcpt->dsn_orcpt : "rfc822");
+        put_xtext(ss->s, semi ? semi + 1 : rcpt->dsn_orcpt);
+    }
+    vstream_puts(ss->s, "\r\n");
+}
+
+/* A reason for every recipient still without one, from the reply. */
+static void reply_to_rest(session *ss, const char *cmd)
+{
+    vstr why = VSTR_INIT;
+
+    said(ss, &why, cmd);
+    smtp_result_rest(ss->r, ss->reply.dsn, vstr_str(&ss->reply.text), "%s", vstr_str(&why));
+    vstr_release(&why);
+}
+
+/* Checks before MAIL that can decide the message's fate at once. */
+static int precheck(session *ss)
+{
+    smtp_request *r = ss->r;
+    const char *utf8 = attr_get(r->req.attrs, "smtputf8");
+    int needs_utf8 = has_8bit(r->req.sender);
+
+    for (size_t i = 0; i < r->req.rcpt_count; i++)
+        needs_utf8 |= has_8bit(r->req.rcpts[i].address);
+    if (!ss->smtputf8 && needs_utf8 && utf8 && strcmp(utf8, "1") == 0) {
+        smtp_result_rest(r, "5.6.7", NULL, "SMTPUTF8 is required, but was not offered by host %s",
+                         vstr_str(&r->relay));
+        return -1;
+    }
+    if (ss->size_limit > 0 && r->env->size_content_bytes > ss->size_limit) {
+        smtp_result_rest(r, "5.3.4", NULL,
+                         "message size %lld exceeds size limit %lld of server %s",
+                         r->env->size_content_bytes, ss->size_limit, vstr_str(&r->relay));
+        return -1;
+    }
+    return 0;
+}
+
+/* After the final dot: the result(s). */
+static void data_done(session *ss, size_t *accepted, size_t naccepted)
+{
+    smtp_request *r = ss->r;
+    size_t replies = smtp_cf.lmtp ? naccepted : 1;
+    vstr why = VSTR_INIT;
+
+    for (size_t k = 0; k < replies; k++) {
+        if (read_reply(ss, smtp_cf.data_done_timeout,
+                       "sending end of data -- message may be sent more than once") < 0)
+            break;
+        for (size_t j = smtp_cf.lmtp ? k : 0; j < (smtp_cf.lmtp ? k + 1 : naccepted); j++) {
+            if (ss->reply.code / 100 == 2) {
+                smtp_result(r, accepted[j], ss->reply.dsn, vstr_str(&ss->reply.text), "%s",
+                            vstr_str(&ss->reply.text));
+            } else {
+                said(ss, &why, "end of DATA");
+                smtp_result(r, accepted[j], ss->reply.dsn, vstr_str(&ss->reply.text), "%s",
+                            vstr_str(&why));
+            }
+        }
+    }
+    vstr_release(&why);
+}
+
+static void transaction(session *ss)
+{
+    smtp_request *r = ss->r;
+    size_t n = r->req.rcpt_count, naccepted = 0;
+    size_t *accepted = mem_calloc(n ? n : 1, sizeof(size_t));
+    int mail_ok = 0, data_ok = 0;
+    vstr err = VSTR_INIT;
+
+    if (precheck(ss) < 0)
+        goto done;
+    if (ss->pipelining) {
+        write_mail(ss);
+        for (size_t i = 0; i < n; i++)
+            write_rcpt(ss, &r->req.rcpts[i]);
+        vstream_puts(ss->s, "DATA\r\n");
+    }
+    for (int step = STEP_MAIL; step <= STEP_DATA; step++) {
+        size_t count = step == STEP_RCPT ? n : 1;
+
+        for (size_t i = 0; i < count; i++) {
+            vstr what = VSTR_INIT;
+            int timeout = step == STEP_MAIL   ? smtp_cf.mail_timeout
+                          : step == STEP_RCPT ? smtp_cf.rcpt_timeout
+                                              : smtp_cf.data_init_timeout;
+
+            if (!ss->pipelining) {
+                if ((step != STEP_MAIL && !mail_ok) || (step == STEP_DATA && naccepted == 0))
+                    break;
+                if (step == STEP_MAIL)
+                    write_mail(ss);
+                else if (step == STEP_RCPT)
+                    write_rcpt(ss, &r->req.rcpts[i]);
+                else
+                    vstream_puts(ss->s, "DATA\r\n");
+            }
+            vstr_set_fmt(&what, "sending %s", step_name[step]);
+            if (read_reply(ss, timeout, vstr_str(&what)) < 0) {
+                vstr_release(&what);
+                goto done;
+            }
+            vstr_release(&what);
+            if (step == STEP_MAIL) {
+                mail_ok = ss->reply.code / 100 == 2;
+                if (!mail_ok)
+                    reply_to_rest(ss, step_name[step]);
+            } else if (step == STEP_RCPT && mail_ok) {
+                if (ss->reply.code / 100 == 2) {
+                    accepted[naccepted++] = i;
+                } else {
+                    said(ss, &err, step_name[step]);
+                    smtp_result(r, i, ss->reply.dsn, vstr_str(&ss->reply.text), "%s",
+                                vstr_str(&err));
+                }
+            } else if (step == STEP_DATA) {
+                data_ok = ss->reply.code == 354;
+                if (!data_ok && mail_ok && naccepted > 0)
+                    reply_to_rest(ss, step_name[step]);
+            }
+        }
+    }
+    if (!data_ok)
+        goto done;
+    if (naccepted == 0) {
+        /* Pipelined: DATA was accepted with nobody to deliver to. */
+        vstream_puts(ss->s, ".\r\n");
+        read_reply(ss, smtp_cf.data_done_timeout, "sending end of data");
+        goto done;
+    }
+    if (queue_file_rewind_content(r->reader) < 0) {
+        smtp_result_rest(r, "4.3.0", NULL, "cannot read queue file: %s",
+                         queue_file_error(r->reader));
+        ss->broken = 1;
+        goto done;
+    }
+    switch (smtp_data_send(ss->s, r->reader, &err)) {
+    case -1:
+        smtp_result_rest(r, "4.3.0", NULL, "%s", vstr_str(&err));
+        ss->broken = 1;
+        goto done;
+    case -2:
+        ss->broken = 1;
+        vstr_set_fmt(&ss->why, "%s with %s while sending message body",
+                     vstr_equals(&err, "timeout") ? "conversation timed out" : "lost connection",
+                     vstr_str(&r->relay));
+        goto done;
+    }
+    data_done(ss, accepted, naccepted);
+done:
+    if (ss->broken)
+        smtp_result_rest(r, "4.4.2", NULL, "%s", vstr_str(&ss->why));
+    vstr_release(&err);
+    mem_free(accepted);
+}
+
+static int connect_server(const smtp_server *srv, vstr *why)
+{
+    int timeout = smtp_cf.connect_timeout;
+
+    if (srv->path)
+        return sock_connect_unix(srv->path, timeout, why);
+    return sock_connect_addr((const struct sockaddr *)&srv->sa, srv->salen, timeout, why);
+}
+
+int smtp_deliver(smtp_request *r, const smtp_servers *servers)
+{
+    vstr last = VSTR_INIT, err = VSTR_INIT;
+    const char *last_dsn = "4.4.1";
+
+    for (size_t i = 0; i < servers->count; i++) {
+        const smtp_server *srv = &servers->list[i];
+        session ss;
+        int fd;
+
+        r->server = srv;
+        smtp_server_text(srv, &r->relay);
+        fd = connect_server(srv, &err);
+        if (fd < 0) {
+            vstr_set_fmt(&last, "connect to %s: %s", vstr_str(&r->relay), strerror(errno));
+            last_dsn = "4.4.1";
+            msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
+            continue;
+        }
+        memset(&ss, 0, sizeof(ss));
+        ss.r = r;
+        ss.s = vstream_fdopen(fd, VSTREAM_READ | VSTREAM_WRITE);
+        smtp_reply_init(&ss.reply);
+        vstr_init(&ss.why);
+        if (session_start(&ss) < 0) {
+            vstr_set(&last, vstr_str(&ss.why), vstr_len(&ss.why));
+            last_dsn = ss.broken ? "4.4.2" : "4.4.0";
+            msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
+        } else {
+            r->server_dsn = ss.dsn;
+            r->times.connected = delivery_log_now();
+            transaction(&ss);
+            if (!ss.broken) {
+                vstream_puts(ss.s, "QUIT\r\n");
+                read_reply(&ss, smtp_cf.quit_timeout, "sending QUIT");
+            }
+        }
+        vstream_close(ss.s);
+        smtp_reply_release(&ss.reply);
+        vstr_release(&ss.why);
+        if (r->times.connected >= r->times.received)
+            break;
+    }
+    vstr_release(&err);
+    if (r->times.connected >= r->times.received) {
+        vstr_release(&last);
+        return 0;
+    }
+    if (servers->count == 0)
+        vstr_set_str(&last, "no server to connect to");
+    smtp_result_rest(r, last_dsn, NULL, "%s", vstr_str(&last));
+    vstr_release(&last);
+    return 1;
+}

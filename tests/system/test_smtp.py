@@ -1,0 +1,490 @@
+"""The smtp delivery agent (SMTP and LMTP client) against real peers.
+
+An instance with pickup, qmgr, local, smtp and lmtp sends mail for
+remote.test to a server on a loopback port this test chose: Postfix's
+smtp-sink, or the small scriptable server below, which records every
+command and the DATA bytes exactly as they arrived, and answers each
+recipient as the test says. MX tests run dnsmasq on a high loopback port
+and point dns_servers at it.
+"""
+
+import os
+import pathlib
+import pwd
+import re
+import shutil
+import signal
+import socket
+import socketserver
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import Instance, run as run_cmd
+from live import (BIN, LIBEXEC, Live, sanitizer_logs, sanitizer_reports, stop_instance,
+                  wait_until)
+
+PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postalias",
+            LIBEXEC / "master", LIBEXEC / "qmgr", LIBEXEC / "pickup", LIBEXEC / "local",
+            LIBEXEC / "smtp"]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# ---- a scriptable SMTP/LMTP server ----
+
+class Transaction:
+    def __init__(self):
+        self.helo = None
+        self.mail = None
+        self.rcpts = []
+        self.data = None  # the bytes between DATA's 354 and the final dot, as sent
+
+
+class PeerHandler(socketserver.StreamRequestHandler):
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self):
+        peer = self.server.peer
+        self.reply("220 peer.test ESMTP")
+        trans = Transaction()
+        accepted = []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            peer.commands.append(line)
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"LHLO"):
+                if verb == b"EHLO" and not peer.ehlo:
+                    self.reply("502 5.5.1 no EHLO here")
+                    continue
+                trans.helo = line
+                feats = ["peer.test"] + peer.features
+                for f in feats[:-1]:
+                    self.reply("250-" + f)
+                self.reply("250 " + feats[-1])
+            elif verb == b"HELO":
+                trans.helo = line
+                self.reply("250 peer.test")
+            elif verb == b"MAIL":
+                trans.mail = line
+                self.reply(peer.mail_reply)
+            elif verb == b"RCPT":
+                trans.rcpts.append(line)
+                if not peer.mail_reply.startswith("2"):
+                    self.reply("503 5.5.1 need MAIL first")
+                    continue
+                addr = re.search(rb"<([^>]*)>", line).group(1).decode()
+                answer = peer.rcpt_replies.get(addr.split("@")[0], "250 2.1.5 Ok")
+                if answer.startswith("2"):
+                    accepted.append(addr)
+                self.reply(answer)
+            elif verb == b"DATA":
+                if not accepted:
+                    self.reply("554 5.5.1 no valid recipients")
+                    continue
+                self.reply("354 go ahead")
+                data = b""
+                while True:
+                    chunk = self.rfile.readline()
+                    if not chunk or chunk == b".\r\n":
+                        break
+                    data += chunk
+                trans.data = data
+                peer.transactions.append(trans)
+                if peer.lmtp:
+                    for addr in accepted:
+                        self.reply(peer.data_replies.get(addr.split("@")[0],
+                                                         "250 2.0.0 Ok: delivered"))
+                else:
+                    self.reply("250 2.0.0 Ok: queued as PEER1")
+                trans, accepted = Transaction(), []
+            elif verb == b"RSET":
+                trans, accepted = Transaction(), []
+                self.reply("250 2.0.0 Ok")
+            elif verb == b"QUIT":
+                self.reply("221 2.0.0 Bye")
+                return
+            else:
+                self.reply("502 5.5.2 unknown command")
+
+
+class TCPServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class UnixServer(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
+class Peer:
+    """The server: what it offers, how it answers, what it got."""
+
+    def __init__(self, address, lmtp=False):
+        self.lmtp = lmtp
+        self.ehlo = True
+        self.features = ["PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"]
+        self.mail_reply = "250 2.1.0 Ok"
+        self.rcpt_replies = {}
+        self.data_replies = {}
+        self.commands = []
+        self.transactions = []
+        if isinstance(address, str):
+            self.server = UnixServer(address, PeerHandler)
+            os.chmod(address, 0o777)
+        else:
+            self.server = TCPServer(address, PeerHandler)
+        self.server.peer = self
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def peers():
+    started = []
+
+    def start(address, lmtp=False):
+        p = Peer(address, lmtp)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.close()
+
+
+# ---- an instance that relays ----
+
+@pytest.fixture
+def relay_factory(unprivileged_dir):
+    missing = [str(p) for p in PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail("not built: " + ", ".join(missing))
+    base, user = unprivileged_dir
+    logs, san_env = sanitizer_logs(base)
+    started = []
+
+    def start(*settings):
+        inst = Instance(base / f"instance{len(started)}", user=user)
+        inst.init("myhostname=test.example", "mydomain=example",
+                  "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+                  "ASAN_OPTIONS UBSAN_OPTIONS", "smtp_connect_timeout=5s",
+                  "smtp_helo_timeout=10s", *settings)
+        keep = (["pickup"], ["qmgr"], ["local"], ["smtp", "unix"], ["lmtp", "unix"])
+        lines = [line for line in inst.master_cf.read_text().splitlines(keepends=True)
+                 if line.split()[:1] in keep[:3] or line.split()[:2] in keep[3:]]
+        inst.master_cf.write_text("".join(lines))
+        login = user or pwd.getpwuid(os.geteuid()).pw_name
+        lv = Live(inst, login, None)
+        lv.base = base
+        lv.aliases("postmaster: " + login + "\n")
+        started.append(lv)
+        r = inst.postern("start", env=san_env)
+        assert r.returncode == 0, r.stderr + lv.log()
+        return lv
+
+    yield start
+    for lv in started:
+        stop_instance(lv.inst, san_env)
+    reports = sanitizer_reports(logs)
+    assert reports == "", reports
+
+
+def wait_log(lv, pattern, timeout=30):
+    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
+    return re.search(pattern, lv.log(), re.M)
+
+
+def send(lv, rcpts, text, *options):
+    """sendmail -i (a lone dot is content, not the end)."""
+    args = [BIN / "sendmail", "-C", lv.dir, "-i", "-f", lv.addr, *options, "--", *rcpts]
+    r = run_cmd(args, user=lv.inst.user, input=text)
+    assert r.returncode == 0, r.stderr
+
+
+def mail(subject, body="hello\n"):
+    return f"From: sender@test.example\nSubject: {subject}\n\n{body}"
+
+
+# ---- against Postfix's smtp-sink ----
+
+@pytest.fixture
+def smtp_sink():
+    if shutil.which("smtp-sink") is None:
+        pytest.skip("smtp-sink not installed")
+    procs = []
+    # smtp-sink writes its dumps as nobody: a directory nobody can reach.
+    top = pathlib.Path(tempfile.mkdtemp(prefix="postern-sink-"))
+    top.chmod(0o755)
+
+    def start(port, *options):
+        dump = top / f"dump{len(procs)}"
+        dump.mkdir()
+        dump.chmod(0o777)
+        cmd = ["smtp-sink", "-u", "nobody", "-d", f"{dump}/%M.", *options,
+               f"127.0.0.1:{port}", "10"]
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(p)
+
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        assert wait_until(up, timeout=10), p.stderr.read() if p.poll() is not None else ""
+        return dump
+
+    yield start
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    shutil.rmtree(top, ignore_errors=True)
+
+
+def test_relayhost_delivers_to_smtp_sink_and_logs_sent(relay_factory, smtp_sink):
+    port = free_port()
+    dump = smtp_sink(port)
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["alice@remote.test"], mail("to the sink", "line one\n.dot line\n"))
+    m = wait_log(lv, r"to=<alice@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:(\d+), "
+                     r"delay=[\d.e-]+, delays=[\d.e-]+/0/[\d.e-]+/[\d.e-]+, dsn=2\.0\.0, "
+                     r"status=sent \(250 2\.0\.0 Ok")
+    assert int(m.group(1)) == port
+    assert wait_until(lv.queue_empty, timeout=10)
+    files = [p for p in dump.rglob("*") if p.is_file()]
+    assert len(files) == 1
+    dumped = files[0].read_bytes()
+    # smtp-sink dumps with LF line ends, dots unstuffed.
+    assert b"alice@remote.test" in dumped and b"\nSubject: to the sink\n" in dumped
+    assert b"\nline one\n.dot line\n" in dumped
+
+
+def test_smtp_sink_hard_rcpt_rejection_bounces_with_its_reply(relay_factory, smtp_sink):
+    port = free_port()
+    smtp_sink(port, "-f", "RCPT")
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["bob@remote.test"], mail("refused"))
+    wait_log(lv, r"to=<bob@remote\.test>, relay=.*dsn=5\.3\.0, status=bounced \(host "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]:\d+ said: 500 5\.3\.0 Error: command failed "
+                 r"\(in reply to RCPT TO command\)\)")
+    assert wait_until(lambda: lv.dsns(), timeout=30), lv.log()
+    report = lv.dsns()[0].as_string()
+    assert "Diagnostic-Code: smtp; 500 5.3.0 Error: command failed" in report
+    assert "Remote-MTA: dns; 127.0.0.1" in report
+
+
+# ---- against the scriptable peer ----
+
+def test_body_goes_out_byte_for_byte_with_dot_stuffing_and_crlf(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    long_line = "x" * 70000
+    body = f".\n..two\n.leading dot\nmiddle . dot\n\n{long_line}\nlast\n"
+    send(lv, ["carol@remote.test"], mail("dots", body))
+    wait_log(lv, r"to=<carol@remote\.test>.*status=sent \(250 2\.0\.0 Ok: queued as PEER1\)")
+    assert len(peer.transactions) == 1
+    t = peer.transactions[0]
+    assert t.mail.startswith(b"MAIL FROM:<" + lv.addr.encode() + b">")
+    assert b" SIZE=" in t.mail
+    assert t.rcpts == [b"RCPT TO:<carol@remote.test>\r\n"]
+    data = t.data
+    head, sent_body = data.split(b"\r\n\r\n", 1)
+    assert b"Subject: dots" in head
+    assert not re.search(rb"(?<!\r)\n", data), "bare LF in DATA"
+    expected = (f"..\r\n...two\r\n..leading dot\r\nmiddle . dot\r\n\r\n{long_line}\r\n"
+                "last\r\n").encode()
+    assert sent_body == expected
+
+
+def test_per_recipient_replies_sent_deferred_bounced(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.rcpt_replies = {"soft": "450 4.2.0 mailbox busy", "hard": "550 5.1.1 no such user"}
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["ok@remote.test", "soft@remote.test", "hard@remote.test"], mail("mixed"))
+    wait_log(lv, r"to=<ok@remote\.test>.*dsn=2\.0\.0, status=sent")
+    wait_log(lv, r"to=<soft@remote\.test>.*dsn=4\.2\.0, status=deferred \(host "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]:\d+ said: 450 4\.2\.0 mailbox busy "
+                 r"\(in reply to RCPT TO command\)\)")
+    wait_log(lv, r"to=<hard@remote\.test>.*dsn=5\.1\.1, status=bounced")
+    # One transaction: pipelined MAIL, three RCPTs and DATA, one message.
+    assert len(peer.transactions) == 1
+    assert len(peer.transactions[0].rcpts) == 3
+    assert wait_until(lambda: lv.dsns(), timeout=30), lv.log()
+    report = lv.dsns()[0].as_string()
+    assert "hard@remote.test" in report and "soft@remote.test" not in report
+    assert "Diagnostic-Code: smtp; 550 5.1.1 no such user" in report
+    deferred = lv.dir / "spool" / "deferred"
+    assert wait_until(lambda: any(deferred.rglob("*")), timeout=10)
+
+
+def test_refused_mail_from_bounces_every_recipient(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.mail_reply = "553 5.7.1 sender refused"
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["a1@remote.test", "a2@remote.test"], mail("no sender"))
+    for who in ("a1", "a2"):
+        wait_log(lv, rf"to=<{who}@remote\.test>.*dsn=5\.7\.1, status=bounced \(host .* said: "
+                     r"553 5\.7\.1 sender refused \(in reply to MAIL FROM command\)\)")
+    assert peer.transactions == []
+
+
+def test_without_ehlo_or_pipelining_helo_and_lock_step(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.ehlo = False
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["dave@remote.test"], mail("old server"))
+    wait_log(lv, r"to=<dave@remote\.test>.*status=sent")
+    verbs = [c[:4] for c in peer.commands]
+    assert verbs[:2] == [b"EHLO", b"HELO"]
+    assert verbs[2:] == [b"MAIL", b"RCPT", b"DATA", b"QUIT"]
+    # HELO: no ESMTP parameters.
+    assert peer.transactions[0].mail == f"MAIL FROM:<{lv.addr}>\r\n".encode()
+
+
+def test_dsn_parameters_are_passed_when_offered(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    send(lv, ["erin@remote.test"], mail("dsn"), "-N", "failure,delay", "-R", "hdrs", "-V",
+         "env+id=1")
+    wait_log(lv, r"to=<erin@remote\.test>.*status=sent")
+    t = peer.transactions[0]
+    assert b" RET=HDRS" in t.mail and b" ENVID=env+2Bid+3D1" in t.mail
+    assert t.rcpts == [b"RCPT TO:<erin@remote.test> NOTIFY=FAILURE,DELAY\r\n"]
+
+
+def test_connection_refused_defers_then_flush_delivers(relay_factory, peers):
+    port = free_port()
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["frank@remote.test"], mail("later"))
+    wait_log(lv, r"to=<frank@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*"
+                 r"dsn=4\.4\.1, status=deferred \(connect to 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: "
+                 r"Connection refused\)")
+    peer = peers(("127.0.0.1", port))
+    # qmgr keeps the destination down for a while after a site failure;
+    # flush until the mail goes.
+    def delivered():
+        if "status=sent" in lv.log():
+            return True
+        lv.inst.postern("flush")
+        return False
+    assert wait_until(delivered, timeout=60), lv.log()
+    wait_log(lv, r"to=<frank@remote\.test>.*status=sent")
+    assert len(peer.transactions) == 1
+    assert wait_until(lv.queue_empty, timeout=10)
+
+
+# ---- LMTP ----
+
+def test_lmtp_over_unix_socket_answers_each_recipient_after_data(relay_factory, peers):
+    # A short path (sun_path is 108 bytes) that the agent's user can reach.
+    path = pathlib.Path("/tmp") / f"postern-lmtp-{os.getpid()}-{free_port()}.sock"
+    peer = peers(str(path), lmtp=True)
+    try:
+        peer.data_replies = {"gone": "552 5.2.2 mailbox full"}
+        lv = relay_factory(f"default_transport=lmtp:unix:{path}")
+        lv.sendmail(["gina@remote.test", "gone@remote.test"], mail("lmtp"))
+        wait_log(lv, r"postern/lmtp\[\d+\]: \w+: to=<gina@remote\.test>, relay=localhost\["
+                     + re.escape(str(path)) + r"\], .*dsn=2\.0\.0, status=sent "
+                     r"\(250 2\.0\.0 Ok: delivered\)")
+        wait_log(lv, r"to=<gone@remote\.test>.*dsn=5\.2\.2, status=bounced \(host .* said: "
+                     r"552 5\.2\.2 mailbox full \(in reply to end of DATA command\)\)")
+        assert peer.commands[0].startswith(b"LHLO test.example")
+        assert len(peer.transactions) == 1
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def test_lmtp_over_tcp(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port), lmtp=True)
+    lv = relay_factory(f"default_transport=lmtp:inet:127.0.0.1:{port}")
+    lv.sendmail(["hank@remote.test"], mail("lmtp tcp"))
+    wait_log(lv, rf"to=<hank@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, "
+                 r".*status=sent")
+    assert len(peer.transactions) == 1
+
+
+# ---- MX with dnsmasq ----
+
+@pytest.fixture
+def dnsmasq():
+    exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
+    if not os.access(exe, os.X_OK):
+        pytest.skip("dnsmasq not installed")
+    procs = []
+
+    def start(*records):
+        port = free_port()
+        cmd = [exe, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll",
+               "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={port}",
+               "--local=/test/", "--user=root", "--pid-file=", *records]
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs.append(p)
+        time.sleep(0.3)
+        assert p.poll() is None, p.stderr.read()
+        return port
+
+    yield start
+    for p in procs:
+        p.terminate()
+        p.wait(timeout=10)
+
+
+def test_mx_lowest_preference_first_then_the_next_on_refusal(relay_factory, peers, dnsmasq):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    # mx1 (10) at 127.0.0.2 where nobody listens; mx2 (20) at 127.0.0.1.
+    dns = dnsmasq("--mx-host=dom.test,mx2.dom.test,20", "--mx-host=dom.test,mx1.dom.test,10",
+                  "--host-record=mx1.dom.test,127.0.0.2", "--host-record=mx2.dom.test,127.0.0.1")
+    lv = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}")
+    lv.sendmail(["ivy@dom.test"], mail("mx"))
+    wait_log(lv, r"connect to mx1\.dom\.test\[127\.0\.0\.2\]:\d+: Connection refused")
+    wait_log(lv, rf"to=<ivy@dom\.test>, relay=mx2\.dom\.test\[127\.0\.0\.1\]:{port}, "
+                 r".*status=sent")
+    assert len(peer.transactions) == 1
+
+
+def test_no_mx_uses_the_address_record(relay_factory, peers, dnsmasq):
+    port = free_port()
+    peers(("127.0.0.1", port))
+    dns = dnsmasq("--host-record=plain.test,127.0.0.1")
+    lv = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}")
+    lv.sendmail(["jack@plain.test"], mail("a record"))
+    wait_log(lv, rf"to=<jack@plain\.test>, relay=plain\.test\[127\.0\.0\.1\]:{port}, "
+                 r".*status=sent")
+
+
+def test_null_mx_bounces_and_unknown_domain_bounces(relay_factory, dnsmasq):
+    dns = dnsmasq("--mx-host=null.test,.,0")
+    lv = relay_factory(f"dns_servers=127.0.0.1:{dns}")
+    lv.sendmail(["kim@null.test", "lee@nowhere.test"], mail("nobody home"))
+    wait_log(lv, r"to=<kim@null\.test>, relay=none, .*dsn=5\.1\.10, status=bounced "
+                 r"\(Domain null\.test does not accept mail \(nullMX\)\)")
+    wait_log(lv, r"to=<lee@nowhere\.test>, relay=none, .*dsn=5\.4\.4, status=bounced")
