@@ -92,7 +92,7 @@ UNIT_TARGETS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
 # Programs that are links to another: NAME -> TARGET.
 BIN_LINKS := $(addprefix $(BUILD)/bin/,$(BIN_LINK_NAMES))
 
-.PHONY: all unit check fuzz fuzz-smoke install clean deps run help
+.PHONY: all unit check fuzz fuzz-smoke install clean deps run bench help
 all: $(BIN_TARGETS) $(LIBEXEC_TARGETS) $(BIN_LINKS)
 
 $(BUILD)/obj/%.o: %.c
@@ -193,6 +193,10 @@ deps:
 run: all
 	tests/demo $(CURDIR)/run
 
+# Postern and Postfix side by side on the release build (bench/README.md).
+bench: all
+	POSTERN_BUILD=$(CURDIR)/$(BUILD) bench/run
+
 clean:
 	rm -rf build
 
@@ -202,6 +206,7 @@ help:
 	@echo "make fuzz      libFuzzer targets into build/fuzz/fuzz/"
 	@echo "make deps      install build and test dependencies (root, Debian)"
 	@echo "make run       build and start a demo instance in ./run"
+	@echo "make bench     build, then bench/run: Postern against Postfix (root)"
 	@echo "make install   DESTDIR= PREFIX= (Debian layout)"
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
