@@ -471,6 +471,31 @@ def test_mx_lowest_preference_first_then_the_next_on_refusal(relay_factory, peer
     assert len(peer.transactions) == 1
 
 
+def test_a_silent_mx_times_out_and_the_next_one_delivers(relay_factory, peers, dnsmasq):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    # mx1 accepts connections and never greets.
+    silent = socket.socket()
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.2", port))
+    silent.listen(5)
+    try:
+        dns = dnsmasq("--mx-host=slow.test,mx1.slow.test,10",
+                      "--mx-host=slow.test,mx2.slow.test,20",
+                      "--host-record=mx1.slow.test,127.0.0.2",
+                      "--host-record=mx2.slow.test,127.0.0.1")
+        lv = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}",
+                           "smtp_helo_timeout=2s")
+        lv.sendmail(["max@slow.test"], mail("slow"))
+        wait_log(lv, r"conversation with mx1\.slow\.test\[127\.0\.0\.2\]:\d+ timed out while "
+                     r"receiving the initial server greeting")
+        wait_log(lv, r"to=<max@slow\.test>, relay=mx2\.slow\.test\[127\.0\.0\.1\]:\d+, "
+                     r".*status=sent")
+        assert len(peer.transactions) == 1
+    finally:
+        silent.close()
+
+
 def test_no_mx_uses_the_address_record(relay_factory, peers, dnsmasq):
     port = free_port()
     peers(("127.0.0.1", port))
@@ -488,3 +513,96 @@ def test_null_mx_bounces_and_unknown_domain_bounces(relay_factory, dnsmasq):
     wait_log(lv, r"to=<kim@null\.test>, relay=none, .*dsn=5\.1\.10, status=bounced "
                  r"\(Domain null\.test does not accept mail \(nullMX\)\)")
     wait_log(lv, r"to=<lee@nowhere\.test>, relay=none, .*dsn=5\.4\.4, status=bounced")
+
+
+# ---- LMTP to Dovecot, read back over IMAP ----
+
+DOVECOT_CONF = """protocols = imap lmtp
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+listen = 127.0.0.1
+auth_mechanisms = plain
+auth_username_format = %Ln
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = {d}/users
+}}
+userdb {{
+  driver = passwd-file
+  args = {d}/users
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service lmtp {{
+  unix_listener {d}/lmtp {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+@pytest.fixture
+def dovecot():
+    exe = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not os.access(exe, os.X_OK) or not os.path.exists("/usr/lib/dovecot/lmtp"):
+        pytest.skip("dovecot-lmtpd not installed")
+    if os.geteuid() != 0:
+        pytest.skip("dovecot needs root to become the mail user")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-dovecot-"))
+    d.chmod(0o755)
+    nobody = pwd.getpwnam("nobody")
+    (d / "home").mkdir()
+    os.chown(d / "home", nobody.pw_uid, nobody.pw_gid)
+    (d / "users").write_text(f"user1:{{PLAIN}}secret:{nobody.pw_uid}:{nobody.pw_gid}::"
+                             f"{d}/home/user1\n")
+    port = free_port()
+    (d / "dovecot.conf").write_text(DOVECOT_CONF.format(d=d, port=port))
+    proc = subprocess.Popen([exe, "-F", "-c", str(d / "dovecot.conf")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ok = wait_until(lambda: (d / "lmtp").exists() or proc.poll() is not None, timeout=15)
+    assert ok and proc.poll() is None, proc.stderr.read()
+    yield d, port
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_lmtp_to_dovecot_is_readable_over_imap(relay_factory, dovecot):
+    import imaplib
+
+    d, imap_port = dovecot
+    lv = relay_factory(f"default_transport=lmtp:unix:{d}/lmtp")
+    send(lv, ["user1@remote.test", "nosuch@remote.test"],
+         mail("to dovecot", "first\n.dotted\nlast\n"))
+    wait_log(lv, r"postern/lmtp\[\d+\]: \w+: to=<user1@remote\.test>, .*dsn=2\.0\.0, "
+                 r"status=sent \(250 2\.0\.0 <user1@remote\.test> .* Saved\)")
+    wait_log(lv, r"to=<nosuch@remote\.test>, .*dsn=5\.1\.1, status=bounced \(host .* said: 550 "
+                 r"5\.1\.1 .* \(in reply to RCPT TO command\)\)")
+    imap = imaplib.IMAP4("127.0.0.1", imap_port)
+    try:
+        imap.login("user1", "secret")
+        typ, data = imap.select("INBOX")
+        assert typ == "OK" and data == [b"1"]
+        typ, data = imap.fetch("1", "(RFC822)")
+        message = data[0][1]
+    finally:
+        imap.logout()
+    assert b"Subject: to dovecot\r\n" in message
+    assert message.endswith(b"\r\n\r\nfirst\r\n.dotted\r\nlast\r\n")
