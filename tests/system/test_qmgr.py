@@ -109,7 +109,7 @@ class Agent:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
-                return
+                return  # close() shut the socket down
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn):
@@ -149,6 +149,18 @@ class Agent:
             return [r["address"] for _, rcpts in self.requests for r in rcpts]
 
     def close(self):
+        """Stop accepting, then free the descriptor. The accept thread must be
+        gone first: its accept() names the socket by descriptor number, and a
+        call made (or restarted by the kernel) after close() would take the
+        number's next owner, often the next test's agent, and answer that
+        test's qmgr with this agent's policy, out of sight of its records.
+        shutdown() makes a waiting or later accept() fail at once."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "agent accept thread did not stop"
         self.sock.close()
         try:
             os.unlink(self.path)
@@ -607,6 +619,29 @@ def test_agent_garbage_defers_and_qmgr_survives(qm):
     qm.trigger(b"F")
     qm.wait(lambda: qm.log().count("delivery agent failed") >= 2, what="second deferral")
     assert qm.files("deferred") == [qid] and qm.proc.poll() is None
+
+
+def test_closed_fake_agent_takes_no_connection_of_the_next_one(tmp_path):
+    """The harness itself: a closed agent's accept thread has ended, so it
+    cannot accept on the descriptor number that the next agent's socket
+    reuses. Before, that thread could answer a restarted qmgr's request
+    with an earlier test's policy, and the test's agent never saw it."""
+    old = Agent(tmp_path / "old", lambda a: ("2.0.0", "old agent"))
+    old.close()
+    assert not old.thread.is_alive()
+    new = Agent(tmp_path / "new", lambda a: ("4.4.1", "new agent"))
+    try:
+        for i in range(10):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.connect(new.path)
+                s.sendall(encode({"queue_id": f"Q{i}", "rcpt_count": 1}) +
+                          encode({"index": 0, "address": f"u{i}@example.com"}))
+                f = s.makefile("rb")
+                assert read_list(f)["reason"] == "new agent"
+                assert read_list(f) == {"done": "1"}
+        assert len(new.requests) == 10 and old.requests == []
+    finally:
+        new.close()
 
 
 def test_crash_leftovers_in_active_are_delivered_at_start(qm):
