@@ -172,3 +172,23 @@ int deliver_done(vstream *client, const char *site_status, const char *site_reas
     }
     return send_list(client, list);
 }
+
+const queue_envelope *deliver_open_message(const char *queue_dir, const char *queue_name,
+                                           const char *queue_id, queue_reader **reader, vstr *why)
+{
+    const queue_envelope *env;
+    vstr err = VSTR_INIT;
+
+    *reader = queue_file_open(queue_dir, queue_name, queue_id, QUEUE_FILE_QUEUE, &err);
+    if (*reader == NULL) {
+        vstr_set_fmt(why, "cannot open queue file: %s", vstr_str(&err));
+        vstr_release(&err);
+        return NULL;
+    }
+    vstr_release(&err);
+    env = queue_file_read_envelope(*reader);
+    if (env == NULL)
+        vstr_set_fmt(why, "cannot read queue file %s/%s: %s", queue_name, queue_id,
+                     queue_file_error(*reader));
+    return env;
+}

@@ -26,6 +26,7 @@
 #define GLOBAL_DELIVER_REQUEST_H
 
 #include "global/attr.h"
+#include "global/queue_file.h"
 #include "util/vstream.h"
 
 /* Most recipients in one request. */
@@ -73,6 +74,11 @@ void deliver_request_free(deliver_request *req);
 int deliver_reply(vstream *client, const deliver_result *res);
 /* Send the final list (site_status NULL: the site did not fail); 0 or -1. */
 int deliver_done(vstream *client, const char *site_status, const char *site_reason);
+/* Open a request's queue file read-only and read its envelope: the
+ * envelope, or NULL with why ("cannot open/read queue file ..."). *reader
+ * is set when the file was opened, for the caller to close. */
+const queue_envelope *deliver_open_message(const char *queue_dir, const char *queue_name,
+                                           const char *queue_id, queue_reader **reader, vstr *why);
 /* True when name is one of the queue directories, never a path. */
 int deliver_queue_name_ok(const char *name);
 

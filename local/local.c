@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "global/attr.h"
+#include "global/deliver_request.h"
 #include "global/queue_id.h"
 #include "global/server.h"
 #include "local/local.h"
@@ -82,12 +83,6 @@ static void request_free(local_request *req)
         htable_free(req->delivered_to, NULL);
 }
 
-/* A queue name is one of the queue directories, never a path. */
-static int queue_name_ok(const char *name)
-{
-    return *name && strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
 /* Read a request: 1 read, 0 the peer closed, -1 garbage (close). */
 static int read_request(vstream *client, local_request *req)
 {
@@ -119,7 +114,7 @@ static int read_request(vstream *client, local_request *req)
     req->queue_id = attr_dup(list, "queue_id");
     req->sender = attr_dup(list, "sender");
     req->nexthop = attr_dup(list, "nexthop");
-    if (!queue_name_ok(req->queue_name) || !queue_id_valid(req->queue_id)) {
+    if (!deliver_queue_name_ok(req->queue_name) || !queue_id_valid(req->queue_id)) {
         msg_warn("malformed request from qmgr: bad queue name or id");
         goto done;
     }
@@ -177,22 +172,10 @@ static int reply(vstream *client, const local_rcpt *r)
 /* Open and check the queue file; on failure every recipient gets why. */
 static int open_message(local_request *req, vstr *why)
 {
-    vstr err = VSTR_INIT;
-
-    req->reader = queue_file_open(local_cf.queue_directory, req->queue_name, req->queue_id,
-                                  QUEUE_FILE_QUEUE, &err);
-    if (req->reader == NULL) {
-        vstr_set_fmt(why, "cannot open queue file: %s", vstr_str(&err));
-        vstr_release(&err);
+    req->env = deliver_open_message(local_cf.queue_directory, req->queue_name, req->queue_id,
+                                    &req->reader, why);
+    if (req->env == NULL)
         return -1;
-    }
-    vstr_release(&err);
-    req->env = queue_file_read_envelope(req->reader);
-    if (req->env == NULL) {
-        vstr_set_fmt(why, "cannot read queue file %s/%s: %s", req->queue_name, req->queue_id,
-                     queue_file_error(req->reader));
-        return -1;
-    }
     /* The file's arrival time has microseconds; the request's is whole
      * seconds. */
     req->arrival = (double)req->env->arrival_sec + (double)req->env->arrival_usec / 1e6;

@@ -43,8 +43,10 @@ void local_result(const local_state *state, local_outcome *out, const char *dsn,
     local_request *req = state->req;
     const local_rcpt *rcpt = state->rcpt;
     const char *orig = rcpt->orig_rcpt && *rcpt->orig_rcpt ? rcpt->orig_rcpt : rcpt->address;
-    delivery_log_times t = {.arrival = req->arrival, .received = req->received_f,
-                            .connected = req->received_f, .done = local_now()};
+    delivery_log_times t = {.arrival = req->arrival,
+                            .received = req->received_f,
+                            .connected = req->received_f,
+                            .done = local_now()};
     vstr text = VSTR_INIT;
     va_list ap;
 

@@ -84,22 +84,10 @@ static void smtp_config_init(config *cfg, const char *service)
 /* Open and check the queue file; 0, or -1 with why. */
 static int open_message(smtp_request *r, vstr *why)
 {
-    vstr err = VSTR_INIT;
-
-    r->reader = queue_file_open(smtp_cf.queue_directory, r->req.queue_name, r->req.queue_id,
-                                QUEUE_FILE_QUEUE, &err);
-    if (r->reader == NULL) {
-        vstr_set_fmt(why, "cannot open queue file: %s", vstr_str(&err));
-        vstr_release(&err);
+    r->env = deliver_open_message(smtp_cf.queue_directory, r->req.queue_name, r->req.queue_id,
+                                  &r->reader, why);
+    if (r->env == NULL)
         return -1;
-    }
-    vstr_release(&err);
-    r->env = queue_file_read_envelope(r->reader);
-    if (r->env == NULL) {
-        vstr_set_fmt(why, "cannot read queue file %s/%s: %s", r->req.queue_name, r->req.queue_id,
-                     queue_file_error(r->reader));
-        return -1;
-    }
     /* The file's arrival time has microseconds; the request's is whole
      * seconds. */
     r->times.arrival = (double)r->env->arrival_sec + (double)r->env->arrival_usec / 1e6;
