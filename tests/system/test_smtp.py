@@ -40,6 +40,16 @@ def free_port():
     return port
 
 
+def stop_process(proc):
+    """SIGTERM a server this test started, SIGKILL if it lingers."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 # ---- a scriptable SMTP/LMTP server ----
 
 class Transaction:
@@ -254,12 +264,7 @@ def smtp_sink():
 
     yield start
     for p in procs:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        stop_process(p)
     shutil.rmtree(top, ignore_errors=True)
 
 
@@ -367,15 +372,16 @@ def test_without_ehlo_or_pipelining_helo_and_lock_step(relay_factory, peers):
     assert peer.transactions[0].mail == f"MAIL FROM:<{lv.addr}>\r\n".encode()
 
 
-def test_dsn_parameters_are_passed_when_offered(relay_factory, peers):
+def test_dsn_and_body_parameters_are_passed_when_offered(relay_factory, peers):
     port = free_port()
     peer = peers(("127.0.0.1", port))
     lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
-    send(lv, ["erin@remote.test"], mail("dsn"), "-N", "failure,delay", "-R", "hdrs", "-V",
-         "env+id=1")
+    send(lv, ["erin@remote.test"], mail("dsn", "caf\u00e9\n"), "-N", "failure,delay", "-R",
+         "hdrs", "-V", "env+id=1", "-B", "8BITMIME")
     wait_log(lv, r"to=<erin@remote\.test>.*status=sent")
     t = peer.transactions[0]
     assert b" RET=HDRS" in t.mail and b" ENVID=env+2Bid+3D1" in t.mail
+    assert b" BODY=8BITMIME" in t.mail
     assert t.rcpts == [b"RCPT TO:<erin@remote.test> NOTIFY=FAILURE,DELAY\r\n"]
 
 
@@ -453,8 +459,7 @@ def dnsmasq():
 
     yield start
     for p in procs:
-        p.terminate()
-        p.wait(timeout=10)
+        stop_process(p)
 
 
 def test_mx_lowest_preference_first_then_the_next_on_refusal(relay_factory, peers, dnsmasq):
@@ -575,12 +580,7 @@ def dovecot():
     ok = wait_until(lambda: (d / "lmtp").exists() or proc.poll() is not None, timeout=15)
     assert ok and proc.poll() is None, proc.stderr.read()
     yield d, port
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc)
     shutil.rmtree(d, ignore_errors=True)
 
 
