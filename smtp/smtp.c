@@ -64,6 +64,7 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.lmtp = service && strcmp(service, "lmtp") == 0;
     smtp_cf.queue_directory = config_str(cfg, "queue_directory");
     smtp_cf.helo_name = config_str(cfg, smtp_cf.lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
+    smtp_cf.myhostname = config_str(cfg, "myhostname");
     smtp_cf.dns_servers = config_str(cfg, "dns_servers");
     smtp_cf.default_port = config_str(cfg, smtp_cf.lmtp ? "lmtp_tcp_port" : "smtp_tcp_port");
     smtp_cf.address_preference = family_of("smtp_address_preference");

@@ -13,7 +13,9 @@
  * preference in random order (RFC 5321 5.1) so that load spreads. A
  * null MX (RFC 7505: one record, preference 0, exchange ".") means the
  * domain takes no mail: 5.1.10. A domain that does not exist is 5.4.4;
- * a DNS failure that may pass is a deferral (4.4.3).
+ * a DNS failure that may pass is a deferral (4.4.3). When this host
+ * (myhostname) is one of the MX hosts, only those of lower preference
+ * are tried; with none, the mail would loop: 5.4.6.
  *
  * Addresses come from DNS (res_nquery: dns_servers, when set, replaces
  * the servers of resolv.conf, so tests can point at a resolver on a high
@@ -284,6 +286,27 @@ static int mx_lookup(const char *domain, mx_rec *mx, int max, int *herr)
     return count > 0 ? count : -1;
 }
 
+/* RFC 5321 5.1: when this host is one of the MX hosts, only those with a
+ * lower preference may be used; none left means the mail would come
+ * back here. Returns how many of the sorted records remain (n when this
+ * host is not among them). */
+static int mx_below_self(const mx_rec *mx, int n)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(mx[i].name);
+
+        if (len > 0 && mx[i].name[len - 1] == '.')
+            len--;
+        if (strlen(smtp_cf.myhostname) == len &&
+            strncasecmp(mx[i].name, smtp_cf.myhostname, len) == 0) {
+            while (i > 0 && mx[i - 1].pref == mx[i].pref)
+                i--;
+            return i;
+        }
+    }
+    return n;
+}
+
 static int parse_port(const char *text, int *port)
 {
     char *end;
@@ -383,6 +406,13 @@ smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char 
         if (n == 1 && mx[0].pref == 0 && (mx[0].name[0] == 0 || strcmp(mx[0].name, ".") == 0)) {
             snprintf(dsn, 16, "5.1.10");
             vstr_set_fmt(why, "Domain %s does not accept mail (nullMX)", vstr_str(&host));
+            status = SMTP_ADDR_FAIL;
+            goto done;
+        }
+        n = mx_below_self(mx, n);
+        if (n == 0) {
+            snprintf(dsn, 16, "5.4.6");
+            vstr_set_fmt(why, "mail for %s loops back to myself", vstr_str(&host));
             status = SMTP_ADDR_FAIL;
             goto done;
         }

@@ -606,3 +606,24 @@ def test_lmtp_to_dovecot_is_readable_over_imap(relay_factory, dovecot):
         imap.logout()
     assert b"Subject: to dovecot\r\n" in message
     assert message.endswith(b"\r\n\r\nfirst\r\n.dotted\r\nlast\r\n")
+
+
+def test_an_mx_list_that_names_this_host_uses_only_better_ones_or_bounces(relay_factory, peers,
+                                                                          dnsmasq):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    # backup.test: we are the backup (20) and relay to the primary (10).
+    # loop.test: we are the best MX, so nothing is left: a loop.
+    dns = dnsmasq("--mx-host=backup.test,primary.backup.test,10",
+                  "--mx-host=backup.test,test.example,20",
+                  "--host-record=primary.backup.test,127.0.0.1",
+                  "--mx-host=loop.test,test.example,10",
+                  "--mx-host=loop.test,other.loop.test,20",
+                  "--host-record=other.loop.test,127.0.0.1")
+    lv = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}")
+    lv.sendmail(["nina@backup.test", "omar@loop.test"], mail("loops"))
+    wait_log(lv, r"to=<nina@backup\.test>, relay=primary\.backup\.test\[127\.0\.0\.1\]:\d+, "
+                 r".*status=sent")
+    wait_log(lv, r"to=<omar@loop\.test>, relay=none, .*dsn=5\.4\.6, status=bounced "
+                 r"\(mail for loop\.test loops back to myself\)")
+    assert [t.rcpts for t in peer.transactions] == [[b"RCPT TO:<nina@backup.test>\r\n"]]
