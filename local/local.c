@@ -34,16 +34,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "global/attr.h"
 #include "global/deliver_request.h"
-#include "global/queue_id.h"
 #include "global/server.h"
 #include "local/local.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
-/* Most recipients in one request. */
-#define LOCAL_RCPT_MAX 10000
 /* How long qmgr may take to send a request, once it has begun. */
 #define LOCAL_REQUEST_TIMEOUT_MS (100 * 1000)
 /* How long an idle connection waits for the next request. */
@@ -55,13 +51,6 @@ double local_now(void)
 
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static char *attr_dup(const attr_list *list, const char *name)
-{
-    const char *v = attr_get(list, name);
-
-    return mem_strdup(v ? v : "");
 }
 
 static void request_free(local_request *req)
@@ -86,87 +75,45 @@ static void request_free(local_request *req)
 /* Read a request: 1 read, 0 the peer closed, -1 garbage (close). */
 static int read_request(vstream *client, local_request *req)
 {
-    attr_list *list = attr_list_new();
-    vstr err = VSTR_INIT;
-    long long count, value;
-    attr_status st;
-    int status = -1;
+    deliver_request dr;
+    int status =
+        deliver_request_read(client, &dr, LOCAL_IDLE_TIMEOUT_MS, LOCAL_REQUEST_TIMEOUT_MS);
 
-    vstream_set_timeout(client, LOCAL_IDLE_TIMEOUT_MS);
-    st = attr_read(client, list, NULL, &err);
-    if (st == ATTR_EOF) {
-        status = 0;
-        goto done;
-    }
-    if (st != ATTR_OK) {
-        msg_warn("malformed request from qmgr: %s", vstr_str(&err));
-        goto done;
-    }
-    vstream_set_timeout(client, LOCAL_REQUEST_TIMEOUT_MS);
-    if (attr_get(list, "queue_name") == NULL || attr_get(list, "queue_id") == NULL ||
-        attr_get(list, "sender") == NULL ||
-        attr_get_int(list, "rcpt_count", 1, LOCAL_RCPT_MAX, &count) != ATTR_OK) {
-        msg_warn("malformed request from qmgr: missing queue_name, queue_id, sender or "
-                 "rcpt_count");
-        goto done;
-    }
-    req->queue_name = attr_dup(list, "queue_name");
-    req->queue_id = attr_dup(list, "queue_id");
-    req->sender = attr_dup(list, "sender");
-    req->nexthop = attr_dup(list, "nexthop");
-    if (!deliver_queue_name_ok(req->queue_name) || !queue_id_valid(req->queue_id)) {
-        msg_warn("malformed request from qmgr: bad queue name or id");
-        goto done;
-    }
-    req->arrival =
-        attr_get_int(list, "arrival_time", 0, (long long)1 << 40, &value) == ATTR_OK ? value : 0.0;
-    req->rcpts = mem_calloc((size_t)count, sizeof(local_rcpt));
-    for (long long i = 0; i < count; i++) {
-        local_rcpt *r = &req->rcpts[i];
+    if (status == 1) {
+        req->queue_name = mem_strdup(dr.queue_name);
+        req->queue_id = mem_strdup(dr.queue_id);
+        req->sender = mem_strdup(dr.sender);
+        req->nexthop = mem_strdup(dr.nexthop);
+        req->arrival = dr.arrival;
+        req->rcpts = mem_calloc(dr.rcpt_count, sizeof(local_rcpt));
+        for (size_t i = 0; i < dr.rcpt_count; i++) {
+            local_rcpt *r = &req->rcpts[i];
+            const deliver_rcpt *d = &dr.rcpts[i];
 
-        st = attr_read(client, list, NULL, &err);
-        if (st != ATTR_OK || attr_get(list, "address") == NULL ||
-            attr_get_int(list, "index", 0, count - 1, &value) != ATTR_OK) {
-            msg_warn("malformed recipient from qmgr: %s",
-                     st != ATTR_OK ? vstr_str(&err) : "missing address or index");
-            goto done;
+            r->index = d->index;
+            r->address = mem_strdup(d->address);
+            r->orig_rcpt = mem_strdup(d->orig_rcpt);
+            r->dsn_orcpt = mem_strdup(d->dsn_orcpt);
+            r->dsn_notify = d->dsn_notify;
+            r->offset = d->offset;
+            vstr_init(&r->reason);
         }
-        for (long long j = 0; j < i; j++)
-            if (req->rcpts[j].index == value) {
-                msg_warn("malformed request from qmgr: recipient index %lld twice", value);
-                goto done;
-            }
-        r->index = (long)value;
-        r->address = attr_dup(list, "address");
-        r->orig_rcpt = attr_dup(list, "original_recipient");
-        r->dsn_orcpt = attr_dup(list, "dsn_orcpt");
-        r->dsn_notify =
-            attr_get_int(list, "dsn_notify", 0, 15, &value) == ATTR_OK ? (int)value : 0;
-        r->offset =
-            attr_get_int(list, "offset", 0, (long long)1 << 62, &value) == ATTR_OK ? value : 0;
-        vstr_init(&r->reason);
-        req->rcpt_count++;
+        req->rcpt_count = dr.rcpt_count;
     }
-    status = 1;
-
-done:
-    attr_list_free(list);
-    vstr_release(&err);
+    deliver_request_free(&dr);
     return status;
 }
 
 static int reply(vstream *client, const local_rcpt *r)
 {
-    attr_list *list = attr_list_new();
-    int status;
+    deliver_result res = {
+        .index = r->index,
+        .status = r->dsn,
+        .action = r->action,
+        .reason = vstr_str(&r->reason),
+    };
 
-    attr_set_int(list, "index", r->index);
-    attr_set_str(list, "status", r->dsn);
-    attr_set_str(list, "action", r->action);
-    attr_set_str(list, "reason", vstr_str(&r->reason));
-    status = attr_write(client, list) < 0 || vstream_flush(client) < 0 ? -1 : 0;
-    attr_list_free(list);
-    return status;
+    return deliver_reply(client, &res);
 }
 
 /* Open and check the queue file; on failure every recipient gets why. */
@@ -190,7 +137,6 @@ static void serve(vstream *client, const char *service, char **argv)
     for (;;) {
         local_request req;
         vstr why = VSTR_INIT;
-        attr_list *final;
         int status, ok = 1;
 
         memset(&req, 0, sizeof(req));
@@ -224,11 +170,7 @@ static void serve(vstream *client, const char *service, char **argv)
             msg_warn("lost connection to qmgr while replying");
             return;
         }
-        final = attr_list_new();
-        attr_set_int(final, "done", 1);
-        ok = attr_write(client, final) == 0 && vstream_flush(client) == 0;
-        attr_list_free(final);
-        if (!ok)
+        if (deliver_done(client, NULL, NULL) < 0)
             return;
     }
 }
