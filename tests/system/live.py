@@ -98,6 +98,17 @@ def stop_instance(inst, env):
     assert wait_until(lambda: instance_pids(inst.dir) == [], timeout=10), "processes left"
 
 
+def stop_process(proc):
+    """SIGTERM a process the test started (a peer server), SIGKILL if it
+    lingers."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Live:
     """A started instance, its user's address and helpers to send and read."""
 

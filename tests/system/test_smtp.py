@@ -13,7 +13,6 @@ import pathlib
 import pwd
 import re
 import shutil
-import signal
 import socket
 import socketserver
 import subprocess
@@ -25,7 +24,7 @@ import pytest
 
 from conftest import Instance, run as run_cmd
 from live import (BIN, LIBEXEC, Live, sanitizer_logs, sanitizer_reports, stop_instance,
-                  wait_until)
+                  stop_process, wait_until)
 
 PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postalias",
             LIBEXEC / "master", LIBEXEC / "qmgr", LIBEXEC / "pickup", LIBEXEC / "local",
@@ -38,16 +37,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def stop_process(proc):
-    """SIGTERM a server this test started, SIGKILL if it lingers."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # ---- a scriptable SMTP/LMTP server ----
