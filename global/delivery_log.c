@@ -47,7 +47,14 @@ void delivery_log_status(const char *queue_id, const char *to, const char *orig_
                          const char *relay, const delivery_log_times *t, const char *dsn,
                          const char *text)
 {
-    char delay[32], a[32], c[32], d[32];
+    delivery_log_status_conn(queue_id, to, orig_to, relay, 0, t, dsn, text);
+}
+
+void delivery_log_status_conn(const char *queue_id, const char *to, const char *orig_to,
+                              const char *relay, int conn_use, const delivery_log_times *t,
+                              const char *dsn, const char *text)
+{
+    char delay[32], a[32], c[32], d[32], use[32] = "";
     vstr orig = VSTR_INIT;
 
     if (orig_to && *orig_to && strcasecmp(orig_to, to) != 0)
@@ -56,8 +63,10 @@ void delivery_log_status(const char *queue_id, const char *to, const char *orig_
     delivery_log_delay(a, sizeof(a), t->received - t->arrival);
     delivery_log_delay(c, sizeof(c), t->connected - t->received);
     delivery_log_delay(d, sizeof(d), t->done - t->connected);
-    msg_info("%s: to=<%s>%s, relay=%s, delay=%s, delays=%s/0/%s/%s, dsn=%s, status=%s (%s)",
-             queue_id, to, vstr_str(&orig), relay, delay, a, c, d, dsn,
+    if (conn_use > 1)
+        snprintf(use, sizeof(use), ", conn_use=%d", conn_use);
+    msg_info("%s: to=<%s>%s, relay=%s%s, delay=%s, delays=%s/0/%s/%s, dsn=%s, status=%s (%s)",
+             queue_id, to, vstr_str(&orig), relay, use, delay, a, c, d, dsn,
              dsn[0] == '2'   ? "sent"
              : dsn[0] == '4' ? "deferred"
                              : "bounced",

@@ -14,6 +14,8 @@
  *   soon as it has it), c connection setup (0 when received == connected)
  *   and d the transmission. status is sent, deferred or bounced from the
  *   class of dsn. orig_to is logged when it differs from to.
+ *   delivery_log_status_conn adds ", conn_use=N" after relay= when an
+ *   SMTP session carries its Nth request (N > 1), as Postfix does.
  */
 #ifndef GLOBAL_DELIVERY_LOG_H
 #define GLOBAL_DELIVERY_LOG_H
@@ -36,5 +38,9 @@ double delivery_log_now(void);
 void delivery_log_status(const char *queue_id, const char *to, const char *orig_to,
                          const char *relay, const delivery_log_times *t, const char *dsn,
                          const char *text);
+/* The same, for the conn_use-th request over one session (logged when > 1). */
+void delivery_log_status_conn(const char *queue_id, const char *to, const char *orig_to,
+                              const char *relay, int conn_use, const delivery_log_times *t,
+                              const char *dsn, const char *text);
 
 #endif
