@@ -482,7 +482,7 @@ static const param_def param_rows[] = {
     {"smtp_connection_cache_destinations", PARAM_STR, "", NOBOUNDS,
      "Destinations whose connections are always kept open for reuse."},
     {"smtp_connection_cache_on_demand", PARAM_BOOL, "yes", NOBOUNDS,
-     "Keep a connection open for the next message to a destination with mail waiting."},
+     "Keep a connection open for the next message to the same destination."},
     {"smtp_connection_cache_time_limit", PARAM_TIME, "2s", TIME('s', 1),
      "How long an unused cached connection stays open."},
     {"smtp_connection_reuse_count_limit", PARAM_INT, "0", COUNT(0),

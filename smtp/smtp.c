@@ -13,7 +13,10 @@
  *   resolves the next hop (smtp_addr.c), delivers in one session
  *   (smtp_proto.c), answers each recipient as its result is known
  *   (smtp_result.c) and ends with the final list, which tells qmgr when
- *   no server of the destination could be used.
+ *   no server of the destination could be used. A session kept from the
+ *   previous request to the same next hop is tried before the next hop is
+ *   resolved; the skeleton's loop hook closes it when it has been idle
+ *   too long.
  *
  *   The same program speaks LMTP when its service name (-n, from
  *   master.cf) or its program name is lmtp.
@@ -80,6 +83,10 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.data_xfer_timeout = timeout_ms("smtp_data_xfer_timeout");
     smtp_cf.data_done_timeout = timeout_ms("smtp_data_done_timeout");
     smtp_cf.quit_timeout = timeout_ms("smtp_quit_timeout");
+    smtp_cf.cache_on_demand = config_bool(cfg, "smtp_connection_cache_on_demand");
+    smtp_cf.cache_time_limit = timeout_ms("smtp_connection_cache_time_limit");
+    smtp_cf.reuse_time_limit = timeout_ms("smtp_connection_reuse_time_limit");
+    smtp_cf.reuse_count_limit = config_int(cfg, "smtp_connection_reuse_count_limit");
 }
 
 /* Open and check the queue file; 0, or -1 with why. */
@@ -107,7 +114,7 @@ static int deliver_one(smtp_request *r, char site_status[16], vstr *site_reason)
     if (open_message(r, &why) < 0) {
         msg_warn("%s: %s", r->req.queue_id, vstr_str(&why));
         smtp_result_rest(r, "4.3.0", NULL, "%s", vstr_str(&why));
-    } else {
+    } else if (!smtp_deliver_cached(r)) {
         switch (smtp_addr_resolve(r->req.nexthop, &servers, site_status, &why)) {
         case SMTP_ADDR_OK:
             site_failed = smtp_deliver(r, &servers);
@@ -177,11 +184,27 @@ static void pre_init(config *cfg, const char *service, char **argv)
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 }
 
+static int loop(const char *service, char **argv)
+{
+    (void)service;
+    (void)argv;
+    return smtp_cache_expire();
+}
+
+static void pre_exit(const char *service, char **argv)
+{
+    (void)service;
+    (void)argv;
+    smtp_cache_close();
+}
+
 int main(int argc, char **argv)
 {
     server_service svc = {
         .name = "smtp",
         .pre_init = pre_init,
+        .loop = loop,
+        .pre_exit = pre_exit,
         .single = serve,
     };
 

@@ -8,7 +8,9 @@
  *   smtp_proto.c tries them in turn and runs one session: greeting,
  *   EHLO/LHLO, MAIL, RCPT, DATA, QUIT, reading replies with smtp_reply.c
  *   and sending the content with smtp_data.c; smtp_result.c logs and
- *   answers each recipient. See man/man8/smtp.8.
+ *   answers each recipient. A session that ended cleanly is kept open
+ *   for the next request to the same next hop (smtp_proto.c, "Connection
+ *   reuse"). See man/man8/smtp.8.
  */
 #ifndef SMTP_SMTP_H
 #define SMTP_SMTP_H
@@ -49,6 +51,11 @@ typedef struct smtp_config {
     int data_xfer_timeout;
     int data_done_timeout;
     int quit_timeout;
+    /* Connection reuse (smtp_proto.c). Limits in milliseconds. */
+    int cache_on_demand;
+    int cache_time_limit;
+    int reuse_time_limit;
+    long long reuse_count_limit; /* 0: no limit */
 } smtp_config;
 
 extern smtp_config smtp_cf;
@@ -100,6 +107,7 @@ typedef struct smtp_request {
     const smtp_server *server; /* the one we talk to, NULL before */
     vstr relay;                /* host[addr]:port, "none" before a connection */
     int server_dsn;            /* the server offered DSN */
+    int conn_use;              /* requests the session has carried, this one included */
     int qmgr_lost;             /* a reply to qmgr failed */
 } smtp_request;
 
@@ -131,6 +139,18 @@ int smtp_data_send(vstream *s, queue_reader *reader, vstr *why);
  * recipient has a result after it. Returns 1 when no server could be
  * used (the site failed), else 0. */
 int smtp_deliver(smtp_request *r, const smtp_servers *servers);
+
+/* Deliver over the session kept from an earlier request to the same next
+ * hop, if there is one and it still answers RSET with 250. 1: it was used
+ * and every recipient has a result; 0: a fresh session is needed (nobody
+ * has been answered). */
+int smtp_deliver_cached(smtp_request *r);
+/* The loop hook: QUIT the kept session once idle for
+ * smtp_connection_cache_time_limit. Milliseconds until then, or -1 with
+ * no session kept. */
+int smtp_cache_expire(void);
+/* QUIT and close the kept session, if any (before the process exits). */
+void smtp_cache_close(void);
 
 /* ---- Results (smtp_result.c) ---- */
 

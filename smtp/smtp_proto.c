@@ -23,6 +23,21 @@
  * (RET, ENVID, NOTIFY, ORCPT from the queue file; xtext per RFC 3461),
  * SMTPUTF8 (for mail flagged so; when a server lacks it and an envelope
  * address is not ASCII, the recipients bounce with 5.6.7).
+ *
+ * Connection reuse (Postfix's connection cache, with
+ * smtp_connection_cache_on_demand = yes taken as "always": qmgr does not
+ * tell an agent about a backlog). A session whose request ended cleanly
+ * (not broken, every recipient answered) is kept open instead of QUIT,
+ * and the next request to the same next hop (the nexthop string as qmgr
+ * sent it, which holds the port and, for MX lookups, the domain) uses it
+ * without resolving the next hop again. Before reuse the session must
+ * answer RSET with 250 within a short time; when it does not, it is
+ * closed and the request connects afresh, with nothing reported and no
+ * failure counted against the destination. One agent serves one request
+ * at a time, so it keeps one session; a request for another next hop
+ * QUITs it. It is also QUIT after smtp_connection_cache_time_limit idle,
+ * and not kept again once smtp_connection_reuse_time_limit after it was
+ * opened or after smtp_connection_reuse_count_limit reuses (0: no limit).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,12 +48,18 @@
 
 #include "global/rec.h"
 #include "smtp/smtp.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/sock.h"
 
+/* How long a kept session has to answer the RSET before reuse, and its
+ * QUIT when it is closed from the loop (the agent is idle then and must
+ * not hang on a silent server). */
+#define SMTP_PROBE_TIMEOUT_MS (10 * 1000)
+
 typedef struct session {
-    smtp_request *r;
+    smtp_request *r; /* NULL while kept between requests */
     vstream *s;
     smtp_reply reply;
     vstr why;   /* why the session broke */
@@ -57,17 +78,16 @@ static int read_reply(session *ss, int timeout_ms, const char *what)
 {
     vstr err = VSTR_INIT;
     int status = 0;
+    const char *relay = ss->r ? vstr_str(&ss->r->relay) : "the server";
 
     if (ss->broken)
         return -1;
     if (smtp_reply_read(ss->s, timeout_ms, &ss->reply, &err) < 0) {
         ss->broken = 1;
         if (vstr_equals(&err, "timeout"))
-            vstr_set_fmt(&ss->why, "conversation with %s timed out while %s",
-                         vstr_str(&ss->r->relay), what);
+            vstr_set_fmt(&ss->why, "conversation with %s timed out while %s", relay, what);
         else
-            vstr_set_fmt(&ss->why, "%s with %s while %s", vstr_str(&err), vstr_str(&ss->r->relay),
-                         what);
+            vstr_set_fmt(&ss->why, "%s with %s while %s", vstr_str(&err), relay, what);
         status = -1;
     }
     vstr_release(&err);
@@ -370,6 +390,147 @@ static int connect_server(const smtp_server *srv, vstr *why)
     return sock_connect_addr((const struct sockaddr *)&srv->sa, srv->salen, timeout, why);
 }
 
+static session *session_open(smtp_request *r, int fd)
+{
+    session *ss = mem_calloc(1, sizeof(*ss));
+
+    ss->r = r;
+    ss->s = vstream_fdopen(fd, VSTREAM_READ | VSTREAM_WRITE);
+    smtp_reply_init(&ss->reply);
+    vstr_init(&ss->why);
+    return ss;
+}
+
+/* QUIT (unless broken) within quit_ms, then close and free. */
+static void session_close(session *ss, int quit_ms)
+{
+    if (!ss->broken) {
+        vstream_puts(ss->s, "QUIT\r\n");
+        read_reply(ss, quit_ms, "sending QUIT");
+    }
+    vstream_close(ss->s);
+    smtp_reply_release(&ss->reply);
+    vstr_release(&ss->why);
+    mem_free(ss);
+}
+
+/* ---- Connection reuse ---- */
+
+static struct {
+    session *ss;        /* NULL: none kept */
+    char *nexthop;      /* the next hop of the request that opened it */
+    smtp_server server; /* a copy: each request's server list is freed */
+    int uses;           /* requests carried */
+    int64_t opened_ms;  /* monotonic, when connected */
+    int64_t idle_ms;    /* monotonic, when its last request ended */
+} kept;
+
+static void server_copy(smtp_server *to, const smtp_server *from)
+{
+    *to = *from;
+    to->host = mem_strdup(from->host);
+    to->path = from->path ? mem_strdup(from->path) : NULL;
+}
+
+static void server_release(smtp_server *s)
+{
+    mem_free(s->host);
+    mem_free(s->path);
+    memset(s, 0, sizeof(*s));
+}
+
+void smtp_cache_close(void)
+{
+    if (kept.ss == NULL)
+        return;
+    session_close(kept.ss, SMTP_PROBE_TIMEOUT_MS);
+    kept.ss = NULL;
+    mem_free(kept.nexthop);
+    kept.nexthop = NULL;
+    server_release(&kept.server);
+}
+
+int smtp_cache_expire(void)
+{
+    int64_t left;
+
+    if (kept.ss == NULL)
+        return -1;
+    left = kept.idle_ms + smtp_cf.cache_time_limit - clock_mono_ms();
+    if (left > 0)
+        return left < 86400000 ? (int)left : 86400000;
+    smtp_cache_close();
+    return -1;
+}
+
+/* After the request: keep the session for the next one when it ended
+ * cleanly and may be used again, else QUIT it. */
+static void session_finish(session *ss, const smtp_server *srv, int uses, int64_t opened_ms)
+{
+    smtp_request *r = ss->r;
+    int64_t now = clock_mono_ms();
+    int clean = !ss->broken;
+
+    for (size_t i = 0; i < r->req.rcpt_count && clean; i++)
+        clean = r->rs[i].done;
+    if (!clean || !smtp_cf.cache_on_demand || now - opened_ms >= smtp_cf.reuse_time_limit ||
+        (smtp_cf.reuse_count_limit > 0 && uses > smtp_cf.reuse_count_limit)) {
+        session_close(ss, smtp_cf.quit_timeout);
+        return;
+    }
+    smtp_cache_close();
+    ss->r = NULL;
+    kept.ss = ss;
+    kept.nexthop = mem_strdup(r->req.nexthop);
+    server_copy(&kept.server, srv);
+    kept.uses = uses;
+    kept.opened_ms = opened_ms;
+    kept.idle_ms = now;
+}
+
+int smtp_deliver_cached(smtp_request *r)
+{
+    session *ss = kept.ss;
+    smtp_server srv;
+    int uses = kept.uses;
+    int64_t opened_ms = kept.opened_ms;
+
+    if (ss == NULL)
+        return 0;
+    if (strcasecmp(kept.nexthop, r->req.nexthop) != 0) {
+        smtp_cache_close();
+        return 0;
+    }
+    /* Take it out of the cache: from here on it is this request's. */
+    srv = kept.server;
+    memset(&kept.server, 0, sizeof(kept.server));
+    mem_free(kept.nexthop);
+    kept.nexthop = NULL;
+    kept.ss = NULL;
+
+    ss->r = r;
+    r->server = &srv;
+    smtp_server_text(&srv, &r->relay);
+    vstream_puts(ss->s, "RSET\r\n");
+    if (read_reply(ss, SMTP_PROBE_TIMEOUT_MS, "sending RSET") < 0 || ss->reply.code != 250) {
+        msg_info("%s: cached session with %s unusable (%s): connecting afresh", r->req.queue_id,
+                 vstr_str(&r->relay), ss->broken ? vstr_str(&ss->why) : vstr_str(&ss->reply.text));
+        session_close(ss, SMTP_PROBE_TIMEOUT_MS);
+        server_release(&srv);
+        r->server = NULL;
+        vstr_set_str(&r->relay, "none");
+        return 0;
+    }
+    r->conn_use = uses + 1;
+    r->server_dsn = ss->dsn;
+    r->times.connected = delivery_log_now();
+    transaction(ss);
+    session_finish(ss, &srv, uses + 1, opened_ms);
+    r->server = NULL;
+    server_release(&srv);
+    return 1;
+}
+
 int smtp_deliver(smtp_request *r, const smtp_servers *servers)
 {
     vstr last = VSTR_INIT, err = VSTR_INIT;
@@ -377,7 +538,8 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
 
     for (size_t i = 0; i < servers->count; i++) {
         const smtp_server *srv = &servers->list[i];
-        session ss;
+        session *ss;
+        int64_t opened_ms;
         int fd;
 
         r->server = srv;
@@ -389,29 +551,23 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
             continue;
         }
-        memset(&ss, 0, sizeof(ss));
-        ss.r = r;
-        ss.s = vstream_fdopen(fd, VSTREAM_READ | VSTREAM_WRITE);
-        smtp_reply_init(&ss.reply);
-        vstr_init(&ss.why);
-        if (session_start(&ss) < 0) {
-            vstr_set(&last, vstr_str(&ss.why), vstr_len(&ss.why));
-            last_dsn = ss.broken ? "4.4.2" : "4.4.0";
+        opened_ms = clock_mono_ms();
+        ss = session_open(r, fd);
+        if (session_start(ss) < 0) {
+            vstr_set(&last, vstr_str(&ss->why), vstr_len(&ss->why));
+            last_dsn = ss->broken ? "4.4.2" : "4.4.0";
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
+            /* As before reuse: no QUIT to a server that would not talk. */
+            ss->broken = 1;
+            session_close(ss, 0);
         } else {
-            r->server_dsn = ss.dsn;
+            r->conn_use = 1;
+            r->server_dsn = ss->dsn;
             r->times.connected = delivery_log_now();
-            transaction(&ss);
-            if (!ss.broken) {
-                vstream_puts(ss.s, "QUIT\r\n");
-                read_reply(&ss, smtp_cf.quit_timeout, "sending QUIT");
-            }
-        }
-        vstream_close(ss.s);
-        smtp_reply_release(&ss.reply);
-        vstr_release(&ss.why);
-        if (r->times.connected >= r->times.received)
+            transaction(ss);
+            session_finish(ss, srv, 1, opened_ms);
             break;
+        }
     }
     vstr_release(&err);
     if (r->times.connected >= r->times.received) {

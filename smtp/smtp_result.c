@@ -46,8 +46,8 @@ __attribute__((format(printf, 5, 0))) static void result_va(smtp_request *r, siz
     /* No session: all the time went to trying to set one up. */
     if (times.connected < times.received)
         times.connected = times.done;
-    delivery_log_status(r->req.queue_id, rcpt->address, rcpt->orig_rcpt, vstr_str(&r->relay),
-                        &times, dsn, vstr_str(&st->reason));
+    delivery_log_status_conn(r->req.queue_id, rcpt->address, rcpt->orig_rcpt, vstr_str(&r->relay),
+                             r->conn_use, &times, dsn, vstr_str(&st->reason));
     if (r->qmgr_lost)
         return;
     res = (deliver_result){

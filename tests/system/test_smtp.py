@@ -56,11 +56,18 @@ class PeerHandler(socketserver.StreamRequestHandler):
 
     def handle(self):
         peer = self.server.peer
+        peer.connections += 1
+        if peer.idle_drop:
+            self.connection.settimeout(peer.idle_drop)
         self.reply("220 peer.test ESMTP")
         trans = Transaction()
         accepted = []
         while True:
-            line = self.rfile.readline()
+            try:
+                line = self.rfile.readline()
+            except (socket.timeout, OSError):
+                peer.dropped += 1
+                return  # idle too long: drop the connection without a word
             if not line:
                 return
             peer.commands.append(line)
@@ -141,6 +148,9 @@ class Peer:
         self.data_replies = {}
         self.commands = []
         self.transactions = []
+        self.connections = 0    # sessions the server accepted
+        self.idle_drop = None   # seconds: close a connection this long silent
+        self.dropped = 0
         if isinstance(address, str):
             self.server = UnixServer(address, PeerHandler)
             os.chmod(address, 0o777)
@@ -354,6 +364,8 @@ def test_without_ehlo_or_pipelining_helo_and_lock_step(relay_factory, peers):
     lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
     lv.sendmail(["dave@remote.test"], mail("old server"))
     wait_log(lv, r"to=<dave@remote\.test>.*status=sent")
+    # The session stays open for reuse until smtp_connection_cache_time_limit.
+    assert wait_until(lambda: peer.commands[-1:] == [b"QUIT\r\n"], timeout=10)
     verbs = [c[:4] for c in peer.commands]
     assert verbs[:2] == [b"EHLO", b"HELO"]
     assert verbs[2:] == [b"MAIL", b"RCPT", b"DATA", b"QUIT"]
@@ -393,6 +405,81 @@ def test_connection_refused_defers_then_flush_delivers(relay_factory, peers):
     wait_log(lv, r"to=<frank@remote\.test>.*status=sent")
     assert len(peer.transactions) == 1
     assert wait_until(lv.queue_empty, timeout=10)
+
+
+# ---- connection reuse ----
+
+def subjects(peer):
+    return sorted(re.search(rb"Subject: (\S+)", t.data).group(1).decode()
+                  for t in peer.transactions)
+
+
+def send_each(lv, count, prefix, pause=0.0):
+    """count messages, each sent after the previous one's status line."""
+    for i in range(count):
+        send(lv, ["reuse@remote.test"], mail(f"{prefix}{i}"))
+        assert wait_until(lambda: lv.log().count("to=<reuse@remote.test>") > i, timeout=30), \
+            lv.log()
+        time.sleep(pause)
+
+
+def test_messages_to_one_relayhost_share_connections_and_log_conn_use(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "default_destination_concurrency_limit=2")
+    send_each(lv, 10, "m")
+    wait_log(lv, r"to=<reuse@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, "
+                 r"conn_use=[2-9]\d*, delay=[\d.e-]+, .*status=sent")
+    assert wait_until(lv.queue_empty, timeout=10)
+    assert peer.connections < 10
+    # Each message exactly once, and each went as the RSET probe allowed.
+    assert subjects(peer) == sorted(f"m{i}" for i in range(10))
+    assert lv.log().count("status=sent") == 10
+    assert b"RSET\r\n" in peer.commands
+
+
+def test_a_cached_session_the_server_dropped_is_replaced_and_nothing_is_lost(relay_factory,
+                                                                            peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.idle_drop = 0.5
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "default_process_limit=1",
+                       "smtp_connection_cache_time_limit=30s")
+    send_each(lv, 3, "d", pause=1.5)
+    assert wait_until(lv.queue_empty, timeout=10)
+    assert subjects(peer) == ["d0", "d1", "d2"]
+    assert lv.log().count("status=sent") == 3
+    assert "status=deferred" not in lv.log()
+    assert peer.dropped >= 2 and peer.connections == 3
+    assert lv.log().count("cached session with 127.0.0.1[127.0.0.1]") == 2, lv.log()
+    assert "conn_use=" not in lv.log()
+
+
+def test_without_connection_cache_each_message_has_its_own_connection(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "default_process_limit=1",
+                       "smtp_connection_cache_on_demand=no")
+    send_each(lv, 4, "n")
+    assert wait_until(lv.queue_empty, timeout=10)
+    assert subjects(peer) == ["n0", "n1", "n2", "n3"]
+    assert peer.connections == 4
+    assert "conn_use=" not in lv.log()
+    assert b"RSET\r\n" not in peer.commands
+
+
+def test_an_idle_cached_session_is_quit_after_the_time_limit(relay_factory, peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "default_process_limit=1",
+                       "smtp_connection_cache_time_limit=2s")
+    send(lv, ["reuse@remote.test"], mail("idle"))
+    wait_log(lv, r"to=<reuse@remote\.test>.*status=sent")
+    sent = time.monotonic()
+    assert wait_until(lambda: b"QUIT\r\n" in peer.commands, timeout=10)
+    waited = time.monotonic() - sent
+    assert 1.0 <= waited <= 4.0, waited
+    assert peer.connections == 1
 
 
 # ---- LMTP ----
