@@ -19,13 +19,14 @@
  *   user, which is what pickup goes by. The arrival time is postdrop's
  *   own: the T record of the stream is checked and then replaced.
  *
- *   Installed set-gid, postdrop treats its caller as hostile: it keeps no
- *   environment variable, makes sure descriptors 0-2 are open and closes
- *   all others, and accepts another configuration directory (-c or
- *   MAIL_CONFIG) only from root or when the default main.cf lists it in
- *   alternate_config_directories, because main.cf decides where files are
- *   written. Run without privileges (an unprivileged instance) it trusts
- *   any directory, since it can do nothing its caller could not.
+ *   Installed set-gid, postdrop treats its caller as hostile
+ *   (global/setgid_guard): it keeps no environment variable, makes sure
+ *   descriptors 0-2 are open and closes all others, and accepts another
+ *   configuration directory (-c or MAIL_CONFIG) only from root or when the
+ *   default main.cf lists it in alternate_config_directories, because
+ *   main.cf decides where files are written. Run without privileges (an
+ *   unprivileged instance) it trusts any directory, since it can do
+ *   nothing its caller could not.
  *
  *   Users not on authorized_submit_users (root always is) are refused.
  *
@@ -41,14 +42,12 @@
  * maildrop cannot be written.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sysexits.h>
@@ -60,6 +59,7 @@
 #include "global/master_proto.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
+#include "global/setgid_guard.h"
 #include "global/trigger.h"
 #include "util/msg.h"
 #include "util/vstr.h"
@@ -119,68 +119,9 @@ static void catch_signals(void)
     signal(SIGXFSZ, SIG_IGN);
 }
 
-/* Set-gid (or set-uid) in effect: the caller may not be trusted. */
-static int running_privileged(void)
-{
-    return getauxval(AT_SECURE) != 0 || getegid() != getgid() || geteuid() != getuid();
-}
-
-/* Descriptors 0-2 open (on /dev/null if the caller closed them, so that
- * no file we open lands there), every other one closed. */
-static void sanitize_descriptors(void)
-{
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0) {
-            int nfd = open("/dev/null", O_RDWR);
-
-            if (nfd < 0)
-                _exit(EX_OSERR);
-            if (nfd != fd) {
-                /* A lower descriptor was free: this one stays closed. */
-                (void)close(nfd);
-                _exit(EX_OSERR);
-            }
-        }
-    }
-    if (close_range(3, ~0U, 0) < 0) {
-        long max = sysconf(_SC_OPEN_MAX);
-
-        for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
-            (void)close((int)fd);
-    }
-}
-
 static void usage(void)
 {
     msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
-}
-
-/* Is dir one that a privileged postdrop may use for this caller? */
-static int config_dir_trusted(const char *dir, vstr *why)
-{
-    vstr err = VSTR_INIT;
-    config *dflt;
-    argv_t *list;
-    int ok = 0;
-
-    if (strcmp(dir, CONFIG_DIR_DEFAULT) == 0 || getuid() == 0)
-        return 1;
-    if ((dflt = config_load(CONFIG_DIR_DEFAULT, &err)) == NULL) {
-        vstr_set_fmt(why, "%s is not listed in alternate_config_directories of %s/main.cf (%s)",
-                     dir, CONFIG_DIR_DEFAULT, vstr_str(&err));
-        vstr_release(&err);
-        return 0;
-    }
-    list = config_list(dflt, "alternate_config_directories");
-    for (size_t i = 0; i < list->argc && !ok; i++)
-        ok = strcmp(list->argv[i], dir) == 0;
-    if (!ok)
-        vstr_set_fmt(why, "%s is not listed in alternate_config_directories of %s/main.cf", dir,
-                     CONFIG_DIR_DEFAULT);
-    argv_free(list);
-    config_free(dflt);
-    vstr_release(&err);
-    return ok;
 }
 
 /* The mail log of the instance (maillog_file, else syslog). stderr carries
@@ -268,21 +209,16 @@ static void copy_stream(vstream *in, vstream *out, long long size_limit)
 
 int main(int argc, char **argv)
 {
-    const char *opt_c = NULL, *env_dir, *queue_dir;
+    const char *opt_c = NULL, *queue_dir;
     vstr err = VSTR_INIT, dir = VSTR_INIT;
     long long size_limit;
     vstream *in;
     config *cfg;
     int ch, privileged;
 
-    sanitize_descriptors();
-    umask(077);
-    msg_init("postdrop");
-    privileged = running_privileged();
     /* Keep nothing of the caller's environment but MAIL_CONFIG, checked below. */
-    env_dir = getenv("MAIL_CONFIG");
-    vstr_set_str(&dir, env_dir && *env_dir ? env_dir : CONFIG_DIR_DEFAULT);
-    clearenv();
+    privileged = setgid_guard_start(&dir);
+    msg_init("postdrop");
     while ((ch = getopt(argc, argv, "c:rv")) != -1) {
         switch (ch) {
         case 'c':
@@ -301,7 +237,7 @@ int main(int argc, char **argv)
         usage();
     if (opt_c)
         vstr_set_str(&dir, opt_c);
-    if (privileged && !config_dir_trusted(vstr_str(&dir), &err))
+    if (privileged && !setgid_guard_config_dir_trusted(vstr_str(&dir), &err))
         msg_fatal_status(EX_NOPERM, "untrusted configuration directory: %s", vstr_str(&err));
     if ((cfg = config_load(vstr_str(&dir), &err)) == NULL)
         msg_fatal_status(EX_CONFIG, "%s", vstr_str(&err));
@@ -341,25 +277,3 @@ int main(int argc, char **argv)
     return 0;
 }
 
-/*
- * Sanitizer builds only. A set-gid process is not dumpable: LeakSanitizer
- * cannot inspect it at exit (a fatal error, exit 1) and cannot even read
- * ASAN_OPTIONS from /proc/self/environ to be told so. Leak checking stays
- * on when postdrop runs without set-gid (the unprivileged tests).
- */
-#if defined(__SANITIZE_ADDRESS__)
-#define POSTDROP_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define POSTDROP_ASAN 1
-#endif
-#endif
-#ifdef POSTDROP_ASAN
-#include <sys/auxv.h>
-
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-    return getauxval(AT_SECURE) ? "detect_leaks=0" : "";
-}
-#endif
