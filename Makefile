@@ -78,7 +78,7 @@ BIN_LINK_NAMES :=
 include util/module.mk
 include global/module.mk
 include $(wildcard master/module.mk smtpd/module.mk qmgr/module.mk smtp/module.mk \
-	local/module.mk pickup/module.mk postdrop/module.mk admin/module.mk)
+	local/module.mk pickup/module.mk showq/module.mk postdrop/module.mk admin/module.mk)
 include tests/module.mk
 
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -165,14 +165,16 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)/lib/systemd/system
 	for p in $(BIN_PROGS); do install -m 755 $(BUILD)/bin/$$p $(DESTDIR)$(PREFIX)/sbin/; done
 	for l in $(BIN_LINK_NAMES); do ln -sf sendmail $(DESTDIR)$(PREFIX)/sbin/$$l; done
-	@# postdrop is the one set-id program: set-gid setgid_group, so that
-	@# users can write maildrop/ (mode 1730) and nothing else.
-	if [ -e $(DESTDIR)$(PREFIX)/sbin/postdrop ]; then \
+	@# postdrop and postqueue are the only set-id programs: set-gid
+	@# setgid_group, so that users can write maildrop/ (mode 1730) and reach
+	@# public/ (pickup, qmgr, showq), and nothing else.
+	for p in postdrop postqueue; do \
+		[ -e $(DESTDIR)$(PREFIX)/sbin/$$p ] || continue; \
 		if getent group $(SETGID_GROUP) >/dev/null && [ "$$(id -u)" -eq 0 ]; then \
-			chgrp $(SETGID_GROUP) $(DESTDIR)$(PREFIX)/sbin/postdrop && \
-			chmod 2755 $(DESTDIR)$(PREFIX)/sbin/postdrop; \
-		else echo "install: postdrop left without set-gid: run as root with group" \
-			"$(SETGID_GROUP) present (groupadd --system $(SETGID_GROUP))"; fi; fi
+			chgrp $(SETGID_GROUP) $(DESTDIR)$(PREFIX)/sbin/$$p && \
+			chmod 2755 $(DESTDIR)$(PREFIX)/sbin/$$p; \
+		else echo "install: $$p left without set-gid: run as root with group" \
+			"$(SETGID_GROUP) present (groupadd --system $(SETGID_GROUP))"; fi; done
 	for p in $(LIBEXEC_PROGS); do \
 		install -m 755 $(BUILD)/libexec/$$p $(DESTDIR)$(PREFIX)/lib/postern/; done
 	for f in main.cf master.cf; do \
