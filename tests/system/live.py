@@ -6,10 +6,15 @@ services local mail needs (pickup, qmgr, local: an ordinary user cannot
 bind port 25), starts it with `postern start`, and at the end stops it,
 kills anything left and fails on any sanitizer report of the daemons.
 
+The `root_instance` fixture is an instance started by root with the stock
+accounts and an installed layout (postdrop and postqueue set-gid), for the
+privilege tests.
+
 Mail is submitted with sendmail when sendmail, postdrop and pickup are
 built; otherwise the qmgr_inject helper commits it straight to incoming/.
 """
 
+import grp
 import mailbox
 import os
 import pathlib
@@ -23,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, Instance, run as run_cmd
+from conftest import BUILD, IS_ROOT, Instance, run as run_cmd
 
 LIBEXEC = BUILD / "libexec"
 BIN = BUILD / "bin"
@@ -209,3 +214,110 @@ def live(unprivileged_dir, submitter):
 
 def mail(subject, body="hello\n", extra=""):
     return f"From: sender@test.example\nSubject: {subject}\n{extra}\n{body}"
+
+
+# ---- an instance started by root ----
+
+ROOT_NEEDED = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postqueue",
+               BIN / "postalias", LIBEXEC / "master", LIBEXEC / "pickup", LIBEXEC / "qmgr",
+               LIBEXEC / "local", LIBEXEC / "showq"]
+# An ordinary account that receives mail and runs the user commands.
+ROOT_RECIPIENT = "postern-rcpt"
+# The programs `make install` leaves set-gid setgid_group.
+SETGID_PROGRAMS = ("postdrop", "postqueue")
+
+
+def ensure_accounts():
+    """Create the stock accounts (postern, posterndrop) and the recipient
+    when this machine lacks them; return what was created."""
+    made = []
+
+    def sh(*args):
+        subprocess.run(args, check=True, capture_output=True)
+
+    try:
+        grp.getgrnam("posterndrop")
+    except KeyError:
+        sh("groupadd", "--system", "posterndrop")
+        made.append(("group", "posterndrop"))
+    for user in ("postern", ROOT_RECIPIENT):
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            sh("useradd", "--system", "--user-group", "--no-create-home",
+               "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", user)
+            made.append(("user", user))
+    return made
+
+
+def remove_accounts(made):
+    for kind, name in reversed(made):
+        cmd = ["userdel", name] if kind == "user" else ["groupdel", name]
+        subprocess.run(cmd, capture_output=True)
+
+
+@pytest.fixture
+def root_instance():
+    """(instance dir, command dir, environment) of a started root-run
+    instance: pickup, qmgr, local and showq; the commands copied to a
+    directory of their own with postdrop and postqueue set-gid posterndrop,
+    and /etc/postern/main.cf listing the instance in
+    alternate_config_directories (removed at the end)."""
+    if not IS_ROOT:
+        pytest.skip("needs root")
+    missing = [str(p) for p in ROOT_NEEDED if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.skip("needs " + ", ".join(missing))
+    # Set-gid programs trust a -C directory only when the default
+    # configuration lists it in alternate_config_directories, as Postfix's.
+    default_cf = pathlib.Path("/etc/postern/main.cf")
+    if default_cf.exists() or default_cf.parent.exists():
+        pytest.skip(f"{default_cf.parent} exists: this machine has a Postern installed")
+    made = ensure_accounts()
+    base = pathlib.Path(tempfile.mkdtemp(prefix="postern-priv-"))
+    base.chmod(0o755)
+    inst_dir = base / "instance"
+    # An installed layout: the commands in a directory of their own, set-gid
+    # as `make install` leaves them.
+    cmd_dir = base / "sbin"
+    cmd_dir.mkdir()
+    for p in BIN.iterdir():
+        if p.is_symlink():
+            os.symlink(os.readlink(p), cmd_dir / p.name)
+        elif p.is_file():
+            shutil.copy2(p, cmd_dir / p.name)
+    for name in SETGID_PROGRAMS:
+        os.chown(cmd_dir / name, 0, grp.getgrnam("posterndrop").gr_gid)
+        (cmd_dir / name).chmod(0o2755)
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    # LeakSanitizer cannot stop the world in a set-gid process.
+    env = {"ASAN_OPTIONS": f"log_path={logs}/asan:detect_leaks=0",
+           "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+    run = lambda *a, **kw: run_cmd([BIN / "postern", "-c", inst_dir, *a], env=env, **kw)  # noqa
+    result = run("init", f"command_directory={cmd_dir}", "myhostname=test.example",
+                 "mydomain=example",
+                 "import_environment=MAIL_CONFIG MAIL_DEBUG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
+    assert result.returncode == 0, result.stderr
+    default_cf.parent.mkdir(mode=0o755)
+    default_cf.write_text(f"alternate_config_directories = {inst_dir}\n")
+    keep = ("pickup", "qmgr", "local", "showq")
+    mcf = inst_dir / "master.cf"
+    mcf.write_text("".join(l for l in mcf.read_text().splitlines(keepends=True)
+                           if l.split()[:1] and l.split()[0] in keep))
+    result = run("start")
+    assert result.returncode == 0, result.stderr
+    yield inst_dir, cmd_dir, env
+    run("stop")
+    for pid in instance_pids(inst_dir):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_until(lambda: instance_pids(inst_dir) == [], 10)
+    reports = sanitizer_reports(logs)
+    shutil.rmtree(base, ignore_errors=True)
+    shutil.rmtree(default_cf.parent, ignore_errors=True)
+    remove_accounts(made)
+    assert reports == "", reports

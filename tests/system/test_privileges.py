@@ -2,122 +2,22 @@
 
 Only master (and local, which switches to each recipient) runs as root;
 pickup, qmgr and smtpd run as mail_owner; a mailbox belongs to its
-recipient; postdrop is the only set-gid program and nothing is set-uid.
+recipient; postdrop and postqueue are the only set-gid programs and
+nothing is set-uid.
 
-The test needs root. It uses the stock account names, postern and
-posterndrop, creating them (and a recipient account) when this machine
-lacks them and removing what it created at the end.
+The test needs root; the instance is live.py's root_instance.
 """
 
 import os
-import pathlib
 import pwd
 import grp
-import shutil
 import stat
-import subprocess
-import tempfile
 
-import pytest
+from conftest import BUILD, run as run_cmd
+from live import ROOT_RECIPIENT as RECIPIENT, instance_pids, wait_until
+from live import root_instance  # noqa: F401 (the fixture)
 
-from conftest import BUILD, IS_ROOT, run as run_cmd
-from live import instance_pids, wait_until
-
-BIN = BUILD / "bin"
 LIBEXEC = BUILD / "libexec"
-NEEDED = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postalias",
-          LIBEXEC / "master", LIBEXEC / "pickup", LIBEXEC / "qmgr", LIBEXEC / "local"]
-RECIPIENT = "postern-rcpt"
-
-
-def ensure_accounts():
-    """Create the accounts the test needs; return what was created."""
-    made = []
-
-    def sh(*args):
-        subprocess.run(args, check=True, capture_output=True)
-
-    try:
-        grp.getgrnam("posterndrop")
-    except KeyError:
-        sh("groupadd", "--system", "posterndrop")
-        made.append(("group", "posterndrop"))
-    for user in ("postern", RECIPIENT):
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            sh("useradd", "--system", "--user-group", "--no-create-home",
-               "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", user)
-            made.append(("user", user))
-    return made
-
-
-def remove_accounts(made):
-    for kind, name in reversed(made):
-        cmd = ["userdel", name] if kind == "user" else ["groupdel", name]
-        subprocess.run(cmd, capture_output=True)
-
-
-@pytest.fixture
-def root_instance():
-    if not IS_ROOT:
-        pytest.skip("needs root")
-    missing = [str(p) for p in NEEDED if not os.access(p, os.X_OK)]
-    if missing:
-        pytest.skip("needs " + ", ".join(missing))
-    # Set-gid postdrop trusts a -C directory only when the default
-    # configuration lists it in alternate_config_directories, as Postfix's.
-    default_cf = pathlib.Path("/etc/postern/main.cf")
-    if default_cf.exists() or default_cf.parent.exists():
-        pytest.skip(f"{default_cf.parent} exists: this machine has a Postern installed")
-    made = ensure_accounts()
-    base = pathlib.Path(tempfile.mkdtemp(prefix="postern-priv-"))
-    base.chmod(0o755)
-    inst_dir = base / "instance"
-    # An installed layout: the commands in a directory of their own, with
-    # postdrop set-gid posterndrop as `make install` leaves it.
-    cmd_dir = base / "sbin"
-    cmd_dir.mkdir()
-    for p in BIN.iterdir():
-        if p.is_symlink():
-            os.symlink(os.readlink(p), cmd_dir / p.name)
-        elif p.is_file():
-            shutil.copy2(p, cmd_dir / p.name)
-    postdrop = cmd_dir / "postdrop"
-    os.chown(postdrop, 0, grp.getgrnam("posterndrop").gr_gid)
-    postdrop.chmod(0o2755)
-    logs = base / "sanitizer"
-    logs.mkdir()
-    logs.chmod(0o777)
-    # LeakSanitizer cannot stop the world in a set-gid process (postdrop).
-    env = {"ASAN_OPTIONS": f"log_path={logs}/asan:detect_leaks=0",
-           "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
-    run = lambda *a, **kw: run_cmd([BIN / "postern", "-c", inst_dir, *a], env=env, **kw)  # noqa
-    result = run("init", f"command_directory={cmd_dir}", "myhostname=test.example",
-                 "mydomain=example",
-                 "import_environment=MAIL_CONFIG MAIL_DEBUG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
-    assert result.returncode == 0, result.stderr
-    default_cf.parent.mkdir(mode=0o755)
-    default_cf.write_text(f"alternate_config_directories = {inst_dir}\n")
-    keep = ("pickup", "qmgr", "local")
-    mcf = inst_dir / "master.cf"
-    mcf.write_text("".join(l for l in mcf.read_text().splitlines(keepends=True)
-                           if l.split()[:1] and l.split()[0] in keep))
-    result = run("start")
-    assert result.returncode == 0, result.stderr
-    yield inst_dir, cmd_dir, env
-    run("stop")
-    for pid in instance_pids(inst_dir):
-        try:
-            os.kill(pid, 9)
-        except ProcessLookupError:
-            pass
-    wait_until(lambda: instance_pids(inst_dir) == [], 10)
-    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
-    shutil.rmtree(base, ignore_errors=True)
-    shutil.rmtree(default_cf.parent, ignore_errors=True)
-    remove_accounts(made)
-    assert reports == "", reports
 
 
 def process_table(inst_dir):
@@ -136,7 +36,8 @@ def process_table(inst_dir):
     return table
 
 
-def test_root_instance_runs_daemons_as_mail_owner_and_only_postdrop_is_set_gid(root_instance):
+def test_root_instance_runs_daemons_as_mail_owner_and_only_postdrop_postqueue_set_gid(
+        root_instance):
     inst_dir, cmd_dir, env = root_instance
     owner = pwd.getpwnam("postern")
     rcpt = pwd.getpwnam(RECIPIENT)
@@ -170,7 +71,7 @@ def test_root_instance_runs_daemons_as_mail_owner_and_only_postdrop_is_set_gid(r
     assert (st.st_uid, st.st_gid) == (rcpt.pw_uid, rcpt.pw_gid)
     assert stat.S_IMODE(st.st_mode) == 0o600
 
-    # Set-id bits: postdrop set-gid posterndrop, nothing else anywhere.
+    # Set-id bits: postdrop and postqueue set-gid posterndrop, nothing else.
     setid = []
     for d in (cmd_dir, LIBEXEC):
         for p in d.iterdir():
@@ -179,7 +80,8 @@ def test_root_instance_runs_daemons_as_mail_owner_and_only_postdrop_is_set_gid(r
             mode = p.stat().st_mode
             if mode & (stat.S_ISUID | stat.S_ISGID):
                 setid.append((p.name, bool(mode & stat.S_ISUID), p.stat().st_gid))
-    assert setid == [("postdrop", False, grp.getgrnam("posterndrop").gr_gid)]
+    drop_gid = grp.getgrnam("posterndrop").gr_gid
+    assert sorted(setid) == [("postdrop", False, drop_gid), ("postqueue", False, drop_gid)]
     # The maildrop is writable through that group only.
     md = (inst_dir / "spool" / "maildrop").stat()
     assert (md.st_uid, md.st_gid) == (owner.pw_uid, grp.getgrnam("posterndrop").gr_gid)
