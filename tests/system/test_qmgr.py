@@ -112,8 +112,18 @@ class Agent:
                 return  # close() shut the socket down
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
+    def _not_busy(self, state):
+        # Counted down before the reply goes out: once qmgr has the reply
+        # it may start the next delivery at once, and that one must not
+        # overlap this thread's last steps in the count.
+        if state["busy"]:
+            state["busy"] = False
+            with self.lock:
+                self.busy -= 1
+
     def _serve(self, conn):
         f = conn.makefile("rwb")
+        state = {"busy": True}
         with self.lock:
             self.busy += 1
             self.max_busy = max(self.max_busy, self.busy)
@@ -123,6 +133,7 @@ class Agent:
             with self.lock:
                 self.requests.append((req, rcpts))
             time.sleep(self.delay)
+            self._not_busy(state)
             if self.raw is not None:
                 f.write(self.raw)
             else:
@@ -136,8 +147,7 @@ class Agent:
         except (OSError, EOFError, ValueError):
             pass
         finally:
-            with self.lock:
-                self.busy -= 1
+            self._not_busy(state)
             try:
                 f.close()
                 conn.close()
