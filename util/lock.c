@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fileio.h"
 #include "util/lock.h"
 #include "util/msg.h"
 
@@ -94,7 +95,7 @@ static int create_lock_file(const char *lock_path)
     else
         dir[0] = 0;
     if (dir[0] && (fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)) >= 0) {
-        if (write(fd, text, len) == (ssize_t)len) {
+        if (fileio_write_all(fd, text, len) == 0) {
             snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
             rc = linkat(AT_FDCWD, proc_path, AT_FDCWD, lock_path, AT_SYMLINK_FOLLOW);
             saved = errno;
@@ -110,7 +111,7 @@ static int create_lock_file(const char *lock_path)
     fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
-    if (write(fd, text, len) < 0)
+    if (fileio_write_all(fd, text, len) < 0)
         msg_warn("write %s: %s", lock_path, strerror(errno));
     close(fd);
     return 0;
