@@ -30,11 +30,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "global/deliver_request.h"
+#include "global/delivery_log.h"
 #include "global/server.h"
 #include "local/local.h"
 #include "util/mem.h"
@@ -44,14 +44,6 @@
 #define LOCAL_REQUEST_TIMEOUT_MS (100 * 1000)
 /* How long an idle connection waits for the next request. */
 #define LOCAL_IDLE_TIMEOUT_MS (300 * 1000)
-
-double local_now(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
 
 static void request_free(local_request *req)
 {
@@ -145,7 +137,7 @@ static void serve(vstream *client, const char *service, char **argv)
             request_free(&req);
             return;
         }
-        req.received_f = local_now();
+        req.received_f = delivery_log_now();
         req.received = (time_t)req.received_f;
         local_config_refresh();
         if (open_message(&req, &why) < 0) {

@@ -278,7 +278,4 @@ int local_copy(const local_state *state, mbox_writer *w, const char *delivered_t
 /* local_copy.c: read the message's Delivered-To: headers into req. */
 int local_scan_delivered(local_request *req, vstr *reason);
 
-/* local.c: seconds since the epoch, with microseconds. */
-double local_now(void);
-
 #endif

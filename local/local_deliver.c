@@ -46,7 +46,7 @@ void local_result(const local_state *state, local_outcome *out, const char *dsn,
     delivery_log_times t = {.arrival = req->arrival,
                             .received = req->received_f,
                             .connected = req->received_f,
-                            .done = local_now()};
+                            .done = delivery_log_now()};
     vstr text = VSTR_INIT;
     va_list ap;
 
