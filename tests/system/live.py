@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, IS_ROOT, Instance, run as run_cmd
+from conftest import BUILD, IS_ROOT, REPO, Instance, run as run_cmd
 
 LIBEXEC = BUILD / "libexec"
 BIN = BUILD / "bin"
@@ -42,6 +42,18 @@ SUBMIT_PROGRAMS = [BIN / "sendmail", BIN / "postdrop", LIBEXEC / "pickup"]
 INJECT_SRC = pathlib.Path(__file__).resolve().parent / "helpers" / "qmgr_inject.c"
 
 
+def compile_helper(src, exe):
+    """Build a C test helper against the built libglobal and libutil."""
+    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{REPO}", "-o", str(exe), str(src),
+           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        # A sanitizer build's libraries need the sanitizer runtime.
+        cmd.insert(1, "-fsanitize=address,undefined")
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.fixture(scope="session")
 def submitter():
     """None when sendmail and pickup are built, else the inject helper."""
@@ -51,14 +63,7 @@ def submitter():
     d = pathlib.Path(tempfile.mkdtemp(prefix="postern-local-inject-"))
     d.chmod(0o755)
     exe = d / "qmgr_inject"
-    repo = pathlib.Path(__file__).resolve().parents[2]
-    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{repo}", "-o", str(exe), str(INJECT_SRC),
-           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        cmd.insert(1, "-fsanitize=address,undefined")
-        result = subprocess.run(cmd, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    compile_helper(INJECT_SRC, exe)
     yield exe
     shutil.rmtree(d, ignore_errors=True)
 

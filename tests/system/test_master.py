@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, REPO, Instance
-from live import instance_pids
+from live import compile_helper, instance_pids
 
 HELPER_SRC = REPO / "tests" / "system" / "helpers" / "test_server.c"
 
@@ -36,14 +36,7 @@ def helpers():
     d = pathlib.Path(tempfile.mkdtemp(prefix="postern-master-helpers-"))
     d.chmod(0o755)
     exe = d / "test_echo"
-    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{REPO}", "-o", str(exe), str(HELPER_SRC),
-           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        # A sanitizer build's libraries need the sanitizer runtime.
-        cmd.insert(1, "-fsanitize=address,undefined")
-        result = subprocess.run(cmd, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    compile_helper(HELPER_SRC, exe)
     (d / "test_trigger").symlink_to("test_echo")
     yield d
     shutil.rmtree(d, ignore_errors=True)

@@ -32,7 +32,7 @@ import time
 import pytest
 
 from conftest import BUILD, IS_ROOT, NOBODY, NOGROUP, REPO
-from live import instance_pids
+from live import compile_helper, instance_pids
 
 INJECT_SRC = REPO / "tests" / "system" / "helpers" / "qmgr_inject.c"
 QUEUES = ("incoming", "active", "deferred", "hold", "corrupt", "bounce", "defer",
@@ -225,13 +225,7 @@ def inject_helper():
     d = pathlib.Path(tempfile.mkdtemp(prefix="postern-qmgr-helper-"))
     d.chmod(0o755)
     exe = d / "qmgr_inject"
-    cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{REPO}", "-o", str(exe), str(INJECT_SRC),
-           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        cmd.insert(1, "-fsanitize=address,undefined")
-        result = subprocess.run(cmd, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    compile_helper(INJECT_SRC, exe)
     yield exe
     shutil.rmtree(d, ignore_errors=True)
 
