@@ -13,7 +13,6 @@
  * mail_owner: queue files belong to mail_owner, who alone may change
  * them (DESIGN.md).
  */
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,10 +21,10 @@
 #include "global/master_proto.h"
 #include "global/rec.h"
 #include "global/server.h"
+#include "global/trigger.h"
 #include "local/local.h"
 #include "util/mem.h"
 #include "util/msg.h"
-#include "util/sock.h"
 
 typedef struct forward_job {
     local_outcome *out;
@@ -38,20 +37,11 @@ typedef struct forward_job {
  * qmgr scans incoming on its next wakeup. */
 static void trigger_qmgr(void)
 {
-    vstr path = VSTR_INIT, err = VSTR_INIT;
-    char byte = TRIGGER_NEW;
-    int fd;
+    vstr err = VSTR_INIT;
 
-    vstr_set_fmt(&path, "%s/%s/qmgr", local_cf.queue_directory, MASTER_PUBLIC_DIR);
-    fd = sock_connect_unix(vstr_str(&path), 1000, &err);
-    if (fd >= 0) {
-        if (write(fd, &byte, 1) != 1)
-            msg_warn("trigger %s: %s", vstr_str(&path), strerror(errno));
-        close(fd);
-    } else if (msg_verbose_level() > 0) {
+    if (trigger_send(local_cf.queue_directory, "qmgr", TRIGGER_NEW, 1000, &err) < 0 &&
+        msg_verbose_level() > 0)
         msg_info("trigger qmgr: %s", vstr_str(&err));
-    }
-    vstr_release(&path);
     vstr_release(&err);
 }
 
