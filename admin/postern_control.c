@@ -33,7 +33,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,9 +42,9 @@
 #include "global/master_pid.h"
 #include "global/master_proto.h"
 #include "global/mastercf.h"
+#include "global/trigger.h"
 #include "util/clock.h"
 #include "util/msg.h"
-#include "util/sock.h"
 
 /* How long start waits for master's sockets, and stop for master to go. */
 #define CONTROL_START_WAIT_MS 30000
@@ -386,10 +385,9 @@ int postern_status(const postern_opts *opts, int argc, char **argv)
 
 int postern_flush(const postern_opts *opts, int argc, char **argv)
 {
-    vstr pid_path = VSTR_INIT, path = VSTR_INIT, err = VSTR_INIT;
-    static const char flush = TRIGGER_FLUSH;
+    vstr pid_path = VSTR_INIT, err = VSTR_INIT;
     config *cfg;
-    int fd, result = 1;
+    int result = 1;
 
     (void)argv;
     if (!no_args(argc, "flush"))
@@ -400,20 +398,13 @@ int postern_flush(const postern_opts *opts, int argc, char **argv)
         msg_error("the Postern mail system is not running");
         goto out;
     }
-    vstr_set_fmt(&path, "%s/%s/qmgr", config_str(cfg, "queue_directory"), MASTER_PUBLIC_DIR);
-    if ((fd = sock_connect_unix(vstr_str(&path), 10000, &err)) < 0) {
+    if (trigger_send(config_str(cfg, "queue_directory"), "qmgr", TRIGGER_FLUSH, 10000, &err) < 0)
         msg_error("cannot flush the queue: %s", vstr_str(&err));
-        goto out;
-    }
-    if (send(fd, &flush, 1, MSG_NOSIGNAL) != 1)
-        msg_error("cannot flush the queue: %s: %s", vstr_str(&path), strerror(errno));
     else
         result = 0;
-    close(fd);
 out:
     config_free(cfg);
     vstr_release(&pid_path);
-    vstr_release(&path);
     vstr_release(&err);
     return result;
 }
