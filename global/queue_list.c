@@ -53,11 +53,15 @@ void queue_list_format_entry(vstr *out, const char *id, int status, long long si
 
 void queue_list_format_reason(vstr *out, const char *reason)
 {
-    vstr_append_fmt(out, "%*s(%s)\n",
-                    (int)(strlen(reason) + 2 < QUEUE_LIST_REASON_WIDTH
-                              ? QUEUE_LIST_REASON_WIDTH - strlen(reason) - 2
-                              : 0),
-                    "", reason);
+    size_t len = strlen(reason);
+    int pad = len + 2 < QUEUE_LIST_REASON_WIDTH ? (int)(QUEUE_LIST_REASON_WIDTH - len - 2) : 0;
+
+    vstr_append_fmt(out, "%*s(", pad, "");
+    /* The text is a remote server's reply: no escape sequence of its
+     * reaches the terminal of whoever lists the queue. */
+    for (const unsigned char *p = (const unsigned char *)reason; *p; p++)
+        vstr_append_char(out, *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+    vstr_append_str(out, ")\n");
 }
 
 void queue_list_format_rcpt(vstr *out, const char *rcpt)

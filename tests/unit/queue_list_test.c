@@ -80,12 +80,26 @@ static void reasons_are_right_aligned_and_recipients_indented(void **state)
     vstr_release(&v);
 }
 
+/* A reason is a remote server's text: its escape sequences must not reach
+ * the terminal of whoever lists the queue. */
+static void control_characters_in_a_reason_are_replaced(void **state)
+{
+    vstr v = VSTR_INIT;
+
+    (void)state;
+    queue_list_format_reason(&v, "host said: \033[2J\033]0;owned\a\x7f ok");
+    assert_non_null(strstr(vstr_str(&v), "(host said: ?[2J?]0;owned?? ok)\n"));
+    assert_null(strpbrk(vstr_str(&v), "\033\a\x7f"));
+    vstr_release(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(header_and_totals),
         cmocka_unit_test(entry_columns),
         cmocka_unit_test(reasons_are_right_aligned_and_recipients_indented),
+        cmocka_unit_test(control_characters_in_a_reason_are_replaced),
     };
     return cmocka_run_group_tests_name("queue_list", tests, NULL, NULL);
 }
