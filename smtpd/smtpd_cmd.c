@@ -295,7 +295,12 @@ void smtpd_command(smtpd_state *s)
         vstream_read_pending(s->client) > 0 && smtpd_pipelining_violation(s, commands[i].verb))
         return;
     if (!stage_ok(s, commands[i].stage)) {
-        smtpd_reply(s, "%s", stage_errors[commands[i].stage]);
+        /* As Postfix: a transaction whose recipients were all refused
+         * has no valid recipients; without MAIL, RCPT is what is missing. */
+        smtpd_reply(s, "%s",
+                    commands[i].stage == SMTPD_STAGE_RCPT && s->stage == SMTPD_STAGE_MAIL
+                        ? "554 5.5.1 Error: no valid recipients"
+                        : stage_errors[commands[i].stage]);
         return;
     }
     commands[i].handler(s, arg);

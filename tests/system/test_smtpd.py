@@ -566,7 +566,7 @@ def test_relay_from_outside_mynetworks_is_refused_and_nothing_queued(server_fact
     assert s.cmd("MAIL FROM:<a@example.org>").startswith("250")
     for rcpt in ("user@remote.example", "user@Remote.Example.", "user@test.example.remote"):
         assert s.cmd(f"RCPT TO:<{rcpt}>") == f"{code} <{rcpt}>: Relay access denied"
-    assert s.cmd("DATA").startswith("503")
+    assert s.cmd("DATA") == "554 5.5.1 Error: no valid recipients"
     # Our own domain (any case, trailing dot) is still accepted.
     assert s.cmd(f"RCPT TO:<{server.login}@TEST.example.>").startswith("250")
     s.cmd("QUIT")
@@ -614,7 +614,7 @@ def test_routing_tricks_do_not_relay(server_factory, trick):
     s.cmd("MAIL FROM:<a@example.org>")
     reply = s.cmd(f"RCPT TO:<{rcpt}>")
     assert reply.startswith("454 4.7.1 ") and reply.endswith("Relay access denied"), reply
-    assert s.cmd("DATA").startswith("503")
+    assert s.cmd("DATA") == "554 5.5.1 Error: no valid recipients"
     s.cmd("QUIT")
     assert server.queued() == []
 
@@ -790,3 +790,18 @@ def test_idle_client_times_out(server_factory):
     assert s.reply().startswith("421 4.4.2 test.example Error: timeout exceeded")
     assert 1.5 < time.monotonic() - t0 < 10
     assert "timeout after CONNECT from localhost[127.0.0.1]" in server.log()
+
+
+def test_data_after_every_recipient_was_refused_says_no_valid_recipients(server):
+    s = server.raw()
+    s.reply()
+    s.cmd("EHLO client.example")
+    assert s.cmd("DATA") == "503 5.5.1 Error: need RCPT command"
+    assert s.cmd("MAIL FROM:<a@example.org>").startswith("250 ")
+    assert s.cmd("RCPT TO:<nosuch@test.example>").startswith("550 ")
+    assert s.cmd("DATA") == "554 5.5.1 Error: no valid recipients"
+    assert s.cmd("RCPT TO:<%s>" % server.addr).startswith("250 ")
+    assert s.cmd("DATA").startswith("354 ")
+    s.send(b"Subject: x\r\n\r\nbody\r\n.\r\n")
+    assert queued_ids(s.reply())
+    assert s.cmd("QUIT").startswith("221")
