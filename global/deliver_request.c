@@ -32,9 +32,10 @@ static long long get_num(const attr_list *list, const char *name, long long max)
     return attr_get_int(list, name, 0, max, &v) == ATTR_OK ? v : 0;
 }
 
-/* One recipient list into rcpt; 0, or -1 with a reason in err. */
+/* One recipient list into rcpt; 0, or -1 with a reason in err. seen[i]
+ * is set once index i has come. */
 static int read_rcpt(vstream *client, attr_list *list, deliver_request *req, long long count,
-                     vstr *err)
+                     unsigned char *seen, vstr *err)
 {
     deliver_rcpt *r = &req->rcpts[req->rcpt_count];
     long long index;
@@ -46,11 +47,9 @@ static int read_rcpt(vstream *client, attr_list *list, deliver_request *req, lon
         vstr_set_str(err, "recipient without address or index in range");
         return -1;
     }
-    for (size_t j = 0; j < req->rcpt_count; j++) {
-        if (req->rcpts[j].index == index) {
-            vstr_set_fmt(err, "recipient index %lld twice", index);
-            return -1;
-        }
+    if (seen[index]++) {
+        vstr_set_fmt(err, "recipient index %lld twice", index);
+        return -1;
     }
     r->index = (long)index;
     r->address = get_dup(list, "address");
@@ -101,10 +100,12 @@ int deliver_request_read(vstream *client, deliver_request *req, int idle_ms, int
     req->rcpts = mem_calloc((size_t)count, sizeof(deliver_rcpt));
     {
         attr_list *rlist = attr_list_new();
+        unsigned char *seen = mem_calloc((size_t)count, 1);
         int ok = 1;
 
         while (ok && req->rcpt_count < (size_t)count)
-            ok = read_rcpt(client, rlist, req, count, &err) == 0;
+            ok = read_rcpt(client, rlist, req, count, seen, &err) == 0;
+        mem_free(seen);
         attr_list_free(rlist);
         if (!ok)
             goto done;
