@@ -357,6 +357,18 @@ def test_refused_mail_from_bounces_every_recipient(relay_factory, peers):
     assert peer.transactions == []
 
 
+def test_a_message_over_the_servers_size_limit_bounces_without_a_transaction(relay_factory,
+                                                                              peers):
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.features = ["PIPELINING", "SIZE 100", "8BITMIME", "DSN"]
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}")
+    lv.sendmail(["big@remote.test"], mail("big", "x" * 500))
+    wait_log(lv, r"to=<big@remote\.test>.*dsn=5\.3\.4, status=bounced \(message size \d+ "
+                 r"exceeds size limit 100 of server 127\.0\.0\.1\[127\.0\.0\.1\]:\d+\)")
+    assert peer.transactions == []
+
+
 def test_without_ehlo_or_pipelining_helo_and_lock_step(relay_factory, peers):
     port = free_port()
     peer = peers(("127.0.0.1", port))
