@@ -69,6 +69,7 @@
 #include "global/queue_file.h"
 #include "global/queue_id.h"
 #include "global/trigger.h"
+#include "util/fileio.h"
 #include "util/argv.h"
 #include "util/msg.h"
 #include "util/vstream.h"
@@ -104,10 +105,10 @@ struct postsuper {
     const char *queue_dir;
     uid_t owner_uid; /* mail_owner */
     gid_t owner_gid;
-    int root;             /* started as root: may take it back to chown */
-    unsigned queues;  /* queue names given after the options; 0: none */
-    int failed;       /* an action failed: exit 1 */
-    int stdin_used;   /* "-" was read already */
+    int root;        /* started as root: may take it back to chown */
+    unsigned queues; /* queue names given after the options; 0: none */
+    int failed;      /* an action failed: exit 1 */
+    int stdin_used;  /* "-" was read already */
 };
 
 static int do_delete(postsuper *ps, int queue, const char *id);
@@ -144,18 +145,6 @@ static void path_of(const postsuper *ps, int queue, const char *name, vstr *out)
     vstr_set_fmt(out, "%s/%s/%s", ps->queue_dir, queue_names[queue], name);
 }
 
-/* rename(2) that never replaces an existing file. */
-static int rename_noreplace(const char *from, const char *to)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    if (link(from, to) < 0)
-        return -1;
-    return unlink(from);
-}
-
 /* Move queue/ID to queue to/ID; 1 moved, 0 not there, -1 failed (logged). */
 static int move_file(postsuper *ps, int queue, int to, const char *id)
 {
@@ -164,7 +153,7 @@ static int move_file(postsuper *ps, int queue, int to, const char *id)
 
     path_of(ps, queue, id, &from);
     path_of(ps, to, id, &dest);
-    if (rename_noreplace(vstr_str(&from), vstr_str(&dest)) < 0) {
+    if (fileio_rename_noreplace(AT_FDCWD, vstr_str(&from), AT_FDCWD, vstr_str(&dest)) < 0) {
         ret = errno == ENOENT ? 0 : -1;
         if (ret < 0)
             msg_warn("%s: cannot move %s to %s: %s", id, queue_names[queue], queue_names[to],
@@ -436,8 +425,8 @@ static int chown_as_root(const char *path, const struct stat *seen, uid_t uid, g
 }
 
 /* Owner and mode of a queue file: mail_owner, 0600 (0700 when -e marked it). */
-static void check_owner_mode(postsuper *ps, const char *path, const struct stat *st,
-                             int maildrop, check_counts *c)
+static void check_owner_mode(postsuper *ps, const char *path, const struct stat *st, int maildrop,
+                             check_counts *c)
 {
     mode_t want = maildrop ? (st->st_mode & 07777) : (0600 | (st->st_mode & S_IXUSR));
     int fixed = 0;
@@ -509,7 +498,7 @@ static void rename_to_inode(postsuper *ps, int queue, const char *id, const stru
     queue_id_make(new_id, sec, usec, (uint64_t)st->st_ino);
     path_of(ps, queue, id, &from);
     path_of(ps, queue, new_id, &to);
-    if (rename_noreplace(vstr_str(&from), vstr_str(&to)) < 0) {
+    if (fileio_rename_noreplace(AT_FDCWD, vstr_str(&from), AT_FDCWD, vstr_str(&to)) < 0) {
         msg_warn("%s: cannot rename to %s: %s", id, new_id, strerror(errno));
         ps->failed = 1;
     } else {
@@ -518,7 +507,8 @@ static void rename_to_inode(postsuper *ps, int queue, const char *id, const stru
         for (size_t l = 0; l < 2; l++) {
             vstr_set_fmt(&from, "%s/%s/%s", ps->queue_dir, logs[l], id);
             vstr_set_fmt(&to, "%s/%s/%s", ps->queue_dir, logs[l], new_id);
-            if (rename_noreplace(vstr_str(&from), vstr_str(&to)) < 0 && errno != ENOENT)
+            if (fileio_rename_noreplace(AT_FDCWD, vstr_str(&from), AT_FDCWD, vstr_str(&to)) < 0 &&
+                errno != ENOENT)
                 msg_warn("%s: cannot rename %s: %s", id, vstr_str(&from), strerror(errno));
         }
         msg_info("%s: renamed to %s (the name did not match the inode number)", id, new_id);

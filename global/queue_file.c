@@ -502,21 +502,6 @@ void queue_file_set_sizes(queue_file *qf, long long content_offset, long long co
     qf->sizes_set = 1;
 }
 
-/* Rename temp to id in one directory, never replacing a file. */
-static int rename_noreplace(int dir_fd, const char *from, const char *to)
-{
-    if (renameat2(dir_fd, from, dir_fd, to, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    /* A file system without RENAME_NOREPLACE: link fails on an existing
-     * name, and the link is as atomic as a rename. */
-    if (linkat(dir_fd, from, dir_fd, to, 0) < 0)
-        return -1;
-    (void)unlinkat(dir_fd, from, 0);
-    return 0;
-}
-
 int queue_file_commit(queue_file *qf, vstr *err)
 {
     const char *step;
@@ -545,7 +530,7 @@ int queue_file_commit(queue_file *qf, vstr *err)
         goto fail;
     step = "rename";
     /* EEXIST: the clock went back onto a live id; the caller retries later. */
-    if (rename_noreplace(qf->dir_fd, qf->temp, qf->id) < 0)
+    if (fileio_rename_noreplace(qf->dir_fd, qf->temp, qf->dir_fd, qf->id) < 0)
         goto fail;
     if (fileio_fsync(qf->dir_fd) < 0) {
         /* Reported as not queued, so it must not stay to be delivered as

@@ -12,6 +12,7 @@
 
 #include "util/fileio.h"
 #include "util/mem.h"
+#include "util/msg.h"
 
 /* After EAGAIN on a non-blocking descriptor: wait, then the caller retries. */
 static int wait_for(int fd, short events)
@@ -223,4 +224,17 @@ fail:
     vstr_release(&tmp);
     errno = saved;
     return -1;
+}
+
+int fileio_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to)
+{
+    if (renameat2(from_dir, from, to_dir, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (linkat(from_dir, from, to_dir, to, 0) < 0)
+        return -1;
+    if (unlinkat(from_dir, from, 0) < 0)
+        msg_warn("%s is now also %s, but the old name stays: %s", from, to, strerror(errno));
+    return 0;
 }

@@ -45,6 +45,11 @@ int fileio_fsync(int fd);
 int fileio_fsync_dir(const char *path);
 /* fsync the directory that holds path ("." for a name without a slash). */
 int fileio_fsync_parent(const char *path);
+/* renameat(2) that never replaces an existing file: RENAME_NOREPLACE, or
+ * link and unlink where the file system lacks it (the link fails on an
+ * existing name and is as atomic). 0 once to names the file; -1 with errno
+ * (EEXIST: to exists). A failed unlink after the link is logged. */
+int fileio_rename_noreplace(int from_dir, const char *from, int to_dir, const char *to);
 /* rename(2), then fsync the directory of to (and of from, if another). */
 int fileio_rename_durable(const char *from, const char *to);
 /* Replace path by a file of mode holding len bytes of data, durably: write

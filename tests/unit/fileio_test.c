@@ -198,6 +198,35 @@ static void write_atomic_replaces_with_exact_mode(void **state)
     vstr_release(&got);
 }
 
+static void rename_noreplace_never_replaces(void **state)
+{
+    char dir[128], a[160], b[160], c[160];
+    int fd;
+
+    (void)state;
+    path_in_tmp(dir, sizeof(dir), "noreplace");
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(a, sizeof(a), "%s/a", dir);
+    snprintf(b, sizeof(b), "%s/b", dir);
+    snprintf(c, sizeof(c), "%s/c", dir);
+    for (const char *p = a; p; p = p == a ? b : NULL) {
+        fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    /* b exists: a stays where it is. */
+    assert_int_equal(fileio_rename_noreplace(AT_FDCWD, a, AT_FDCWD, b), -1);
+    assert_int_equal(errno, EEXIST);
+    assert_int_equal(access(a, F_OK), 0);
+    /* c does not: a moves, leaving one name. */
+    assert_int_equal(fileio_rename_noreplace(AT_FDCWD, a, AT_FDCWD, c), 0);
+    assert_int_equal(access(a, F_OK), -1);
+    assert_int_equal(access(c, F_OK), 0);
+    assert_int_equal(count_entries(dir), 2);
+    assert_int_equal(fileio_rename_noreplace(AT_FDCWD, a, AT_FDCWD, c), -1);
+    assert_int_equal(errno, ENOENT);
+}
+
 static void clocks_move_forward_in_step(void **state)
 {
     int64_t ms = clock_mono_ms(), us = clock_mono_us(), wall = clock_wall_us();
@@ -220,6 +249,7 @@ int main(void)
         cmocka_unit_test(rename_durable_moves_between_directories),
         cmocka_unit_test(fsync_parent_of_bare_and_root_names),
         cmocka_unit_test(write_atomic_replaces_with_exact_mode),
+        cmocka_unit_test(rename_noreplace_never_replaces),
         cmocka_unit_test(clocks_move_forward_in_step),
     };
 
