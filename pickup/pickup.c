@@ -160,6 +160,7 @@ static void run_batch(void)
         case PICKUP_STALLED:
             end_pass();
             pk.not_before = clock_mono_ms() + PICKUP_RETRY_SECS * 1000;
+            pk.wanted = 1; /* the pass is tried again then, trigger or not */
             return;
         }
     }

@@ -447,6 +447,20 @@ def test_unwritable_incoming_leaves_the_file_and_retries_without_spinning(pickup
     assert pickup.files("corrupt") == []
 
 
+def test_stalled_queue_is_retried_without_a_new_trigger(pickup):
+    # The file must not wait for the next trigger or master's wakeup once
+    # the queue can take mail again: pickup tries again after its pause.
+    incoming = pickup.spool / "incoming"
+    incoming.chmod(0o500)
+    try:
+        name = pickup.put(GOOD)
+        pickup.start()
+        assert wait_until(lambda: "will retry" in pickup.log(), 15), pickup.log()
+    finally:
+        incoming.chmod(0o700)
+    pickup.wait_gone(name, timeout=15)
+
+
 # ---- owners ----
 
 @pytest.mark.skipif(not IS_ROOT, reason="only root can make files owned by someone else")
