@@ -59,10 +59,14 @@ maps *maps_open(const char *title, const char *list, int open_flags, int dict_fl
     return m;
 }
 
-int maps_find(maps *m, const char *key, vstr *value, dict **which)
+static int maps_search(maps *m, const char *key, vstr *value, dict **which, int skip)
 {
     for (size_t i = 0; i < m->count; i++) {
-        int status = dict_lookup(m->dicts[i], key, value);
+        int status;
+
+        if (m->dicts[i]->flags & skip)
+            continue;
+        status = dict_lookup(m->dicts[i], key, value);
 
         if (status == DICT_FOUND) {
             if (which != NULL)
@@ -75,6 +79,16 @@ int maps_find(maps *m, const char *key, vstr *value, dict **which)
         }
     }
     return DICT_NOTFOUND;
+}
+
+int maps_find(maps *m, const char *key, vstr *value, dict **which)
+{
+    return maps_search(m, key, value, which, 0);
+}
+
+int maps_find_fixed(maps *m, const char *key, vstr *value, dict **which)
+{
+    return maps_search(m, key, value, which, DICT_FLAG_PATTERN);
 }
 
 const char *maps_error(const maps *m)

@@ -43,6 +43,10 @@ maps *maps_open(const char *title, const char *list, int open_flags, int dict_fl
 /* DICT_FOUND (value set; *which, if not NULL, is the table), DICT_NOTFOUND,
  * DICT_ERROR (maps_error says why). */
 int maps_find(maps *m, const char *key, vstr *value, dict **which);
+/* As maps_find, skipping pattern tables (pcre:, regexp:, cidr:): Postfix
+ * gives those the whole address only, never the partial keys tried after
+ * it (global/addr_find). */
+int maps_find_fixed(maps *m, const char *key, vstr *value, dict **which);
 /* Why the last maps_find returned DICT_ERROR. */
 const char *maps_error(const maps *m);
 /* True when a table file changed since it was opened, or a table could

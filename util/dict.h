@@ -73,6 +73,7 @@
 #define DICT_FLAG_TRY0NULL (1 << 2)    /* db: keys may lack a trailing NUL */
 #define DICT_FLAG_TRY1NULL (1 << 3)    /* db: keys may carry a trailing NUL */
 #define DICT_FLAG_BULK (1 << 4)        /* set by open: building a new table */
+#define DICT_FLAG_PATTERN (1 << 5)     /* set by rule types: keys are matched, not found */
 
 typedef struct dict dict;
 

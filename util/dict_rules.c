@@ -253,7 +253,7 @@ dict *dict_rules_open(const dict_rules_ops *ops, const char *name, int open_flag
         return NULL;
     }
     dr = (dict_rules *)dict_alloc(sizeof(*dr), ops->type, name, open_flags,
-                                  dict_flags & ~DICT_FLAG_FOLD_KEY);
+                                  (dict_flags & ~DICT_FLAG_FOLD_KEY) | DICT_FLAG_PATTERN);
     dr->ops = ops;
     while ((status = dict_source_next(&src, &why)) != 0) {
         dict_rule *r;
