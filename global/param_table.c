@@ -167,6 +167,9 @@ static const param_def param_rows[] = {
      "Treat the message as one text, without looking into its MIME parts."},
     {"disable_vrfy_command", PARAM_BOOL, "no", NOBOUNDS,
      "Refuse VRFY, which tells whether an address exists."},
+    {"dns_lookup_timeout", PARAM_TIME, "10s", TIME('s', 1),
+     "How long one DNS lookup may take, every server and retry included (Postern's own; "
+     "Postfix leaves this to the resolver)."},
     {"dns_servers", PARAM_STR, "", NOBOUNDS,
      "The DNS servers to query, as address or address:port; empty: those in /etc/resolv.conf. "
      "For tests against a local name server on a high port."},

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "global/dns.h"
 #include "global/server.h"
 #include "smtp/smtp.h"
 #include "util/mem.h"
@@ -68,7 +69,7 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.queue_directory = config_str(cfg, "queue_directory");
     smtp_cf.helo_name = config_str(cfg, smtp_cf.lmtp ? "lmtp_lhlo_name" : "smtp_helo_name");
     smtp_cf.myhostname = config_str(cfg, "myhostname");
-    smtp_cf.dns_servers = config_str(cfg, "dns_servers");
+    dns_configure(cfg);
     smtp_cf.default_port = config_str(cfg, smtp_cf.lmtp ? "lmtp_tcp_port" : "smtp_tcp_port");
     smtp_cf.address_preference = family_of("smtp_address_preference");
     smtp_cf.inet_protocols = family_of("inet_protocols");

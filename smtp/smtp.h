@@ -36,7 +36,6 @@ typedef struct smtp_config {
     const char *queue_directory;
     const char *helo_name;
     const char *myhostname; /* an MX list that names it loops back to us */
-    const char *dns_servers;
     const char *default_port;
     int address_preference; /* AF_INET, AF_INET6 or AF_UNSPEC */
     int inet_protocols;     /* AF_INET, AF_INET6 or AF_UNSPEC */

@@ -17,71 +17,31 @@
  * (myhostname) is one of the MX hosts, only those of lower preference
  * are tried; with none, the mail would loop: 5.4.6.
  *
- * Addresses come from DNS (res_nquery: dns_servers, when set, replaces
- * the servers of resolv.conf, so tests can point at a resolver on a high
- * loopback port) or from the system's resolver (smtp_host_lookup =
- * native, which reads /etc/hosts), in the order smtp_host_lookup names.
+ * Addresses come from DNS (global/dns: each lookup bounded by
+ * dns_lookup_timeout; dns_servers, when set, replaces the servers of
+ * resolv.conf, so tests can point at a resolver on a high loopback port)
+ * or from the system's resolver (smtp_host_lookup = native, which reads
+ * /etc/hosts), in the order smtp_host_lookup names.
  * At most smtp_mx_address_limit addresses are kept.
  */
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
 
+#include "global/dns.h"
 #include "smtp/smtp.h"
 #include "util/argv.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/sock.h"
 
-/* Largest DNS answer we read. */
-#define SMTP_DNS_ANSWER_MAX 65536
 /* Most MX records used. */
 #define SMTP_MX_MAX 100
-
-static struct __res_state smtp_res;
-static int smtp_res_ready;
-
-/* Set up the resolver once: resolv.conf, then dns_servers over it. */
-static void dns_init(void)
-{
-    argv_t *servers;
-
-    if (smtp_res_ready)
-        return;
-    if (res_ninit(&smtp_res) != 0)
-        msg_warn("cannot initialize the DNS resolver");
-    smtp_res_ready = 1;
-    if (*smtp_cf.dns_servers == 0)
-        return;
-    servers = argv_split(smtp_cf.dns_servers, ", \t");
-    smtp_res.nscount = 0;
-    for (size_t i = 0; i < servers->argc && smtp_res.nscount < MAXNS; i++) {
-        vstr host = VSTR_INIT, err = VSTR_INIT;
-        struct sockaddr_in *sin = &smtp_res.nsaddr_list[smtp_res.nscount];
-        int port = 53;
-        const char *spec = servers->argv[i];
-
-        if (strchr(spec, ':') == NULL || sock_parse_inet(spec, &host, &port, &err) < 0)
-            vstr_set_str(&host, spec);
-        memset(sin, 0, sizeof(*sin));
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((unsigned short)port);
-        if (inet_pton(AF_INET, vstr_str(&host), &sin->sin_addr) == 1)
-            smtp_res.nscount++;
-        else
-            msg_warn("dns_servers: \"%s\" is not an IPv4 address[:port]; ignored", spec);
-        vstr_release(&host);
-        vstr_release(&err);
-    }
-    argv_free(servers);
-}
 
 static void add_server(smtp_servers *out, const char *host, const struct sockaddr *sa,
                        socklen_t len)
@@ -122,56 +82,25 @@ static void add_inet(smtp_servers *out, const char *host, int family, const void
     add_server(out, host, (struct sockaddr *)&ss, len);
 }
 
-/* A DNS query; the answer's length, or -1 with *herr (HOST_NOT_FOUND,
- * NO_DATA, TRY_AGAIN, NO_RECOVERY). */
-static int dns_query(const char *name, int type, unsigned char *answer, int *herr)
+/* One address family of host from DNS: added count, or -1 with *st. */
+static int dns_addrs(smtp_servers *out, const char *host, int family, int port, dns_status *st)
 {
-    int n;
+    dns_answer ans;
+    vstr why = VSTR_INIT;
+    int added = 0;
 
-    dns_init();
-    n = res_nquery(&smtp_res, name, ns_c_in, type, answer, SMTP_DNS_ANSWER_MAX);
-    *herr = n < 0 ? smtp_res.res_h_errno : 0;
-    if (n >= 0 && n < (int)sizeof(HEADER))
-        *herr = NO_RECOVERY, n = -1;
-    return n;
-}
-
-static const char *herr_text(int herr)
-{
-    return herr == HOST_NOT_FOUND ? "Host not found"
-           : herr == NO_DATA      ? "No address associated with hostname"
-           : herr == TRY_AGAIN    ? "Host not found, try again"
-                                  : "Non-recoverable error";
-}
-
-/* One address family of host from DNS: added count, or -1 with *herr. */
-static int dns_addrs(smtp_servers *out, const char *host, int family, int port, int *herr)
-{
-    unsigned char *answer = mem_alloc(SMTP_DNS_ANSWER_MAX);
-    int type = family == AF_INET ? ns_t_a : ns_t_aaaa;
-    int n = dns_query(host, type, answer, herr), added = 0;
-    ns_msg msg;
-
-    if (n >= 0 && ns_initparse(answer, n, &msg) == 0) {
-        for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-            ns_rr rr;
-
-            if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || (int)ns_rr_type(rr) != type)
-                continue;
-            if (ns_rr_rdlen(rr) != (family == AF_INET ? 4 : 16))
-                continue;
-            add_inet(out, host, family, ns_rr_rdata(rr), port);
-            added++;
-        }
-    }
-    mem_free(answer);
-    if (n >= 0 && added == 0)
-        *herr = NO_DATA;
-    return n < 0 || added == 0 ? -1 : added;
+    *st = dns_lookup(host, family == AF_INET ? DNS_T_A : DNS_T_AAAA, dns_deadline(), &ans, &why);
+    vstr_release(&why);
+    if (*st != DNS_OK)
+        return -1;
+    for (size_t i = 0; i < ans.count; i++, added++)
+        add_inet(out, host, family, ans.rr[i].data, port);
+    dns_answer_free(&ans);
+    return added;
 }
 
 /* The system resolver's addresses of host (/etc/hosts included). */
-static int native_addrs(smtp_servers *out, const char *host, int port, int *herr)
+static int native_addrs(smtp_servers *out, const char *host, int port, dns_status *st)
 {
     struct addrinfo hints, *res, *ai;
     int added = 0, rc;
@@ -181,7 +110,7 @@ static int native_addrs(smtp_servers *out, const char *host, int port, int *herr
     hints.ai_socktype = SOCK_STREAM;
     rc = getaddrinfo(host, NULL, &hints, &res);
     if (rc != 0) {
-        *herr = rc == EAI_AGAIN ? TRY_AGAIN : rc == EAI_NONAME ? HOST_NOT_FOUND : NO_RECOVERY;
+        *st = rc == EAI_AGAIN ? DNS_RETRY : rc == EAI_NONAME ? DNS_NOTFOUND : DNS_FAIL;
         return -1;
     }
     for (ai = res; ai; ai = ai->ai_next) {
@@ -198,8 +127,8 @@ static int native_addrs(smtp_servers *out, const char *host, int port, int *herr
 }
 
 /* All addresses of host, preferred family first: added count, or -1
- * with *herr. */
-static int host_addrs(smtp_servers *out, const char *host, int port, int *herr)
+ * with *st. */
+static int host_addrs(smtp_servers *out, const char *host, int port, dns_status *st)
 {
     unsigned char a4[4];
     unsigned char a6[16];
@@ -214,16 +143,17 @@ static int host_addrs(smtp_servers *out, const char *host, int port, int *herr)
         add_inet(out, host, AF_INET6, a6, port);
         return 1;
     }
-    *herr = HOST_NOT_FOUND;
+    *st = DNS_NOTFOUND;
     methods = config_list(smtp_cf.cfg, "smtp_host_lookup");
     for (size_t m = 0; m < methods->argc && added <= 0; m++) {
         if (strcasecmp(methods->argv[m], "native") == 0) {
-            added = native_addrs(out, host, port, herr);
+            added = native_addrs(out, host, port, st);
             continue;
         }
         int first = smtp_cf.address_preference == AF_INET6 ? AF_INET6 : AF_INET;
         int second = first == AF_INET ? AF_INET6 : AF_INET;
-        int e1 = 0, e2 = 0, n1 = -1, n2 = -1;
+        dns_status e1 = DNS_OK, e2 = DNS_OK;
+        int n1 = -1, n2 = -1;
 
         if (smtp_cf.inet_protocols == AF_UNSPEC || smtp_cf.inet_protocols == first)
             n1 = dns_addrs(out, host, first, port, &e1);
@@ -232,10 +162,10 @@ static int host_addrs(smtp_servers *out, const char *host, int port, int *herr)
         added = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0);
         if (added == 0) {
             added = -1;
-            *herr = e1 == TRY_AGAIN || e2 == TRY_AGAIN             ? TRY_AGAIN
-                    : e1 == HOST_NOT_FOUND || e2 == HOST_NOT_FOUND ? HOST_NOT_FOUND
-                    : e1                                           ? e1
-                                                                   : e2;
+            *st = e1 == DNS_RETRY || e2 == DNS_RETRY         ? DNS_RETRY
+                  : e1 == DNS_NOTFOUND || e2 == DNS_NOTFOUND ? DNS_NOTFOUND
+                  : e1 != DNS_OK                             ? e1
+                                                             : e2;
         }
     }
     argv_free(methods);
@@ -243,9 +173,9 @@ static int host_addrs(smtp_servers *out, const char *host, int port, int *herr)
 }
 
 typedef struct mx_rec {
-    int pref;
+    unsigned pref;
     int rank; /* random, to shuffle equal preferences */
-    char name[NS_MAXDNAME];
+    char *name;
 } mx_rec;
 
 static int mx_compare(const void *a, const void *b)
@@ -256,34 +186,24 @@ static int mx_compare(const void *a, const void *b)
                               : (x->rank > y->rank) - (x->rank < y->rank);
 }
 
-/* MX records of domain, sorted: count, or -1 with *herr. */
-static int mx_lookup(const char *domain, mx_rec *mx, int max, int *herr)
+/* MX records of domain, sorted (at most max): count, or -1 with *st. The
+ * names point into ans, which the caller frees. */
+static int mx_lookup(const char *domain, mx_rec *mx, int max, dns_answer *ans, dns_status *st)
 {
-    unsigned char *answer = mem_alloc(SMTP_DNS_ANSWER_MAX);
-    int n = dns_query(domain, ns_t_mx, answer, herr), count = 0;
-    ns_msg msg;
+    vstr why = VSTR_INIT;
+    int count = 0;
 
-    if (n >= 0 && ns_initparse(answer, n, &msg) == 0) {
-        for (int i = 0; i < ns_msg_count(msg, ns_s_an) && count < max; i++) {
-            ns_rr rr;
-
-            if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_mx ||
-                ns_rr_rdlen(rr) < 3)
-                continue;
-            mx[count].pref = ns_get16(ns_rr_rdata(rr));
-            if (dn_expand(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr) + 2, mx[count].name,
-                          sizeof(mx[count].name)) < 0)
-                continue;
-            mx[count].rank = rand();
-            count++;
-        }
+    *st = dns_lookup(domain, DNS_T_MX, dns_deadline(), ans, &why);
+    vstr_release(&why);
+    if (*st != DNS_OK)
+        return -1;
+    for (size_t i = 0; i < ans->count && count < max; i++, count++) {
+        mx[count].pref = ans->rr[i].pref;
+        mx[count].name = (char *)ans->rr[i].data;
+        mx[count].rank = rand();
     }
-    mem_free(answer);
-    if (n >= 0 && count == 0)
-        *herr = NO_DATA;
-    if (count > 0)
-        qsort(mx, (size_t)count, sizeof(mx_rec), mx_compare);
-    return count > 0 ? count : -1;
+    qsort(mx, (size_t)count, sizeof(mx_rec), mx_compare);
+    return count;
 }
 
 /* RFC 5321 5.1: when this host is one of the MX hosts, only those with a
@@ -347,14 +267,14 @@ static int split_nexthop(const char *nexthop, vstr *host, int *port, int *bracke
     return vstr_len(host) > 0 ? 0 : -1;
 }
 
-static smtp_addr_status fail_herr(int herr, const char *name, const char *type, char *dsn,
-                                  vstr *why)
+static smtp_addr_status fail_dns(dns_status st, const char *name, const char *type, char *dsn,
+                                 vstr *why)
 {
-    int retry = herr == TRY_AGAIN || herr == NO_RECOVERY;
+    int retry = st == DNS_RETRY || st == DNS_FAIL;
 
     snprintf(dsn, 16, "%s", retry ? "4.4.3" : "5.4.4");
     vstr_set_fmt(why, "Host or domain name not found. Name service error for name=%s type=%s: %s",
-                 name, type, herr_text(herr));
+                 name, type, dns_status_text(st));
     return retry ? SMTP_ADDR_RETRY : SMTP_ADDR_FAIL;
 }
 
@@ -378,9 +298,11 @@ static smtp_addr_status resolve_unix(const char *path, smtp_servers *out, char *
 smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char *dsn, vstr *why)
 {
     vstr host = VSTR_INIT;
-    int port, bracketed, herr = 0, mx_mode;
+    int port, bracketed, mx_mode;
+    dns_status st = DNS_OK;
     smtp_addr_status status = SMTP_ADDR_OK;
     mx_rec *mx = NULL;
+    dns_answer mx_ans = {0};
 
     memset(out, 0, sizeof(*out));
     if (smtp_cf.lmtp && strncmp(nexthop, "unix:", 5) == 0)
@@ -398,12 +320,12 @@ smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char 
         int n;
 
         mx = mem_calloc(SMTP_MX_MAX, sizeof(mx_rec));
-        n = mx_lookup(vstr_str(&host), mx, SMTP_MX_MAX, &herr);
-        if (n < 0 && herr != NO_DATA) {
-            status = fail_herr(herr, vstr_str(&host), "MX", dsn, why);
+        n = mx_lookup(vstr_str(&host), mx, SMTP_MX_MAX, &mx_ans, &st);
+        if (n < 0 && st != DNS_NODATA) {
+            status = fail_dns(st, vstr_str(&host), "MX", dsn, why);
             goto done;
         }
-        if (n == 1 && mx[0].pref == 0 && (mx[0].name[0] == 0 || strcmp(mx[0].name, ".") == 0)) {
+        if (n == 1 && mx[0].pref == 0 && mx[0].name[0] == 0) {
             snprintf(dsn, 16, "5.1.10");
             vstr_set_fmt(why, "Domain %s does not accept mail (nullMX)", vstr_str(&host));
             status = SMTP_ADDR_FAIL;
@@ -417,9 +339,9 @@ smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char 
             goto done;
         }
         for (int i = 0; i < n; i++)
-            if (host_addrs(out, mx[i].name, port, &herr) < 0)
+            if (host_addrs(out, mx[i].name, port, &st) < 0)
                 msg_info("MX host %s of %s: no address: %s", mx[i].name, vstr_str(&host),
-                         herr_text(herr));
+                         dns_status_text(st));
         if (n > 0 && out->count == 0) {
             snprintf(dsn, 16, "4.4.4");
             vstr_set_fmt(why, "no MX host for %s has a usable address", vstr_str(&host));
@@ -429,10 +351,11 @@ smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char 
         if (n > 0)
             goto done;
     }
-    if (host_addrs(out, vstr_str(&host), port, &herr) < 0)
-        status = fail_herr(herr, vstr_str(&host), mx_mode ? "A" : "A/AAAA", dsn, why);
+    if (host_addrs(out, vstr_str(&host), port, &st) < 0)
+        status = fail_dns(st, vstr_str(&host), mx_mode ? "A" : "A/AAAA", dsn, why);
 done:
     mem_free(mx);
+    dns_answer_free(&mx_ans);
     vstr_release(&host);
     return status;
 }
