@@ -16,17 +16,20 @@
  * without flushing.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 
+#include "util/argv.h"
 #include "util/htable.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "global/addr_list.h"
 #include "global/cleanup.h"
+#include "global/dsn.h"
 #include "global/mail_date.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
@@ -39,6 +42,8 @@ const cleanup_status_info cleanup_status_table[] = {
     {CLEANUP_NO_RCPT, 550, "5.1.3", "no recipients specified"},
     {CLEANUP_BAD_HEADER, 550, "5.6.0", "malformed address header"},
     {CLEANUP_BAD_ADDR, 553, "5.1.3", "bad address syntax"},
+    {CLEANUP_CONTENT, 550, "5.7.1", "message content rejected"},
+    {CLEANUP_TABLE, 451, "4.3.0", "temporary lookup failure"},
     {CLEANUP_OK, 0, NULL, NULL},
 };
 
@@ -98,6 +103,7 @@ struct cleanup {
     vstr reason;
 
     /* Parameters, read once (copies: a config_override clears the cache). */
+    char *queue_dir;
     char *myhostname;
     char *myorigin;
     long long message_size_limit;
@@ -133,6 +139,14 @@ struct cleanup {
     long long content_bytes; /* as written: bytes plus one per line */
     long long offset;        /* bytes written to the file so far */
     long long content_offset;
+
+    /* Actions (cleanup_hold and the others). */
+    int hold;             /* commit into hold, not incoming */
+    int discard;          /* accept, commit nothing */
+    char *redirect;       /* every recipient becomes this one; NULL: none */
+    argv_t *prepend;      /* headers to put first */
+    int envelope_written; /* the envelope is in the file */
+    int envelope_changed; /* ... and changed since: rewritten at finish */
 };
 
 /* ---- Errors ---- */
@@ -319,6 +333,7 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     c->qf = qf;
     snprintf(c->id, sizeof(c->id), "%s", queue_file_id(qf));
     c->flags = flags;
+    c->queue_dir = mem_strdup(config_str(cfg, "queue_directory"));
     c->myhostname = mem_strdup(config_str(cfg, "myhostname"));
     c->myorigin = mem_strdup(config_str(cfg, "myorigin"));
     c->message_size_limit = config_size(cfg, "message_size_limit");
@@ -368,16 +383,16 @@ void cleanup_add_rcpt(cleanup *c, const char *addr, const char *orig_rcpt, const
     add_rcpt(c, addr, orig_rcpt, dsn_orcpt, dsn_notify);
 }
 
-void cleanup_set_attr(cleanup *c, const char *name, const char *value)
+/* Set attribute name, whatever the phase (the caller checks). */
+static void attr_set(cleanup *c, const char *name, const char *value)
 {
     size_t name_len = strlen(name), value_len = strlen(value);
     char *clean;
 
-    check_envelope_phase(c, "cleanup_set_attr");
     if (name_len == 0 || name_len > QUEUE_ATTR_NAME_MAX ||
         strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
             name_len)
-        msg_panic("cleanup_set_attr: bad attribute name \"%s\"", name);
+        msg_panic("cleanup: bad attribute name \"%s\"", name);
     /* The reader refuses longer records: cut rather than write a file
      * nobody can read. */
     if (name_len + 1 + value_len > QUEUE_ATTR_MAX) {
@@ -406,6 +421,12 @@ void cleanup_set_attr(cleanup *c, const char *name, const char *value)
         c->attrs = mem_reallocarray(c->attrs, c->attr_cap, sizeof(queue_attr));
     }
     c->attrs[c->attr_count++] = (queue_attr){mem_strdup(name), clean};
+}
+
+void cleanup_set_attr(cleanup *c, const char *name, const char *value)
+{
+    check_envelope_phase(c, "cleanup_set_attr");
+    attr_set(c, name, value);
 }
 
 cleanup_status cleanup_status_now(const cleanup *c)
@@ -648,19 +669,23 @@ static void put_envelope(cleanup *c)
     }
     for (size_t i = 0; i < c->rcpt_count; i++) {
         const cleanup_rcpt *r = &c->rcpts[i];
+        /* Redirected: the recipient as given stays the original one, for
+         * DSN and the logs, as Postfix does. */
+        const char *orig = c->redirect && !r->orig ? r->addr : r->orig;
 
-        if (r->orig)
-            put_str(c, REC_TYPE_ORCP, r->orig);
+        if (orig)
+            put_str(c, REC_TYPE_ORCP, orig);
         if (r->dsn_orcpt)
             put_str(c, REC_TYPE_DSN_ORCPT, r->dsn_orcpt);
         if (r->dsn_notify) {
             vstr_set_fmt(&buf, "%d", r->dsn_notify);
             put(c, REC_TYPE_DSN_NOTIFY, vstr_str(&buf), vstr_len(&buf));
         }
-        put_str(c, REC_TYPE_RCPT, r->addr);
+        put_str(c, REC_TYPE_RCPT, c->redirect ? c->redirect : r->addr);
     }
     put(c, REC_TYPE_MESG, "", 0);
     c->content_offset = c->offset;
+    c->envelope_written = 1;
     vstr_release(&buf);
 }
 
@@ -695,6 +720,9 @@ static void end_headers(cleanup *c)
     }
     put_envelope(c);
     mail_date(&date, (time_t)c->arrival_sec);
+    if (c->prepend)
+        for (size_t i = 0; i < c->prepend->argc; i++)
+            put_content_line(c, c->prepend->argv[i], strlen(c->prepend->argv[i]));
     put_received(c, &date);
     for (size_t i = 0; i < c->header_count; i++) {
         const header *h = &c->headers[i];
@@ -780,13 +808,238 @@ void cleanup_put_line(cleanup *c, const char *data, size_t len)
     cleanup_put_record(c, REC_TYPE_NORM, data, len);
 }
 
+/* ---- Actions ---- */
+
+/* "ID: ACTION: WHERE from CLIENT; from=<S> to=<R> proto=P helo=<H>: TEXT",
+ * the shape of Postfix's cleanup log lines. */
+static void log_action(const cleanup *c, const char *action, const char *where,
+                       const char *text)
+{
+    const char *name = attr_value(c, "client_name");
+    const char *addr = attr_value(c, "client_address");
+    const char *proto = attr_value(c, "protocol");
+    const char *helo = attr_value(c, "helo_name");
+    vstr line = VSTR_INIT;
+
+    vstr_set_fmt(&line, "%s: %s: %s from ", c->id, action, where);
+    if (addr)
+        vstr_append_fmt(&line, "%s[%s]", name && *name ? name : "unknown", addr);
+    else
+        vstr_append_str(&line, "local");
+    vstr_append_fmt(&line, "; from=<%s>", c->sender ? c->sender : "");
+    if (c->rcpt_count > 0)
+        vstr_append_fmt(&line, " to=<%s>", c->rcpts[0].addr);
+    if (proto && *proto)
+        vstr_append_fmt(&line, " proto=%s", proto);
+    if (helo && *helo)
+        vstr_append_fmt(&line, " helo=<%s>", helo);
+    if (text && *text)
+        vstr_append_fmt(&line, ": %s", text);
+    msg_info("%s", vstr_str(&line));
+    vstr_release(&line);
+}
+
+static void check_action(const cleanup *c, const char *fn)
+{
+    check_open(c, fn);
+}
+
+/* The envelope is in the file already: it changes at finish. */
+static void envelope_change(cleanup *c)
+{
+    if (c->envelope_written)
+        c->envelope_changed = 1;
+}
+
+void cleanup_hold(cleanup *c, const char *where, const char *text)
+{
+    check_action(c, "cleanup_hold");
+    if (where)
+        log_action(c, "hold", where, text);
+    c->hold = 1;
+}
+
+void cleanup_discard(cleanup *c, const char *where, const char *text)
+{
+    check_action(c, "cleanup_discard");
+    if (where)
+        log_action(c, "discard", where, text);
+    c->discard = 1;
+}
+
+int cleanup_discarding(const cleanup *c)
+{
+    return c->discard;
+}
+
+int cleanup_redirect(cleanup *c, const char *addr, const char *where)
+{
+    char *full;
+
+    check_action(c, "cleanup_redirect");
+    full = qualify(c, addr);
+    /* A bad table entry is the administrator's problem, not the sender's:
+     * warn and leave the message as it is. */
+    if (*addr == 0 || strlen(full) > QUEUE_ADDR_MAX ||
+        strcspn(full, "\001\002\003\004\005\006\007\010\011\012\013\014\015\016\017\020"
+                      "\021\022\023\024\025\026\027\030\031\032\033\034\035\036\037\177") !=
+            strlen(full)) {
+        msg_warn("%s: ignoring unusable REDIRECT address \"%.100s\"", c->id, addr);
+        mem_free(full);
+        return -1;
+    }
+    if (where)
+        log_action(c, "redirect", where, full);
+    mem_free(c->redirect);
+    c->redirect = full;
+    envelope_change(c);
+    return 0;
+}
+
+int cleanup_filter(cleanup *c, const char *filter, const char *where)
+{
+    const char *colon = strchr(filter, ':');
+
+    check_action(c, "cleanup_filter");
+    /* "transport:nexthop", the transport a word; the next hop may be empty. */
+    if (colon == NULL || colon == filter ||
+        strspn(filter, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+            (size_t)(colon - filter) ||
+        strlen(filter) > QUEUE_ATTR_MAX - sizeof("content_filter=")) {
+        msg_warn("%s: ignoring bad FILTER destination \"%s\": need transport:nexthop", c->id,
+                 filter);
+        return -1;
+    }
+    for (const char *p = filter; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+            msg_warn("%s: ignoring FILTER destination with white space or control character",
+                     c->id);
+            return -1;
+        }
+    if (where)
+        log_action(c, "filter", where, filter);
+    attr_set(c, "content_filter", filter);
+    envelope_change(c);
+    return 0;
+}
+
+int cleanup_prepend_header(cleanup *c, const char *text)
+{
+    size_t len = strlen(text);
+
+    check_action(c, "cleanup_prepend_header");
+    if (c->envelope_written || c->phase != PHASE_HEADERS)
+        msg_panic("cleanup_prepend_header: called after the header block");
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)text[i] < 0x20 && text[i] != '\t') || text[i] == 0x7f)
+            len = 0;
+    if (len == 0 || header_name_len(text, len) == 0) {
+        msg_warn("%s: ignoring PREPEND text that is no header line: \"%.100s\"", c->id, text);
+        return -1;
+    }
+    if (c->prepend == NULL)
+        c->prepend = argv_new();
+    argv_add(c->prepend, text);
+    return 0;
+}
+
+void cleanup_reject(cleanup *c, const char *where, const char *text)
+{
+    vstr reason = VSTR_INIT;
+
+    check_action(c, "cleanup_reject");
+    /* Text may start with its own enhanced status code, as in Postfix. */
+    if (text && *text) {
+        size_t n = strcspn(text, " ");
+        char *code = mem_strndup(text, n);
+
+        if (dsn_status_valid(code) && code[0] != '2' && text[n] == ' ')
+            vstr_set_str(&reason, text);
+        else
+            vstr_set_fmt(&reason, "5.7.1 %s", text);
+        mem_free(code);
+    } else
+        vstr_set_str(&reason, "5.7.1 message content rejected");
+    if (where && c->status == CLEANUP_OK)
+        log_action(c, "reject", where, vstr_str(&reason));
+    fail(c, CLEANUP_CONTENT, "%s", vstr_str(&reason));
+    vstr_release(&reason);
+}
+
+void cleanup_warn(cleanup *c, const char *where, const char *text)
+{
+    check_action(c, "cleanup_warn");
+    log_action(c, "warning", where, text);
+}
+
+void cleanup_lookup_failed(cleanup *c, const char *why)
+{
+    check_action(c, "cleanup_lookup_failed");
+    if (c->status == CLEANUP_OK)
+        msg_warn("%s: %s; message deferred", c->id, why);
+    fail(c, CLEANUP_TABLE, "4.3.0 %s", why);
+}
+
+/* The envelope changed after it was written (a body check redirected or
+ * filtered): write a second file with the new envelope and the content
+ * copied, under the same id, and drop the first. */
+static void rewrite_envelope(cleanup *c)
+{
+    queue_file *old = c->qf, *qf;
+    vstr err = VSTR_INIT, payload = VSTR_INIT;
+    const char *queue_dir;
+    rec_read r = REC_READ_INIT;
+    vstream *in;
+    int fd;
+
+    queue_dir = c->queue_dir;
+    if ((qf = queue_file_create(queue_dir, "incoming", 0600, &err)) == NULL) {
+        fail(c, CLEANUP_WRITE, "queue file write error: %s", vstr_str(&err));
+        vstr_release(&err);
+        return;
+    }
+    if ((fd = queue_file_read_temp(old)) < 0) {
+        fail(c, CLEANUP_WRITE, "queue file write error: reread: %s", strerror(errno));
+        queue_file_abort(qf);
+        return;
+    }
+    queue_file_adopt_id(qf, old);
+    in = vstream_fdopen(fd, VSTREAM_READ);
+    if (lseek(fd, (off_t)c->content_offset, SEEK_SET) < 0) {
+        fail(c, CLEANUP_WRITE, "queue file write error: seek: %s", strerror(errno));
+    }
+    r.next = (off_t)c->content_offset;
+    c->qf = qf;
+    c->offset = 0;
+    put_envelope(c);
+    while (c->status == CLEANUP_OK) {
+        rec_status rs = rec_get(in, REC_PAYLOAD_MAX, &r, &payload);
+
+        if (rs != REC_OK) {
+            fail(c, CLEANUP_WRITE, "queue file write error: reread: %s", rec_strerror(rs));
+            break;
+        }
+        put(c, r.type, vstr_str(&payload), vstr_len(&payload));
+        if (r.type == REC_TYPE_END)
+            break;
+    }
+    (void)vstream_close(in);
+    queue_file_abort(old);
+    vstr_release(&payload);
+    vstr_release(&err);
+}
+
 /* ---- Finishing ---- */
 
 static void cleanup_free(cleanup *c)
 {
+    mem_free(c->queue_dir);
     mem_free(c->myhostname);
     mem_free(c->myorigin);
     mem_free(c->sender);
+    mem_free(c->redirect);
+    if (c->prepend)
+        argv_free(c->prepend);
     for (size_t i = 0; i < c->attr_count; i++) {
         mem_free(c->attrs[i].name);
         mem_free(c->attrs[i].value);
@@ -837,9 +1090,11 @@ cleanup_status cleanup_finish(cleanup *c, vstr *reason)
     }
     put(c, REC_TYPE_END, "", 0);
     c->phase = PHASE_DONE;
-    if (c->status == CLEANUP_OK) {
+    if (c->status == CLEANUP_OK && !c->discard && c->envelope_changed)
+        rewrite_envelope(c);
+    if (c->status == CLEANUP_OK && !c->discard) {
         queue_file_set_sizes(c->qf, c->content_offset, c->content_bytes, (long long)c->rcpt_count);
-        if (queue_file_commit(c->qf, &err) < 0)
+        if (queue_file_commit_in(c->qf, c->hold ? "hold" : NULL, &err) < 0)
             fail(c, CLEANUP_WRITE, "%s", vstr_str(&err));
     } else {
         queue_file_abort(c->qf);
@@ -847,7 +1102,9 @@ cleanup_status cleanup_finish(cleanup *c, vstr *reason)
     c->qf = NULL;
     st = c->status;
     if (reason) {
-        if (st == CLEANUP_OK)
+        if (st == CLEANUP_OK && c->discard)
+            vstr_set_str(reason, "discarded");
+        else if (st == CLEANUP_OK)
             vstr_set_fmt(reason, "queued as %s", c->id);
         else
             vstr_set_str(reason, vstr_str(&c->reason));

@@ -61,6 +61,42 @@
  *   only when the status is CLEANUP_OK; otherwise it removes it. Either
  *   way it frees the cleanup.
  *
+ * ACTIONS
+ *   Content checks (global/cleanup_checks) and smtpd's access tables act
+ *   on the message through these, at any time before cleanup_finish():
+ *
+ *   cleanup_hold      the committed file goes to QUEUE_DIR/hold instead
+ *                     of incoming: qmgr never scans hold; `postqueue -p`
+ *                     lists it with '!'; `postsuper -H` releases it to
+ *                     deferred, due at once (as a file postsuper -h put
+ *                     there).
+ *   cleanup_discard   the message is accepted (cleanup_finish says
+ *                     CLEANUP_OK, reason "discarded", so smtpd answers 250)
+ *                     but nothing is committed.
+ *   cleanup_redirect  every recipient is replaced by addr; each recipient
+ *                     as given stays its O (original recipient) record, so
+ *                     DSN and logs still name it. The last call wins.
+ *   cleanup_filter    the A record content_filter=transport:nexthop, which
+ *                     qmgr honours (docs/PROTOCOLS.md). The last call wins.
+ *   cleanup_prepend_header  a header line put first, above Received:; only
+ *                     before the header block has ended.
+ *   cleanup_reject    CLEANUP_CONTENT; the reason is "5.7.1 text" (or the
+ *                     text as given when it starts with its own 4.X.Y or
+ *                     5.X.Y code), which smtpd sends after its reply code.
+ *   cleanup_lookup_failed  CLEANUP_TABLE (451 4.3.0): a table could not be
+ *                     read; the mail must be tried again, never pass
+ *                     unchecked.
+ *
+ *   where, when not NULL, names what triggered the action for a log line
+ *   in Postfix's shape, e.g. where "header Subject: hi" for a hold:
+ *   "ID: hold: header Subject: hi from host[addr]; from=<s> to=<r>
+ *   proto=ESMTP helo=<h>: text" ("from local" without a client_address;
+ *   to= the first recipient; ": text" only with a text). where NULL: no
+ *   line (smtpd logs its own "hold: RCPT from ..." line). A redirect or
+ *   filter given after the envelope was written (a body check) makes
+ *   cleanup_finish write the file again with the new envelope under the
+ *   same id.
+ *
  * DIAGNOSTICS
  *   cleanup_open returns NULL with a reason when the queue file cannot be
  *   created. Statuses carry an enhanced status code and an SMTP reply
@@ -84,6 +120,8 @@ typedef enum cleanup_status {
     CLEANUP_NO_RCPT,    /* 5.1.3 no recipients specified */
     CLEANUP_BAD_HEADER, /* 5.6.0 malformed address header (recipient extraction) */
     CLEANUP_BAD_ADDR,   /* 5.1.3 bad address syntax (envelope) */
+    CLEANUP_CONTENT,    /* 5.7.1 message content rejected (cleanup_reject) */
+    CLEANUP_TABLE,      /* 4.3.0 temporary lookup failure (cleanup_lookup_failed) */
 } cleanup_status;
 
 typedef struct cleanup_status_info {
@@ -122,6 +160,24 @@ void cleanup_add_rcpt(cleanup *c, const char *addr, const char *orig_rcpt, const
 /* Set an attribute (PROTOCOLS.md names); a later call replaces the value.
  * Control characters in the value become '?'. */
 void cleanup_set_attr(cleanup *c, const char *name, const char *value);
+
+/* ---- Actions (see ACTIONS above) ---- */
+
+void cleanup_hold(cleanup *c, const char *where, const char *text);
+void cleanup_discard(cleanup *c, const char *where, const char *text);
+/* True once cleanup_discard was called (later checks are pointless). */
+int cleanup_discarding(const cleanup *c);
+/* -1 (and nothing changes) when addr is no usable address. */
+int cleanup_redirect(cleanup *c, const char *addr, const char *where);
+/* -1 with a warning when filter is not "transport:nexthop". */
+int cleanup_filter(cleanup *c, const char *filter, const char *where);
+/* -1 with a warning when text is not one header line ("Name: value"). */
+int cleanup_prepend_header(cleanup *c, const char *text);
+void cleanup_reject(cleanup *c, const char *where, const char *text);
+/* Log "ID: warning: WHERE from CLIENT; ...: text"; nothing else changes. */
+void cleanup_warn(cleanup *c, const char *where, const char *text);
+/* A table failed (why says which): CLEANUP_TABLE, logged as a warning. */
+void cleanup_lookup_failed(cleanup *c, const char *why);
 
 /* One content line, without its terminator. */
 void cleanup_put_line(cleanup *c, const char *data, size_t len);

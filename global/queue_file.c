@@ -390,7 +390,8 @@ int queue_grammar_check(queue_grammar *g, int type, const char *data, size_t len
 /* ---- Writing: the commit protocol ---- */
 
 struct queue_file {
-    char *dir_path; /* QUEUE_DIR/QUEUE_NAME, for messages */
+    char *queue_dir; /* QUEUE_DIR */
+    char *dir_path;  /* QUEUE_DIR/QUEUE_NAME, for messages */
     int dir_fd;     /* that directory: every name below is relative to it */
     char temp[64];  /* ".tPID.N" */
     char id[QUEUE_ID_SIZE];
@@ -410,6 +411,7 @@ static void queue_file_free(queue_file *qf)
         (void)close(qf->fd);
     if (qf->dir_fd >= 0)
         (void)close(qf->dir_fd);
+    mem_free(qf->queue_dir);
     mem_free(qf->dir_path);
     mem_free(qf);
 }
@@ -434,6 +436,7 @@ queue_file *queue_file_create(const char *queue_dir, const char *queue_name, mod
     qf->fd = -1;
     qf->size_offset = -1;
     qf->mode = mode;
+    qf->queue_dir = mem_strdup(queue_dir);
     qf->dir_path = mem_alloc(strlen(queue_dir) + strlen(queue_name) + 2);
     sprintf(qf->dir_path, "%s/%s", queue_dir, queue_name);
     qf->dir_fd = open(qf->dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -504,7 +507,14 @@ void queue_file_set_sizes(queue_file *qf, long long content_offset, long long co
 
 int queue_file_commit(queue_file *qf, vstr *err)
 {
+    return queue_file_commit_in(qf, NULL, err);
+}
+
+int queue_file_commit_in(queue_file *qf, const char *queue_name, vstr *err)
+{
     const char *step;
+    int to_fd = qf->dir_fd;
+    char *to_path = NULL;
 
     if (qf->size_offset >= 0) {
         char payload[REC_SIZE_LEN + 1];
@@ -528,25 +538,59 @@ int queue_file_commit(queue_file *qf, vstr *err)
     step = "fsync";
     if (fileio_fsync(qf->fd) < 0)
         goto fail;
+    if (queue_name) {
+        if (!plain_name(queue_name))
+            msg_panic("queue_file_commit_in: bad queue name \"%s\"", queue_name);
+        to_path = mem_alloc(strlen(qf->queue_dir) + strlen(queue_name) + 2);
+        sprintf(to_path, "%s/%s", qf->queue_dir, queue_name);
+        step = "open directory";
+        if ((to_fd = open(to_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            goto fail;
+    }
     step = "rename";
     /* EEXIST: the clock went back onto a live id; the caller retries later. */
-    if (fileio_rename_noreplace(qf->dir_fd, qf->temp, qf->dir_fd, qf->id) < 0)
+    if (fileio_rename_noreplace(qf->dir_fd, qf->temp, to_fd, qf->id) < 0)
         goto fail;
-    if (fileio_fsync(qf->dir_fd) < 0) {
+    if (fileio_fsync(to_fd) < 0) {
         /* Reported as not queued, so it must not stay to be delivered as
          * well as resubmitted. */
-        vstr_set_fmt(err, "fsync %s: %s", qf->dir_path, strerror(errno));
-        (void)unlinkat(qf->dir_fd, qf->id, 0);
-        queue_file_free(qf);
-        return -1;
+        vstr_set_fmt(err, "fsync %s: %s", to_path ? to_path : qf->dir_path, strerror(errno));
+        (void)unlinkat(to_fd, qf->id, 0);
+        goto out;
     }
+    /* The temporary name's removal from the first directory need not be
+     * durable: a temporary file found after a crash is no queue file. */
+    if (to_path)
+        (void)close(to_fd);
+    mem_free(to_path);
     queue_file_free(qf);
     return 0;
 
 fail:
     vstr_set_fmt(err, "%s %s/%s: %s", step, qf->dir_path, qf->temp, strerror(errno));
+    if (to_path && to_fd >= 0)
+        (void)close(to_fd);
+    mem_free(to_path);
     queue_file_abort(qf);
     return -1;
+out:
+    if (to_path)
+        (void)close(to_fd);
+    mem_free(to_path);
+    queue_file_free(qf);
+    return -1;
+}
+
+int queue_file_read_temp(queue_file *qf)
+{
+    if (vstream_flush(qf->fp) < 0)
+        return -1;
+    return openat(qf->dir_fd, qf->temp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void queue_file_adopt_id(queue_file *qf, const queue_file *from)
+{
+    snprintf(qf->id, sizeof(qf->id), "%s", from->id);
 }
 
 void queue_file_abort(queue_file *qf)

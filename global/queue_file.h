@@ -106,6 +106,19 @@ void queue_file_set_sizes(queue_file *qf, long long content_offset, long long co
 /* Make the file durable under its id; frees qf whatever the outcome. 0 on
  * success; -1 with a reason in err, and then no file is left. */
 int queue_file_commit(queue_file *qf, vstr *err);
+/* The same, but the file is renamed into QUEUE_DIR/queue_name (a plain
+ * name, e.g. "hold") instead of the directory it was created in; NULL:
+ * that directory. */
+int queue_file_commit_in(queue_file *qf, const char *queue_name, vstr *err);
+/* A new descriptor reading the temporary file as written so far (the
+ * stream is flushed first); -1 with errno set. For a writer that copies
+ * the content into a second file with a changed envelope. */
+int queue_file_read_temp(queue_file *qf);
+/* Give qf the id of from, whose file is about to be aborted: the message
+ * keeps the name it was announced under (Received:, log lines). Safe
+ * because from's inode, which made that id unique, is still in use, and
+ * the commit never replaces an existing name. */
+void queue_file_adopt_id(queue_file *qf, const queue_file *from);
 /* Remove the temporary file; frees qf. */
 void queue_file_abort(queue_file *qf);
 

@@ -54,6 +54,10 @@ static void finish_message(smtpd_state *s, const char *cmd)
         /* A client that delivers mail is not wasting our time: a long
          * connection-reusing session may RSET between every message. */
         s->junk_count = 0;
+    } else if (st == CLEANUP_CONTENT) {
+        /* cleanup logged the check that refused it; the reason carries
+         * its own status code ("5.7.1 text"), which sets the class. */
+        smtpd_reply(s, "%d %s", vstr_str(&reason)[0] == '4' ? 450 : 550, vstr_str(&reason));
     } else {
         msg_info("%s: reject: %s from %s: %d %s %s; from=<%s> proto=%s helo=<%s>", id, cmd,
                  vstr_str(&s->namaddr), cleanup_status_smtp(st), cleanup_status_dsn(st),

@@ -85,13 +85,13 @@ typedef struct message {
     argv_t *lines;
 } message;
 
-static message read_back(const fixture *f, const char *id)
+static message read_back_in(const fixture *f, const char *queue, const char *id)
 {
     message m;
     vstr err = VSTR_INIT, line = VSTR_INIT;
     queue_line_status st;
 
-    m.r = queue_file_open(f->dir, "incoming", id, QUEUE_FILE_QUEUE, &err);
+    m.r = queue_file_open(f->dir, queue, id, QUEUE_FILE_QUEUE, &err);
     if (m.r == NULL)
         fail_msg("open %s: %s", id, vstr_str(&err));
     m.env = queue_file_read_envelope(m.r);
@@ -105,6 +105,11 @@ static message read_back(const fixture *f, const char *id)
     vstr_release(&err);
     vstr_release(&line);
     return m;
+}
+
+static message read_back(const fixture *f, const char *id)
+{
+    return read_back_in(f, "incoming", id);
 }
 
 static void message_free(message *m)
@@ -792,6 +797,206 @@ static void abort_leaves_no_file(void **state)
     argv_free(names);
 }
 
+/* ---- Actions ---- */
+
+/* Names in QUEUE_DIR/hold. */
+static size_t count_in(const fixture *f, const char *queue)
+{
+    char path[128];
+    DIR *d;
+    struct dirent *e;
+    size_t n = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, queue);
+    assert_non_null(d = opendir(path));
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static cleanup *smtp_message(fixture *f)
+{
+    cleanup *c = start(f, 0);
+
+    cleanup_set_sender(c, "a@example.net");
+    cleanup_add_rcpt(c, "one@example.org", NULL, NULL, 0);
+    cleanup_add_rcpt(c, "two@example.org", "Two@Example.org", "rfc822;two@example.org", 4);
+    cleanup_set_attr(c, "client_name", "client.example.net");
+    cleanup_set_attr(c, "client_address", "192.0.2.1");
+    cleanup_set_attr(c, "protocol", "ESMTP");
+    cleanup_set_attr(c, "helo_name", "helo.example.net");
+    return c;
+}
+
+static void hold_commits_into_the_hold_queue(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    char *id;
+    message m;
+
+    put_lines(c, LINES("Subject: x"));
+    cleanup_hold(c, "header Subject: x", "held for review");
+    id = finish_ok(c);
+    assert_int_equal(count_in(f, "incoming"), 0);
+    assert_int_equal(count_in(f, "hold"), 1);
+    m = read_back_in(f, "hold", id);
+    assert_int_equal(m.env->rcpt_count, 2);
+    message_free(&m);
+    mem_free(id);
+}
+
+static void discard_accepts_and_commits_nothing(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    vstr reason = VSTR_INIT;
+
+    cleanup_discard(c, "body spam", NULL);
+    assert_true(cleanup_discarding(c));
+    put_lines(c, LINES("Subject: x", "", "spam"));
+    assert_int_equal(cleanup_finish(c, &reason), CLEANUP_OK);
+    assert_string_equal(vstr_str(&reason), "discarded");
+    assert_int_equal(count_in(f, "incoming"), 0);
+    assert_int_equal(count_in(f, "hold"), 0);
+    vstr_release(&reason);
+}
+
+/* Redirected recipients keep what was given as the original recipient,
+ * and their DSN fields. */
+static void check_redirected(const message *m)
+{
+    assert_int_equal(m->env->rcpt_count, 2);
+    assert_string_equal(m->env->rcpts[0].address, "else@example.com");
+    assert_string_equal(m->env->rcpts[0].orig_rcpt, "one@example.org");
+    assert_string_equal(m->env->rcpts[1].address, "else@example.com");
+    assert_string_equal(m->env->rcpts[1].orig_rcpt, "Two@Example.org");
+    assert_string_equal(m->env->rcpts[1].dsn_orcpt, "rfc822;two@example.org");
+    assert_int_equal(m->env->rcpts[1].dsn_notify, 4);
+}
+
+static void redirect_replaces_recipients_and_keeps_originals(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    char *id;
+    message m;
+
+    assert_int_equal(cleanup_redirect(c, "else", "header To: x"), 0);
+    assert_int_equal(cleanup_redirect(c, "bad\naddr", NULL), -1);
+    put_lines(c, LINES("To: x", "", "body"));
+    id = finish_ok(c);
+    m = read_back(f, id);
+    check_redirected(&m);
+    message_free(&m);
+    mem_free(id);
+}
+
+/* A body check acts after the envelope is on disk: the file is written
+ * again, same id, same content, and the S record still checks out. */
+static void redirect_and_filter_from_the_body_rewrite_the_envelope(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    char *id, *long_line = mem_alloc(300000);
+    message m;
+
+    memset(long_line, 'x', 299999);
+    long_line[299999] = 0;
+    put_lines(c, LINES("Subject: x", "", "first body line"));
+    cleanup_put_line(c, long_line, strlen(long_line));
+    assert_int_equal(cleanup_redirect(c, "else@example.com", "body first"), 0);
+    assert_int_equal(cleanup_filter(c, "scan:[127.0.0.1]:10025", "body first"), 0);
+    assert_int_equal(cleanup_filter(c, "no colon", "body first"), -1);
+    put_lines(c, LINES("last"));
+    id = finish_ok(c);
+    assert_int_equal(count_in(f, "incoming"), 1);
+    m = read_back(f, id);
+    check_redirected(&m);
+    assert_string_equal(queue_envelope_attr(m.env, "content_filter"), "scan:[127.0.0.1]:10025");
+    assert_string_equal(queue_envelope_attr(m.env, "helo_name"), "helo.example.net");
+    assert_true(find_line(&m, "Received: from helo.example.net") == 0);
+    assert_string_equal(m.lines->argv[m.lines->argc - 1], "last");
+    assert_string_equal(m.lines->argv[m.lines->argc - 2], long_line);
+    assert_string_equal(m.lines->argv[m.lines->argc - 3], "first body line");
+    message_free(&m);
+    mem_free(id);
+    mem_free(long_line);
+}
+
+static void filter_before_content_is_an_attribute(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    char *id;
+    message m;
+
+    assert_int_equal(cleanup_filter(c, "smtp:relay.example.com", NULL), 0);
+    put_lines(c, LINES("Subject: x"));
+    id = finish_ok(c);
+    m = read_back(f, id);
+    assert_string_equal(queue_envelope_attr(m.env, "content_filter"), "smtp:relay.example.com");
+    assert_string_equal(m.env->rcpts[0].address, "one@example.org");
+    message_free(&m);
+    mem_free(id);
+}
+
+static void prepended_headers_come_first(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+    char *id;
+    message m;
+
+    assert_int_equal(cleanup_prepend_header(c, "X-Checked: yes"), 0);
+    assert_int_equal(cleanup_prepend_header(c, "not a header"), -1);
+    assert_int_equal(cleanup_prepend_header(c, "X-Bad: a\nb"), -1);
+    put_lines(c, LINES("Subject: x"));
+    assert_int_equal(cleanup_prepend_header(c, "X-Second: 2"), 0);
+    id = finish_ok(c);
+    m = read_back(f, id);
+    assert_int_equal(find_line(&m, "X-Checked: yes"), 0);
+    assert_int_equal(find_line(&m, "X-Second: 2"), 1);
+    assert_int_equal(find_line(&m, "Received: "), 2);
+    message_free(&m);
+    mem_free(id);
+}
+
+static void reject_gives_its_text_with_an_enhanced_code(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+
+    put_lines(c, LINES("Subject: spam"));
+    cleanup_reject(c, "header Subject: spam", NULL);
+    cleanup_reject(c, "header Subject: spam", "second one is ignored");
+    expect_failure(f, c, CLEANUP_CONTENT, "5.7.1 message content rejected");
+
+    c = smtp_message(f);
+    cleanup_reject(c, "body x", "no thanks");
+    expect_failure(f, c, CLEANUP_CONTENT, "5.7.1 no thanks");
+
+    c = smtp_message(f);
+    cleanup_reject(c, "body x", "5.7.0 go away");
+    expect_failure(f, c, CLEANUP_CONTENT, "5.7.0 go away");
+    assert_int_equal(cleanup_status_smtp(CLEANUP_CONTENT), 550);
+}
+
+static void table_failure_defers(void **state)
+{
+    fixture *f = *state;
+    cleanup *c = smtp_message(f);
+
+    put_lines(c, LINES("Subject: x"));
+    cleanup_lookup_failed(c, "header_checks: pcre:/x: cannot open");
+    cleanup_hold(c, NULL, NULL);
+    expect_failure(f, c, CLEANUP_TABLE, "cannot open");
+    assert_int_equal(cleanup_status_smtp(CLEANUP_TABLE), 451);
+    assert_string_equal(cleanup_status_dsn(CLEANUP_TABLE), "4.3.0");
+    assert_int_equal(count_in(f, "hold"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +1027,14 @@ int main(void)
         T(no_recipients_is_an_error),
         T(control_characters_in_addresses_are_refused),
         T(abort_leaves_no_file),
+        T(hold_commits_into_the_hold_queue),
+        T(discard_accepts_and_commits_nothing),
+        T(redirect_replaces_recipients_and_keeps_originals),
+        T(redirect_and_filter_from_the_body_rewrite_the_envelope),
+        T(filter_before_content_is_an_attribute),
+        T(prepended_headers_come_first),
+        T(reject_gives_its_text_with_an_enhanced_code),
+        T(table_failure_defers),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
