@@ -63,12 +63,16 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.unknown_local_code = (int)config_int(cfg, "unknown_local_recipient_reject_code");
     smtpd_cf.unknown_virtual_code = (int)config_int(cfg, "unknown_virtual_mailbox_reject_code");
     smtpd_cf.non_fqdn_code = (int)config_int(cfg, "non_fqdn_reject_code");
+    smtpd_cf.reject_code = (int)config_int(cfg, "reject_code");
+    smtpd_cf.defer_code = (int)config_int(cfg, "defer_code");
+    smtpd_cf.invalid_hostname_code = (int)config_int(cfg, "invalid_hostname_reject_code");
+    smtpd_cf.unknown_client_code = (int)config_int(cfg, "unknown_client_reject_code");
+    smtpd_cf.reject_unlisted_recipient = config_bool(cfg, "smtpd_reject_unlisted_recipient");
+    smtpd_cf.reject_unlisted_sender = config_bool(cfg, "smtpd_reject_unlisted_sender");
     nets = config_list(cfg, "mynetworks");
     if ((smtpd_cf.mynetworks = cidr_list_parse(nets, &err)) == NULL)
         msg_fatal("mynetworks: %s", vstr_str(&err));
     argv_free(nets);
-    smtpd_cf.relay_restrictions = config_list(cfg, "smtpd_relay_restrictions");
-    smtpd_cf.recipient_restrictions = config_list(cfg, "smtpd_recipient_restrictions");
     resolve_config_init(&smtpd_cf.resolve, cfg);
     smtpd_cf.recipient_delimiter = config_str(cfg, "recipient_delimiter");
     smtpd_cf.privileged = geteuid() == 0;
@@ -86,8 +90,6 @@ static void pre_exit(const char *service, char **argv)
     smtpd_check_free();
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
-    argv_free(smtpd_cf.relay_restrictions);
-    argv_free(smtpd_cf.recipient_restrictions);
     vstr_release(&smtpd_cf.banner);
     mem_free(smtpd_cf.self_name);
 }
@@ -131,6 +133,7 @@ int smtpd_pipelining_violation(smtpd_state *s, const char *after)
 {
     vstr excerpt = VSTR_INIT;
 
+    s->ill_pipelining = 1;
     if (!smtpd_cf.forbid_unauth_pipelining) {
         /* The excerpt would consume input the session still needs. */
         msg_info("improper command pipelining after %s from %s", after, vstr_str(&s->namaddr));
@@ -151,8 +154,14 @@ static void session(smtpd_state *s)
 
     msg_info("connect from %s", vstr_str(&s->namaddr));
     s->where = "CONNECT";
-    if (!client_talked(s) || !smtpd_pipelining_violation(s, "CONNECT"))
+    if (client_talked(s) && smtpd_pipelining_violation(s, "CONNECT")) {
+        /* refused */
+    } else if (smtpd_check_connect(s) < 0) {
+        /* The refusal was the greeting; every command but QUIT gets 503. */
+        s->access_denied = 1;
+    } else {
         smtpd_reply(s, "220 %s", vstr_str(&smtpd_cf.banner));
+    }
     while (!s->quit) {
         if (s->error_count >= smtpd_cf.hard_error_limit) {
             msg_info("too many errors after %s from %s", s->where, vstr_str(&s->namaddr));
@@ -206,6 +215,7 @@ static void serve(vstream *client, const char *service, char **argv)
     smtpd_peer_init(&s);
     session(&s);
     vstr_release(&s.name);
+    vstr_release(&s.reverse_name);
     vstr_release(&s.addr);
     vstr_release(&s.namaddr);
     vstr_release(&s.helo);

@@ -14,7 +14,11 @@
  *                    tarpit, Postfix-shaped reject log lines
  *     smtpd_cmd.c    the command table and every handler but DATA's
  *     smtpd_data.c   DATA: content to the queue file through cleanup
- *     smtpd_check.c  relay and recipient restrictions, local recipients
+ *     smtpd_check.c  the restriction engine: lists, stages, classes,
+ *                    warn_if_reject / defer_if_* (smtpd_check.h)
+ *     smtpd_generic.c  restrictions without tables: permit, reject,
+ *                    relay control, HELO and address syntax, client names
+ *     smtpd_unlisted.c local and virtual recipient tables
  *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
  *
  *   The hooks for STARTTLS and AUTH (next issue) are marked
@@ -54,9 +58,13 @@ typedef struct smtpd_settings {
     int unknown_local_code;   /* unknown_local_recipient_reject_code */
     int unknown_virtual_code; /* unknown_virtual_mailbox_reject_code */
     int non_fqdn_code;        /* non_fqdn_reject_code */
+    int reject_code;          /* reject_code: the reject restriction */
+    int defer_code;           /* defer_code: defer, defer_if_* */
+    int invalid_hostname_code; /* invalid_hostname_reject_code */
+    int unknown_client_code;  /* unknown_client_reject_code */
+    int reject_unlisted_recipient; /* smtpd_reject_unlisted_recipient */
+    int reject_unlisted_sender;    /* smtpd_reject_unlisted_sender */
     cidr_list *mynetworks;
-    argv_t *relay_restrictions;
-    argv_t *recipient_restrictions;
     resolve_config resolve; /* the same domain classes qmgr uses */
     /* local_recipient_maps */
     int local_rcpt_check;  /* 0 when local_recipient_maps is empty */
@@ -83,6 +91,7 @@ typedef struct smtpd_state {
     vstream *client;
     /* The client. */
     vstr name;    /* verified reverse name, or "unknown" */
+    vstr reverse_name; /* the PTR name even if not verified, or "unknown" */
     vstr addr;    /* "192.0.2.1" */
     vstr namaddr; /* "name[addr]", for logs */
     int port;
@@ -96,6 +105,8 @@ typedef struct smtpd_state {
     int quit;                           /* end the session after this reply */
     unsigned cmd_total[16], cmd_ok[16]; /* per command table entry, for the disconnect line */
     unsigned unknown_total;
+    int ill_pipelining; /* sent commands ahead where it may not (reject_unauth_pipelining) */
+    int access_denied;  /* smtpd_client_restrictions refused the connection */
     /* The transaction. */
     int stage;
     vstr sender; /* internal form */
@@ -173,9 +184,20 @@ void smtpd_check_init(config *cfg);
 void smtpd_check_free(void);
 /* Open tables that were rebuilt since (postalias, postmap) again. */
 void smtpd_check_refresh(void);
-/* Decide on recipient addr (internal form). 0: accept; -1: rejected and the
- * reply has been sent and logged. */
+/* The checks return 0 (go on) or -1: refused, the reply has been sent
+ * and logged. With smtpd_delay_reject = no: the client restrictions at
+ * the connection (after -1 the greeting was the refusal), the HELO
+ * restrictions for helo (before it becomes the session's), the sender
+ * restrictions at MAIL (s->sender set); else those wait for RCPT. */
+int smtpd_check_connect(smtpd_state *s);
+int smtpd_check_helo(smtpd_state *s, const char *helo);
+int smtpd_check_mail(smtpd_state *s);
+/* Decide on recipient addr (internal form). */
 int smtpd_check_rcpt(smtpd_state *s, const char *addr);
+/* smtpd_data_restrictions at DATA or the first BDAT chunk. */
+int smtpd_check_data(smtpd_state *s);
+/* smtpd_end_of_data_restrictions, the content received, before commit. */
+int smtpd_check_eod(smtpd_state *s);
 /* Is the client in mynetworks? */
 int smtpd_check_mynetworks(const smtpd_state *s);
 

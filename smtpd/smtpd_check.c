@@ -1,187 +1,109 @@
 /*
- * smtpd_check - may this recipient be accepted? Relay control and
- * local recipients
+ * smtpd_check - the restriction engine: which lists apply when, and how
+ * a list decides
  *
- * At RCPT, in this order, as in Postfix:
+ * DESCRIPTION
+ *   Seven lists, Postfix's: smtpd_client_restrictions,
+ *   smtpd_helo_restrictions, smtpd_sender_restrictions,
+ *   smtpd_relay_restrictions, smtpd_recipient_restrictions,
+ *   smtpd_data_restrictions and smtpd_end_of_data_restrictions. With
+ *   smtpd_delay_reject = yes (the default) the client, HELO and sender
+ *   lists are evaluated at each RCPT, before the relay and recipient
+ *   lists, so every rejection names its recipient; with "no" they are
+ *   evaluated at the connection, HELO/EHLO and MAIL. The data list is
+ *   evaluated at DATA (and the first BDAT chunk), the end-of-data list
+ *   once the content is in, before the queue file is committed.
  *
- *   1. smtpd_relay_restrictions, then smtpd_recipient_restrictions:
- *      ordered lists where the first restriction that permits or rejects
- *      decides the list (table below). Unless one of the lists can refuse
- *      a foreign destination (reject, defer, reject_unauth_destination,
- *      defer_unauth_destination), every recipient is refused with a
- *      configuration error: no main.cf makes an open relay by accident.
- *   2. An address that global/resolve cannot deliver as written (a
- *      routing trick aimed at a local domain, a malformed domain) is
- *      refused with its status, not accepted and bounced later.
- *   3. For the local domains: the local part (and, with
- *      recipient_delimiter, the part before the extension) must be a key
- *      in one of the tables of local_recipient_maps (default
- *      "unix:passwd.byname $alias_maps"). In an instance not started as
- *      root, unix:passwd.byname stands for the one account that runs it,
- *      as for local(8), which delivers to no one else there. An empty
- *      local_recipient_maps turns the check off.
- *   4. For virtual_mailbox_domains, when virtual_mailbox_maps is set: the
- *      address must be a key there, by local(8)'s keys (user+ext@domain,
- *      user@domain, @domain).
+ *   A list is evaluated in order; the first restriction that permits or
+ *   rejects decides that list, and the next list is evaluated. All lists
+ *   passing (explicitly or not) is a permit. Beside the restrictions:
+ *   - warn_if_reject: the next restriction's reject is only logged
+ *     ("reject_warning: ...") and evaluation goes on;
+ *   - defer_if_reject: a later 5xx reject at this command is answered
+ *     with defer_code (4xx) instead;
+ *   - defer_if_permit: if this command ends in a permit, it is answered
+ *     with defer_code instead;
+ *   - a name from smtpd_restriction_classes stands for the list set in
+ *     the parameter of that name (usable in lists and access tables).
  *
- * The destination is "authorized" (for the *_unauth_destination
- * restrictions) when global/resolve, with the rules qmgr uses, puts it
- * in mydestination, virtual_mailbox_domains or relay_domains, and its
- * local part holds no routing operator ('@', '!', '%'): no percent
- * hack, bang path or quoted "a@b"@here may relay. A source route is
- * dropped by the parser, so "<@here:u@elsewhere>" is judged as
- * u@elsewhere.
+ *   Safety rules. No main.cf makes an open relay by accident: unless the
+ *   relay or recipient list can refuse a foreign destination (reject,
+ *   defer, reject_unauth_destination, defer_unauth_destination, or a
+ *   class holding one), every recipient is refused with a configuration
+ *   error. An unknown restriction name, a table-taking restriction
+ *   without its table and a class nested too deep are configuration
+ *   errors too: "451 4.3.5 Server configuration error" and a log line
+ *   naming the parameter, never a permit. A table that cannot be read
+ *   answers "451 4.3.0 ... Temporary lookup failure", never "not found".
+ *
+ *   After the RCPT lists: an address that global/resolve cannot deliver
+ *   as written is refused with its status, and with
+ *   smtpd_reject_unlisted_recipient (default yes) an address in a local
+ *   or virtual domain must be in its recipient table (smtpd_unlisted.c).
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
-#include "global/resolve.h"
 #include "smtpd/smtpd.h"
+#include "smtpd/smtpd_check.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
-typedef enum check_result {
-    CHECK_DUNNO, /* no decision: the next restriction */
-    CHECK_PERMIT,
-    CHECK_REJECT, /* the reply has been sent and logged */
-} check_result;
+/* The deepest nesting of classes and access-table results. */
+#define CHECK_MAX_DEPTH 16
 
-typedef struct check_ctx {
-    smtpd_state *s;
-    const char *rcpt;
-    resolve_result res;
-} check_ctx;
-
-typedef struct restriction {
-    const char *name;
-    check_result (*fn)(check_ctx *x);
-    int guards; /* can refuse a foreign destination */
-} restriction;
-
-/* Does the local part hold '@', '!' or '%'? */
-static int has_routing(const char *addr)
-{
-    const char *at = strrchr(addr, '@');
-    size_t n = at ? (size_t)(at - addr) : strlen(addr);
-
-    for (size_t i = 0; i < n; i++)
-        if (addr[i] == '@' || addr[i] == '!' || addr[i] == '%')
-            return 1;
-    return 0;
-}
-
-/* 1: ours to accept; 0: a foreign destination; -1: a table failed (the
- * 451 has been sent). */
-static int auth_destination(check_ctx *x)
-{
-    switch (x->res.rclass) {
-    case RESOLVE_LOCAL:
-    case RESOLVE_VIRTUAL:
-    case RESOLVE_RELAY:
-        return !has_routing(x->rcpt);
-    case RESOLVE_ERROR:
-        if (x->res.status[0] == '4') {
-            msg_warn("%s: %s", x->rcpt, vstr_str(&x->res.reason));
-            smtpd_reject(x->s, "RCPT", x->rcpt, "451 4.3.0 <%s>: Temporary lookup failure",
-                         x->rcpt);
-            return -1;
-        }
-        return 0;
-    default:
-        return 0;
-    }
-}
-
-static check_result unauth_destination(check_ctx *x, int code, const char *dsn)
-{
-    int ok = auth_destination(x);
-
-    if (ok < 0)
-        return CHECK_REJECT;
-    if (ok)
-        return CHECK_DUNNO;
-    smtpd_reject(x->s, "RCPT", x->rcpt, "%d %s <%s>: Relay access denied", code, dsn, x->rcpt);
-    return CHECK_REJECT;
-}
-
-static check_result r_reject_unauth_destination(check_ctx *x)
-{
-    return unauth_destination(x, smtpd_cf.relay_reject_code,
-                              smtpd_cf.relay_reject_code < 500 ? "4.7.1" : "5.7.1");
-}
-
-static check_result r_defer_unauth_destination(check_ctx *x)
-{
-    return unauth_destination(x, 454, "4.7.1");
-}
-
-static check_result r_permit_auth_destination(check_ctx *x)
-{
-    int ok = auth_destination(x);
-
-    return ok < 0 ? CHECK_REJECT : ok ? CHECK_PERMIT : CHECK_DUNNO;
-}
-
-static check_result r_permit_mynetworks(check_ctx *x)
-{
-    return smtpd_check_mynetworks(x->s) ? CHECK_PERMIT : CHECK_DUNNO;
-}
-
-/* hook: true once AUTH exists and the client has authenticated. */
-static check_result r_permit_sasl_authenticated(check_ctx *x)
-{
-    (void)x;
-    return CHECK_DUNNO;
-}
-
-static check_result r_permit(check_ctx *x)
-{
-    (void)x;
-    return CHECK_PERMIT;
-}
-
-static check_result r_reject(check_ctx *x)
-{
-    smtpd_reject(x->s, "RCPT", x->rcpt,
-                 "554 5.7.1 <%s>: Recipient address rejected: Access denied", x->rcpt);
-    return CHECK_REJECT;
-}
-
-static check_result r_defer(check_ctx *x)
-{
-    smtpd_reject(x->s, "RCPT", x->rcpt,
-                 "450 4.7.1 <%s>: Recipient address rejected: Access denied", x->rcpt);
-    return CHECK_REJECT;
-}
-
-static check_result r_reject_non_fqdn_recipient(check_ctx *x)
-{
-    const char *at = strrchr(x->rcpt, '@');
-    const char *domain = at ? at + 1 : "";
-
-    if (*domain == '[' || (strchr(domain, '.') != NULL && domain[strspn(domain, ".")] != 0))
-        return CHECK_DUNNO;
-    smtpd_reject(x->s, "RCPT", x->rcpt,
-                 "%d 5.5.2 <%s>: Recipient address rejected: need fully-qualified address",
-                 smtpd_cf.non_fqdn_code, x->rcpt);
-    return CHECK_REJECT;
-}
-
-static const restriction restrictions[] = {
-    {"permit", r_permit, 0},
-    {"reject", r_reject, 1},
-    {"defer", r_defer, 1},
-    {"permit_mynetworks", r_permit_mynetworks, 0},
-    {"permit_sasl_authenticated", r_permit_sasl_authenticated, 0},
-    {"permit_auth_destination", r_permit_auth_destination, 0},
-    {"reject_unauth_destination", r_reject_unauth_destination, 1},
-    {"defer_unauth_destination", r_defer_unauth_destination, 1},
-    {"reject_non_fqdn_recipient", r_reject_non_fqdn_recipient, 0},
+static const check_restriction restrictions[] = {
+    {"defer", check_defer_all, CHECK_GUARDS},
+    {"defer_if_permit", check_defer_if_permit, 0},
+    {"defer_if_reject", check_defer_if_reject, 0},
+    {"defer_unauth_destination", check_defer_unauth_destination, CHECK_GUARDS},
+    {"permit", check_permit, 0},
+    {"permit_auth_destination", check_permit_auth_destination, 0},
+    {"permit_mynetworks", check_permit_mynetworks, 0},
+    {"permit_sasl_authenticated", check_permit_sasl_authenticated, 0},
+    {"reject", check_reject_all, CHECK_GUARDS},
+    {"reject_invalid_helo_hostname", check_reject_invalid_helo, 0},
+    {"reject_invalid_hostname", check_reject_invalid_helo, 0}, /* Postfix < 2.3 name */
+    {"reject_non_fqdn_helo_hostname", check_reject_non_fqdn_helo, 0},
+    {"reject_non_fqdn_hostname", check_reject_non_fqdn_helo, 0}, /* Postfix < 2.3 name */
+    {"reject_non_fqdn_recipient", check_reject_non_fqdn_recipient, 0},
+    {"reject_non_fqdn_sender", check_reject_non_fqdn_sender, 0},
+    {"reject_unauth_destination", check_reject_unauth_destination, CHECK_GUARDS},
+    {"reject_unauth_pipelining", check_reject_unauth_pipelining, 0},
+    {"reject_unknown_client", check_reject_unknown_client, 0}, /* Postfix < 2.3 name */
+    {"reject_unknown_client_hostname", check_reject_unknown_client, 0},
+    {"reject_unknown_reverse_client_hostname", check_reject_unknown_reverse_client, 0},
+    {"reject_unlisted_recipient", check_reject_unlisted_recipient, 0},
+    {"reject_unlisted_sender", check_reject_unlisted_sender, 0},
+    {"warn_if_reject", check_warn_if_reject, 0},
 };
 #define NRESTRICTIONS (sizeof(restrictions) / sizeof(restrictions[0]))
 
-static const restriction *find_restriction(const char *name)
+/* The lists, by the command that evaluates them. */
+enum { L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RECIPIENT, L_DATA, L_EOD, L_COUNT };
+
+static const struct list_def {
+    const char *param;
+    const char *reply_class;
+} list_defs[L_COUNT] = {
+    [L_CLIENT] = {"smtpd_client_restrictions", "Client host"},
+    [L_HELO] = {"smtpd_helo_restrictions", "Helo command"},
+    [L_SENDER] = {"smtpd_sender_restrictions", "Sender address"},
+    [L_RELAY] = {"smtpd_relay_restrictions", "Recipient address"},
+    [L_RECIPIENT] = {"smtpd_recipient_restrictions", "Recipient address"},
+    [L_DATA] = {"smtpd_data_restrictions", "Data command"},
+    [L_EOD] = {"smtpd_end_of_data_restrictions", "End-of-data"},
+};
+
+static check_list lists[L_COUNT];
+static check_list *classes; /* smtpd_restriction_classes, compiled */
+static size_t nclasses;
+static int delay_reject;
+static int relay_guarded;
+
+static const check_restriction *find_restriction(const char *name)
 {
     for (size_t i = 0; i < NRESTRICTIONS; i++)
         if (strcasecmp(name, restrictions[i].name) == 0)
@@ -189,40 +111,421 @@ static const restriction *find_restriction(const char *name)
     return NULL;
 }
 
-/* Can this list refuse mail for a foreign destination? */
-static int list_guards(const argv_t *list)
+const check_list *check_class_find(const char *name)
 {
-    for (size_t i = 0; i < list->argc; i++) {
-        const restriction *r = find_restriction(list->argv[i]);
+    for (size_t i = 0; i < nclasses; i++)
+        if (strcasecmp(name, classes[i].param) == 0)
+            return &classes[i];
+    return NULL;
+}
 
-        if (r != NULL && r->guards)
+/* Is name one of smtpd_restriction_classes (compiled or not yet)? */
+static int class_named(const char *name)
+{
+    argv_t *names = config_list(smtpd_cf.cfg, "smtpd_restriction_classes");
+    int found = 0;
+
+    for (size_t i = 0; i < names->argc && !found; i++)
+        found = strcasecmp(names->argv[i], name) == 0;
+    argv_free(names);
+    return found;
+}
+
+static int list_fail(check_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int list_fail(check_list *l, const char *fmt, ...)
+{
+    vstr why = VSTR_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstr_append_vfmt(&why, fmt, ap);
+    va_end(ap);
+    mem_free(l->error);
+    l->error = vstr_steal(&why);
+    return -1;
+}
+
+int check_list_compile(check_list *l, const char *param, const char *text, int open_tables)
+{
+    argv_t *words = maps_split(text);
+    size_t i = 0;
+
+    memset(l, 0, sizeof(*l));
+    l->param = mem_strdup(param);
+    l->items = mem_alloc((words->argc + 1) * sizeof(*l->items));
+    while (i < words->argc) {
+        const char *name = words->argv[i++];
+        check_item *it = &l->items[l->count];
+
+        memset(it, 0, sizeof(*it));
+        it->r = find_restriction(name);
+        if (it->r == NULL && !class_named(name)) {
+            list_fail(l, "unknown restriction \"%s\"", name);
+            break;
+        }
+        if (it->r != NULL && (it->r->flags & (CHECK_TABLE | CHECK_ARG))) {
+            if (i == words->argc) {
+                list_fail(l, "restriction \"%s\" needs %s", name,
+                          it->r->flags & CHECK_TABLE ? "a table" : "an argument");
+                break;
+            }
+            if ((it->r->flags & CHECK_TABLE) && !open_tables) {
+                list_fail(l, "restriction \"%s\" is not allowed in a lookup table result", name);
+                break;
+            }
+            it->arg = mem_strdup(words->argv[i++]);
+            if (it->r->flags & CHECK_TABLE)
+                it->table = maps_open(param, it->arg, O_RDONLY, 0);
+        }
+        it->name = mem_strdup(name);
+        l->count++;
+    }
+    argv_free(words);
+    return l->error ? -1 : 0;
+}
+
+void check_list_release(check_list *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        mem_free(l->items[i].name);
+        mem_free(l->items[i].arg);
+        if (l->items[i].table)
+            maps_free(l->items[i].table);
+    }
+    mem_free(l->items);
+    mem_free(l->param);
+    mem_free(l->error);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Can this list (or a class it names) refuse a foreign destination? */
+static int list_guards(const check_list *l, int depth)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        const check_item *it = &l->items[i];
+        const check_list *cls;
+
+        if (it->r != NULL ? (it->r->flags & CHECK_GUARDS) != 0
+                          : depth < CHECK_MAX_DEPTH && (cls = check_class_find(it->name)) &&
+                                list_guards(cls, depth + 1))
             return 1;
     }
     return 0;
 }
 
-static int relay_guarded;
-
-static check_result config_error(check_ctx *x)
+check_result check_reject(check_ctx *x, const char *fmt, ...)
 {
-    smtpd_reject(x->s, "RCPT", x->rcpt, "451 4.3.5 Server configuration error");
+    va_list ap;
+
+    vstr_reset(&x->reply);
+    va_start(ap, fmt);
+    vstr_append_vfmt(&x->reply, fmt, ap);
+    va_end(ap);
     return CHECK_REJECT;
 }
 
-static check_result apply(check_ctx *x, const char *param, const argv_t *list)
+check_result check_reject_generic(check_ctx *x, int code, const char *dsn, const char *text)
 {
-    for (size_t i = 0; i < list->argc; i++) {
-        const restriction *r = find_restriction(list->argv[i]);
-        check_result res;
+    return check_reject(x, "%d %s <%s>: %s rejected: %s", code, dsn, x->reply_name,
+                        x->reply_class, text);
+}
 
-        if (r == NULL) {
-            msg_warn("%s: unknown restriction \"%s\"", param, list->argv[i]);
-            return config_error(x);
+check_result check_config_error(check_ctx *x, const char *fmt, ...)
+{
+    vstr why = VSTR_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstr_append_vfmt(&why, fmt, ap);
+    va_end(ap);
+    msg_warn("%s: %s; answering 451 4.3.5 Server configuration error", x->param,
+             vstr_str(&why));
+    vstr_release(&why);
+    vstr_set_str(&x->reply, "451 4.3.5 Server configuration error");
+    return CHECK_ERROR;
+}
+
+check_result check_lookup_error(check_ctx *x, const char *name, const char *why)
+{
+    msg_warn("%s: %s", x->param, why);
+    vstr_set_fmt(&x->reply, "451 4.3.0 <%s>: Temporary lookup failure", name);
+    return CHECK_ERROR;
+}
+
+/* Log a reject that warn_if_reject made a warning. */
+static void log_warning(const check_ctx *x)
+{
+    smtpd_state *s = x->s;
+
+    msg_info("%s: reject_warning: %s from %s: %s; from=<%s>%s%s%s proto=%s helo=<%s>",
+             s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", x->cmd, vstr_str(&s->namaddr),
+             vstr_str(&x->reply), x->sender ? x->sender : "", x->rcpt ? " to=<" : "",
+             x->rcpt ? x->rcpt : "", x->rcpt ? ">" : "", s->protocol, x->helo ? x->helo : "");
+}
+
+static check_result eval_item(check_ctx *x, const check_item *it)
+{
+    const check_list *cls;
+
+    if (it->r != NULL)
+        return it->r->fn(x, it);
+    if ((cls = check_class_find(it->name)) == NULL)
+        return check_config_error(x, "unknown restriction class \"%s\"", it->name);
+    return check_list_eval(x, cls);
+}
+
+check_result check_list_eval(check_ctx *x, const check_list *l)
+{
+    check_result res = CHECK_DUNNO;
+
+    if (l->error)
+        return check_config_error(x, "%s", l->error);
+    if (x->depth >= CHECK_MAX_DEPTH)
+        return check_config_error(x, "restriction classes nested more than %d deep at \"%s\"",
+                                  CHECK_MAX_DEPTH, l->param);
+    x->depth++;
+    for (size_t i = 0; i < l->count && res == CHECK_DUNNO; i++) {
+        int warn = x->warn_next;
+
+        x->warn_next = 0;
+        res = eval_item(x, &l->items[i]);
+        if (res == CHECK_REJECT && warn) {
+            log_warning(x);
+            res = CHECK_DUNNO;
         }
-        if ((res = r->fn(x)) != CHECK_DUNNO)
-            return res;
     }
-    return CHECK_DUNNO;
+    x->depth--;
+    return res;
+}
+
+/* Send x->reply as a reject (turned into a deferral by defer_if_reject). */
+static void send_reject(check_ctx *x)
+{
+    const char *r = vstr_str(&x->reply);
+
+    if (x->defer_if_reject && r[0] == '5') {
+        vstr text = VSTR_INIT;
+        const char *rest = r + strspn(r, "0123456789");
+
+        rest += strspn(rest, " ");
+        /* "5.7.1 text" keeps its detail as "4.7.1 text". */
+        if (rest[0] == '5' && rest[1] == '.')
+            vstr_set_fmt(&text, "%d 4%s", smtpd_cf.defer_code, rest + 1);
+        else
+            vstr_set_fmt(&text, "%d %s", smtpd_cf.defer_code, rest);
+        vstr_set(&x->reply, vstr_str(&text), vstr_len(&text));
+        vstr_release(&text);
+    }
+    smtpd_reject(x->s, x->cmd, x->rcpt, "%s", vstr_str(&x->reply));
+}
+
+static void ctx_init(check_ctx *x, smtpd_state *s, const char *cmd)
+{
+    memset(x, 0, sizeof(*x));
+    x->s = s;
+    x->cmd = cmd;
+    x->helo = vstr_len(&s->helo) ? vstr_str(&s->helo) : NULL;
+    x->sender = s->sender_given ? vstr_str(&s->sender) : NULL;
+    resolve_result_init(&x->res);
+}
+
+static void ctx_release(check_ctx *x)
+{
+    resolve_result_release(&x->res);
+    vstr_release(&x->reply);
+    vstr_release(&x->permit_defer);
+}
+
+/* Evaluate one of the top-level lists, with its reply subject. */
+static check_result eval_top(check_ctx *x, int which)
+{
+    const smtpd_state *s = x->s;
+
+    x->param = list_defs[which].param;
+    x->reply_class = list_defs[which].reply_class;
+    switch (which) {
+    case L_CLIENT:
+        x->reply_name = vstr_str(&s->namaddr);
+        break;
+    case L_HELO:
+        /* No HELO yet: there is nothing to judge. */
+        if (x->helo == NULL)
+            return CHECK_DUNNO;
+        x->reply_name = x->helo;
+        break;
+    case L_SENDER:
+        if (x->sender == NULL)
+            return CHECK_DUNNO;
+        x->reply_name = x->sender;
+        break;
+    case L_RELAY:
+    case L_RECIPIENT:
+        x->reply_name = x->rcpt;
+        break;
+    case L_DATA:
+        x->reply_name = "DATA";
+        break;
+    default:
+        x->reply_name = "END-OF-MESSAGE";
+        break;
+    }
+    x->warn_next = 0; /* warn_if_reject at the end of a list applies to nothing */
+    return check_list_eval(x, &lists[which]);
+}
+
+/* Evaluate lists [first..last] of `order` for one command; send the reply
+ * of a refusal. 0: permitted (so far); -1: refused. */
+static int run_lists(check_ctx *x, const int *order, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        check_result res = eval_top(x, order[i]);
+
+        if (res == CHECK_ERROR) {
+            smtpd_reject(x->s, x->cmd, x->rcpt, "%s", vstr_str(&x->reply));
+            return -1;
+        }
+        if (res == CHECK_REJECT) {
+            send_reject(x);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* A permit at the end of a command's lists, after defer_if_permit. */
+static int permit_or_defer(check_ctx *x)
+{
+    if (!x->defer_if_permit)
+        return 0;
+    smtpd_reject(x->s, x->cmd, x->rcpt, "%s", vstr_str(&x->permit_defer));
+    return -1;
+}
+
+/* One command's lists; 0 or -1 (the reply has been sent). */
+static int check_stage(smtpd_state *s, const char *cmd, const int *order, size_t n)
+{
+    check_ctx x;
+    int st;
+
+    ctx_init(&x, s, cmd);
+    st = run_lists(&x, order, n);
+    if (st == 0)
+        st = permit_or_defer(&x);
+    ctx_release(&x);
+    return st;
+}
+
+int smtpd_check_connect(smtpd_state *s)
+{
+    static const int order[] = {L_CLIENT};
+
+    if (delay_reject)
+        return 0;
+    return check_stage(s, "CONNECT", order, 1);
+}
+
+int smtpd_check_helo(smtpd_state *s, const char *helo)
+{
+    static const int order[] = {L_HELO};
+    vstr saved = VSTR_INIT;
+    int st;
+
+    if (delay_reject)
+        return 0;
+    /* Judged before it becomes the session's HELO name. */
+    vstr_set(&saved, vstr_str(&s->helo), vstr_len(&s->helo));
+    vstr_set_str(&s->helo, helo);
+    st = check_stage(s, "HELO", order, 1);
+    vstr_set(&s->helo, vstr_str(&saved), vstr_len(&saved));
+    vstr_release(&saved);
+    return st;
+}
+
+/* smtpd_reject_unlisted_sender, after the sender list. 0 or -1 (sent). */
+static int implicit_unlisted_sender(check_ctx *x)
+{
+    check_result res;
+
+    if (!smtpd_cf.reject_unlisted_sender)
+        return 0;
+    x->param = "smtpd_reject_unlisted_sender";
+    if ((res = check_reject_unlisted_sender(x, NULL)) == CHECK_ERROR)
+        smtpd_reject(x->s, x->cmd, x->rcpt, "%s", vstr_str(&x->reply));
+    else if (res == CHECK_REJECT)
+        send_reject(x);
+    return res == CHECK_DUNNO ? 0 : -1;
+}
+
+int smtpd_check_mail(smtpd_state *s)
+{
+    static const int order[] = {L_SENDER};
+    check_ctx x;
+    int st;
+
+    if (delay_reject)
+        return 0;
+    ctx_init(&x, s, "MAIL");
+    st = run_lists(&x, order, 1);
+    if (st == 0)
+        st = implicit_unlisted_sender(&x);
+    if (st == 0)
+        st = permit_or_defer(&x);
+    ctx_release(&x);
+    return st;
+}
+
+int smtpd_check_data(smtpd_state *s)
+{
+    static const int order[] = {L_DATA};
+
+    return check_stage(s, "DATA", order, 1);
+}
+
+int smtpd_check_eod(smtpd_state *s)
+{
+    static const int order[] = {L_EOD};
+
+    return check_stage(s, "END-OF-MESSAGE", order, 1);
+}
+
+int smtpd_check_rcpt(smtpd_state *s, const char *addr)
+{
+    static const int delayed[] = {L_CLIENT, L_HELO, L_SENDER, L_RELAY, L_RECIPIENT};
+    check_ctx x;
+    int status = -1;
+
+    ctx_init(&x, s, "RCPT");
+    x.rcpt = addr;
+    resolve_addr(&smtpd_cf.resolve.rules, addr, &x.res);
+    if (!relay_guarded) {
+        x.param = "smtpd_relay_restrictions";
+        check_config_error(&x, "neither it nor smtpd_recipient_restrictions can refuse mail "
+                               "for other destinations");
+        smtpd_reject(s, "RCPT", addr, "%s", vstr_str(&x.reply));
+    } else if (run_lists(&x, delay_reject ? delayed : delayed + 3, delay_reject ? 5 : 2) < 0 ||
+               (delay_reject && implicit_unlisted_sender(&x) < 0)) {
+        /* refused */
+    } else if (x.res.rclass == RESOLVE_ERROR) {
+        smtpd_reject(s, "RCPT", addr, "%d %s <%s>: Recipient address rejected: %s",
+                     x.res.status[0] == '4' ? 450 : 550, x.res.status, addr,
+                     vstr_str(&x.res.reason));
+    } else {
+        check_result res = CHECK_DUNNO;
+
+        if (smtpd_cf.reject_unlisted_recipient) {
+            x.param = "smtpd_reject_unlisted_recipient";
+            res = check_reject_unlisted_recipient(&x, NULL);
+        }
+        if (res == CHECK_ERROR)
+            smtpd_reject(s, "RCPT", addr, "%s", vstr_str(&x.reply));
+        else if (res == CHECK_REJECT)
+            send_reject(&x);
+        else
+            status = permit_or_defer(&x);
+    }
+    ctx_release(&x);
+    return status;
 }
 
 int smtpd_check_mynetworks(const smtpd_state *s)
@@ -230,42 +533,37 @@ int smtpd_check_mynetworks(const smtpd_state *s)
     return cidr_list_match(smtpd_cf.mynetworks, vstr_str(&s->addr));
 }
 
+static void compile_param(check_list *l, config *cfg, const char *param)
+{
+    vstr err = VSTR_INIT;
+    const char *text = config_expand(cfg, param, &err);
+
+    if (text == NULL) {
+        memset(l, 0, sizeof(*l));
+        l->param = mem_strdup(param);
+        list_fail(l, "%s", vstr_str(&err));
+    } else {
+        check_list_compile(l, param, text, 1);
+    }
+    if (l->error)
+        msg_warn("%s: %s; every command it applies to will be answered 451 4.3.5", param,
+                 l->error);
+    vstr_release(&err);
+}
+
 void smtpd_check_init(config *cfg)
 {
-    static const char *const unimplemented[] = {
-        "smtpd_client_restrictions", "smtpd_helo_restrictions",        "smtpd_sender_restrictions",
-        "smtpd_data_restrictions",   "smtpd_end_of_data_restrictions",
-    };
-    argv_t *tables = maps_split(config_str(cfg, "local_recipient_maps"));
-    vstr others = VSTR_INIT;
+    argv_t *names = config_list(cfg, "smtpd_restriction_classes");
 
-    for (size_t i = 0; i < tables->argc; i++) {
-        const char *t = tables->argv[i];
-
-        if (strncmp(t, "proxy:", 6) == 0)
-            t += 6;
-        smtpd_cf.local_rcpt_check = 1;
-        if (strcmp(t, "unix:passwd.byname") == 0 && !smtpd_cf.privileged) {
-            smtpd_cf.local_rcpt_self = 1;
-            continue;
-        }
-        if (vstr_len(&others))
-            vstr_append_char(&others, ' ');
-        vstr_append_str(&others, t);
-    }
-    smtpd_cf.local_rcpt_list = vstr_steal(&others);
-    smtpd_cf.local_rcpt_maps =
-        maps_open("local_recipient_maps", smtpd_cf.local_rcpt_list, O_RDONLY, 0);
-    smtpd_cf.virtual_mailbox_maps =
-        maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
-    argv_free(tables);
-    /* Those come with the lookup-table restrictions; say so rather than
-     * appear to enforce them. */
-    for (size_t i = 0; i < sizeof(unimplemented) / sizeof(unimplemented[0]); i++)
-        if (*config_str(cfg, unimplemented[i]))
-            msg_warn("%s is not implemented yet and is ignored", unimplemented[i]);
-    relay_guarded =
-        list_guards(smtpd_cf.relay_restrictions) || list_guards(smtpd_cf.recipient_restrictions);
+    delay_reject = config_bool(cfg, "smtpd_delay_reject");
+    check_unlisted_init(cfg);
+    classes = mem_alloc((names->argc + 1) * sizeof(*classes));
+    for (nclasses = 0; nclasses < names->argc; nclasses++)
+        compile_param(&classes[nclasses], cfg, names->argv[nclasses]);
+    argv_free(names);
+    for (int i = 0; i < L_COUNT; i++)
+        compile_param(&lists[i], cfg, list_defs[i].param);
+    relay_guarded = list_guards(&lists[L_RELAY], 0) || list_guards(&lists[L_RECIPIENT], 0);
     if (!relay_guarded)
         msg_warn("neither smtpd_relay_restrictions nor smtpd_recipient_restrictions can refuse "
                  "mail for other destinations (reject_unauth_destination); every recipient "
@@ -274,136 +572,17 @@ void smtpd_check_init(config *cfg)
 
 void smtpd_check_refresh(void)
 {
-    (void)maps_refresh(&smtpd_cf.local_rcpt_maps, smtpd_cf.local_rcpt_list, O_RDONLY, 0);
-    (void)maps_refresh(&smtpd_cf.virtual_mailbox_maps,
-                       config_str(smtpd_cf.cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
+    check_unlisted_refresh();
 }
 
 void smtpd_check_free(void)
 {
-    maps_free(smtpd_cf.local_rcpt_maps);
-    maps_free(smtpd_cf.virtual_mailbox_maps);
-    mem_free(smtpd_cf.local_rcpt_list);
-}
-
-/* Is name a local recipient? 1 yes, 0 no, -1 a table failed. */
-static int local_name_known(const char *name)
-{
-    vstr value = VSTR_INIT;
-    int st;
-
-    if (smtpd_cf.local_rcpt_self && strcmp(name, smtpd_cf.self_name) == 0)
-        return 1;
-    st = maps_find(smtpd_cf.local_rcpt_maps, name, &value, NULL);
-    vstr_release(&value);
-    return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
-}
-
-/* The local part of addr in lower case, and the same without its
- * recipient_delimiter extension (empty when it has none). */
-static void split_local(const char *addr, vstr *full, vstr *base)
-{
-    const char *at = strrchr(addr, '@');
-    const char *delims = smtpd_cf.recipient_delimiter;
-    size_t n;
-
-    vstr_set(full, addr, at ? (size_t)(at - addr) : strlen(addr));
-    vstr_lower(full);
-    vstr_reset(base);
-    if (*delims && (n = strcspn(vstr_str(full), delims)) > 0 && n < vstr_len(full))
-        vstr_set(base, vstr_str(full), n);
-}
-
-/* A local recipient: the local part, then without its extension. */
-static int local_recipient_known(const char *addr)
-{
-    vstr full = VSTR_INIT, base = VSTR_INIT;
-    int found;
-
-    split_local(addr, &full, &base);
-    found = local_name_known(vstr_str(&full));
-    if (found == 0 && vstr_len(&base))
-        found = local_name_known(vstr_str(&base));
-    vstr_release(&full);
-    vstr_release(&base);
-    return found;
-}
-
-/* A virtual mailbox, by local(8)'s keys: user+ext@domain, user@domain,
- * then @domain (a catch-all). 1 found, 0 not, -1 a table failed. */
-static int virtual_recipient_known(const char *addr, const char *domain)
-{
-    vstr full = VSTR_INIT, base = VSTR_INIT, key = VSTR_INIT, value = VSTR_INIT;
-    int st = DICT_NOTFOUND;
-
-    split_local(addr, &full, &base);
-    for (int i = 0; i < 3 && st == DICT_NOTFOUND; i++) {
-        if (i == 1 && vstr_len(&base) == 0)
-            continue;
-        vstr_set_fmt(&key, "%s@%s",
-                     i == 0   ? vstr_str(&full)
-                     : i == 1 ? vstr_str(&base)
-                              : "",
-                     domain);
-        st = maps_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &value, NULL);
-    }
-    vstr_release(&full);
-    vstr_release(&base);
-    vstr_release(&key);
-    vstr_release(&value);
-    return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
-}
-
-/* Is the recipient known where it is delivered? 1 yes (or not checked),
- * 0 no, -1 a table failed; *table names the table for the reply. */
-static int recipient_known(const check_ctx *x, const char **table, const maps **m)
-{
-    if (x->res.rclass == RESOLVE_LOCAL && smtpd_cf.local_rcpt_check) {
-        *table = "local recipient table";
-        *m = smtpd_cf.local_rcpt_maps;
-        return local_recipient_known(x->rcpt);
-    }
-    if (x->res.rclass == RESOLVE_VIRTUAL && smtpd_cf.virtual_mailbox_maps->count > 0) {
-        *table = "virtual mailbox table";
-        *m = smtpd_cf.virtual_mailbox_maps;
-        return virtual_recipient_known(x->rcpt, vstr_str(&x->res.domain));
-    }
-    return 1;
-}
-
-int smtpd_check_rcpt(smtpd_state *s, const char *addr)
-{
-    check_ctx x = {.s = s, .rcpt = addr};
-    const char *table = NULL;
-    const maps *m = NULL;
-    int status = -1;
-    int known;
-
-    resolve_result_init(&x.res);
-    resolve_addr(&smtpd_cf.resolve.rules, addr, &x.res);
-    if (!relay_guarded) {
-        config_error(&x);
-    } else if (apply(&x, "smtpd_relay_restrictions", smtpd_cf.relay_restrictions) ==
-                   CHECK_REJECT ||
-               apply(&x, "smtpd_recipient_restrictions", smtpd_cf.recipient_restrictions) ==
-                   CHECK_REJECT) {
-        /* refused */
-    } else if (x.res.rclass == RESOLVE_ERROR) {
-        smtpd_reject(s, "RCPT", addr, "%d %s <%s>: Recipient address rejected: %s",
-                     x.res.status[0] == '4' ? 450 : 550, x.res.status, addr,
-                     vstr_str(&x.res.reason));
-    } else if ((known = recipient_known(&x, &table, &m)) > 0) {
-        status = 0;
-    } else if (known == 0) {
-        smtpd_reject(s, "RCPT", addr,
-                     "%d 5.1.1 <%s>: Recipient address rejected: User unknown in %s",
-                     x.res.rclass == RESOLVE_LOCAL ? smtpd_cf.unknown_local_code
-                                                   : smtpd_cf.unknown_virtual_code,
-                     addr, table);
-    } else {
-        msg_warn("%s", maps_error(m));
-        smtpd_reject(s, "RCPT", addr, "451 4.3.0 <%s>: Temporary lookup failure", addr);
-    }
-    resolve_result_release(&x.res);
-    return status;
+    check_unlisted_free();
+    for (int i = 0; i < L_COUNT; i++)
+        check_list_release(&lists[i]);
+    for (size_t i = 0; i < nclasses; i++)
+        check_list_release(&classes[i]);
+    mem_free(classes);
+    classes = NULL;
+    nclasses = 0;
 }

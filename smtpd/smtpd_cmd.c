@@ -54,6 +54,8 @@ static int greeting(smtpd_state *s, const char *arg, const char *verb, const cha
         smtpd_reply(s, "501 5.5.4 Syntax: %s hostname", verb);
         return -1;
     }
+    if (smtpd_check_helo(s, arg) < 0)
+        return -1;
     smtpd_reset_transaction(s);
     vstr_set_str(&s->helo, arg);
     s->protocol = protocol;
@@ -87,6 +89,18 @@ static void cmd_helo(smtpd_state *s, const char *arg)
         smtpd_reply(s, "250 %s", smtpd_cf.myhostname);
 }
 
+/* The sender, unless the sender restrictions refuse it now (-1). */
+static int accept_sender(smtpd_state *s, const smtpd_args *a)
+{
+    vstr_set(&s->sender, vstr_str(&a->addr), vstr_len(&a->addr));
+    s->sender_given = 1;
+    if (smtpd_check_mail(s) == 0)
+        return 0;
+    vstr_reset(&s->sender);
+    s->sender_given = 0;
+    return -1;
+}
+
 static void cmd_mail(smtpd_state *s, const char *arg)
 {
     vstr reply = VSTR_INIT;
@@ -103,9 +117,7 @@ static void cmd_mail(smtpd_state *s, const char *arg)
         vstr_reset(&s->sender);
     } else if (!a.smtputf8 && has_8bit(vstr_str(&a.addr))) {
         smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
-    } else {
-        vstr_set(&s->sender, vstr_str(&a.addr), vstr_len(&a.addr));
-        s->sender_given = 1;
+    } else if (accept_sender(s, &a) == 0) {
         s->body_type = a.body;
         s->smtputf8 = a.smtputf8;
         s->dsn_ret = a.ret;
@@ -187,6 +199,8 @@ static void cmd_data(smtpd_state *s, const char *arg)
         smtpd_reply(s, "503 5.5.1 Error: DATA after BDAT");
         return;
     }
+    if (smtpd_check_data(s) < 0)
+        return;
     smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
     smtpd_flush(s);
     smtpd_data(s);
@@ -287,6 +301,11 @@ void smtpd_command(smtpd_state *s)
     }
     s->where = commands[i].verb;
     s->cmd_total[i]++;
+    if (s->access_denied && commands[i].handler != cmd_quit) {
+        /* smtpd_client_restrictions refused the connection (delay_reject = no). */
+        smtpd_reply(s, "503 5.7.0 Error: access denied for %s", vstr_str(&s->namaddr));
+        return;
+    }
     if ((commands[i].flags & CMD_JUNK) && ++s->junk_count > smtpd_cf.junk_command_limit)
         s->error_count++;
     /* Before EHLO nothing may be pipelined; after it, only up to a

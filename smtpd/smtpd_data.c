@@ -40,9 +40,17 @@
 /* Commit and reply, or reply with cleanup's reason. */
 static void finish_message(smtpd_state *s, const char *cmd)
 {
-    char *id = mem_strdup(cleanup_id(s->cleanup));
+    char *id;
     vstr reason = VSTR_INIT;
-    cleanup_status st = cleanup_finish(s->cleanup, &reason);
+    cleanup_status st;
+
+    /* smtpd_end_of_data_restrictions: refused, the file is never committed. */
+    if (cleanup_status_now(s->cleanup) == CLEANUP_OK && smtpd_check_eod(s) < 0) {
+        smtpd_reset_transaction(s);
+        return;
+    }
+    id = mem_strdup(cleanup_id(s->cleanup));
+    st = cleanup_finish(s->cleanup, &reason);
 
     s->cleanup = NULL;
     if (st == CLEANUP_OK) {
@@ -199,7 +207,7 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
     char buf[SMTPD_DATA_CHUNK];
     long long size = 0, left;
     const char *p = arg;
-    int last = 0, discard;
+    int last = 0, discard, first;
 
     while (*p >= '0' && *p <= '9' && size <= SMTPD_BDAT_MAX)
         size = size * 10 + (*p++ - '0');
@@ -220,6 +228,7 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
      * its beginning missing. */
     if (s->stage == SMTPD_STAGE_MAIL)
         s->bdat_failed = 1;
+    first = s->stage == SMTPD_STAGE_RCPT && !s->in_bdat && !s->bdat_failed;
     if (s->stage != SMTPD_STAGE_NO_MAIL)
         s->in_bdat = 1;
     discard = s->bdat_failed || s->stage != SMTPD_STAGE_RCPT;
@@ -238,6 +247,11 @@ void smtpd_bdat(smtpd_state *s, const char *arg)
     }
     if (s->stage == SMTPD_STAGE_NO_MAIL) {
         smtpd_reply(s, "503 5.5.1 Error: need MAIL command");
+    } else if (first && smtpd_check_data(s) < 0) {
+        /* smtpd_data_restrictions, at the first chunk: the rest is dropped. */
+        s->bdat_failed = 1;
+        if (last)
+            smtpd_reset_transaction(s);
     } else if (discard) {
         smtpd_reply(s, "554 5.5.1 Error: no valid recipients");
         if (last)

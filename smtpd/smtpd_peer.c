@@ -45,6 +45,7 @@ void smtpd_peer_init(smtpd_state *s)
     const char *addr;
 
     vstr_set_str(&s->name, "unknown");
+    vstr_set_str(&s->reverse_name, "unknown");
     if (getpeername(vstream_fd(s->client), (struct sockaddr *)&ss, &len) < 0 ||
         sock_addr_text((struct sockaddr *)&ss, len, &s->addr, &s->port) < 0) {
         /* Not a socket (a test's pipe): a client without an address. */
@@ -54,6 +55,7 @@ void smtpd_peer_init(smtpd_state *s)
     addr = vstr_str(&s->addr);
     if (smtpd_cf.peername_lookup && strcmp(addr, "unknown") != 0 &&
         getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0, NI_NAMEREQD) == 0) {
+        vstr_set_str(&s->reverse_name, host);
         if (forward_confirmed(host, addr))
             vstr_set_str(&s->name, host);
         else

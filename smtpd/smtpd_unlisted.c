@@ -1,0 +1,187 @@
+/*
+ * smtpd_unlisted - is an address in a local or virtual domain a real
+ * recipient? (reject_unlisted_recipient, reject_unlisted_sender)
+ *
+ * DESCRIPTION
+ *   - For the local domains: the local part (and, with
+ *     recipient_delimiter, the part before the extension) must be a key
+ *     in one of the tables of local_recipient_maps (default
+ *     "unix:passwd.byname $alias_maps"). In an instance not started as
+ *     root, unix:passwd.byname stands for the one account that runs it,
+ *     as for local(8), which delivers to no one else there. An empty
+ *     local_recipient_maps turns the check off.
+ *   - For virtual_mailbox_domains, when virtual_mailbox_maps is set: the
+ *     address must be a key there, by local(8)'s keys (user+ext@domain,
+ *     user@domain, @domain).
+ *   Other domains are not checked. A table that fails answers 451 4.3.0.
+ *   smtpd_check.c applies the recipient check after the RCPT lists when
+ *   smtpd_reject_unlisted_recipient is on (Postfix's default).
+ */
+#include <fcntl.h>
+#include <string.h>
+
+#include "smtpd/smtpd_check.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+void check_unlisted_init(config *cfg)
+{
+    argv_t *tables = maps_split(config_str(cfg, "local_recipient_maps"));
+    vstr others = VSTR_INIT;
+
+    for (size_t i = 0; i < tables->argc; i++) {
+        const char *t = tables->argv[i];
+
+        if (strncmp(t, "proxy:", 6) == 0)
+            t += 6;
+        smtpd_cf.local_rcpt_check = 1;
+        if (strcmp(t, "unix:passwd.byname") == 0 && !smtpd_cf.privileged) {
+            smtpd_cf.local_rcpt_self = 1;
+            continue;
+        }
+        if (vstr_len(&others))
+            vstr_append_char(&others, ' ');
+        vstr_append_str(&others, t);
+    }
+    smtpd_cf.local_rcpt_list = vstr_steal(&others);
+    smtpd_cf.local_rcpt_maps =
+        maps_open("local_recipient_maps", smtpd_cf.local_rcpt_list, O_RDONLY, 0);
+    smtpd_cf.virtual_mailbox_maps =
+        maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
+    argv_free(tables);
+}
+
+void check_unlisted_refresh(void)
+{
+    (void)maps_refresh(&smtpd_cf.local_rcpt_maps, smtpd_cf.local_rcpt_list, O_RDONLY, 0);
+    (void)maps_refresh(&smtpd_cf.virtual_mailbox_maps,
+                       config_str(smtpd_cf.cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
+}
+
+void check_unlisted_free(void)
+{
+    maps_free(smtpd_cf.local_rcpt_maps);
+    maps_free(smtpd_cf.virtual_mailbox_maps);
+    mem_free(smtpd_cf.local_rcpt_list);
+}
+
+/* Is name a local recipient? 1 yes, 0 no, -1 a table failed. */
+static int local_name_known(const char *name)
+{
+    vstr value = VSTR_INIT;
+    int st;
+
+    if (smtpd_cf.local_rcpt_self && strcmp(name, smtpd_cf.self_name) == 0)
+        return 1;
+    st = maps_find(smtpd_cf.local_rcpt_maps, name, &value, NULL);
+    vstr_release(&value);
+    return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
+}
+
+/* The local part of addr in lower case, and the same without its
+ * recipient_delimiter extension (empty when it has none). */
+static void split_local(const char *addr, vstr *full, vstr *base)
+{
+    const char *at = strrchr(addr, '@');
+    const char *delims = smtpd_cf.recipient_delimiter;
+    size_t n;
+
+    vstr_set(full, addr, at ? (size_t)(at - addr) : strlen(addr));
+    vstr_lower(full);
+    vstr_reset(base);
+    if (*delims && (n = strcspn(vstr_str(full), delims)) > 0 && n < vstr_len(full))
+        vstr_set(base, vstr_str(full), n);
+}
+
+/* A local recipient: the local part, then without its extension. */
+static int local_recipient_known(const char *addr)
+{
+    vstr full = VSTR_INIT, base = VSTR_INIT;
+    int found;
+
+    split_local(addr, &full, &base);
+    found = local_name_known(vstr_str(&full));
+    if (found == 0 && vstr_len(&base))
+        found = local_name_known(vstr_str(&base));
+    vstr_release(&full);
+    vstr_release(&base);
+    return found;
+}
+
+/* A virtual mailbox, by local(8)'s keys: user+ext@domain, user@domain,
+ * then @domain (a catch-all). 1 found, 0 not, -1 a table failed. */
+static int virtual_recipient_known(const char *addr, const char *domain)
+{
+    vstr full = VSTR_INIT, base = VSTR_INIT, key = VSTR_INIT, value = VSTR_INIT;
+    int st = DICT_NOTFOUND;
+
+    split_local(addr, &full, &base);
+    for (int i = 0; i < 3 && st == DICT_NOTFOUND; i++) {
+        if (i == 1 && vstr_len(&base) == 0)
+            continue;
+        vstr_set_fmt(&key, "%s@%s",
+                     i == 0   ? vstr_str(&full)
+                     : i == 1 ? vstr_str(&base)
+                              : "",
+                     domain);
+        st = maps_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &value, NULL);
+    }
+    vstr_release(&full);
+    vstr_release(&base);
+    vstr_release(&key);
+    vstr_release(&value);
+    return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
+}
+
+/* Judge addr, resolved as res: DUNNO when known or not checked; a reject
+ * with code, DSN and class; or a lookup error. */
+static check_result unlisted(check_ctx *x, const char *addr, const resolve_result *res,
+                             const char *dsn, const char *reply_class)
+{
+    const char *table;
+    const maps *m;
+    int known, code;
+
+    if (res->rclass == RESOLVE_LOCAL && smtpd_cf.local_rcpt_check) {
+        table = "local recipient table";
+        m = smtpd_cf.local_rcpt_maps;
+        code = smtpd_cf.unknown_local_code;
+        known = local_recipient_known(addr);
+    } else if (res->rclass == RESOLVE_VIRTUAL && smtpd_cf.virtual_mailbox_maps->count > 0) {
+        table = "virtual mailbox table";
+        m = smtpd_cf.virtual_mailbox_maps;
+        code = smtpd_cf.unknown_virtual_code;
+        known = virtual_recipient_known(addr, vstr_str(&res->domain));
+    } else {
+        return CHECK_DUNNO;
+    }
+    if (known > 0)
+        return CHECK_DUNNO;
+    if (known < 0)
+        return check_lookup_error(x, addr, maps_error(m));
+    return check_reject(x, "%d %s <%s>: %s rejected: User unknown in %s", code, dsn, addr,
+                        reply_class, table);
+}
+
+check_result check_reject_unlisted_recipient(check_ctx *x, const check_item *it)
+{
+    (void)it;
+    if (x->rcpt == NULL)
+        return CHECK_DUNNO;
+    return unlisted(x, x->rcpt, &x->res, "5.1.1", "Recipient address");
+}
+
+check_result check_reject_unlisted_sender(check_ctx *x, const check_item *it)
+{
+    resolve_result res;
+    check_result st;
+
+    (void)it;
+    if (x->sender == NULL || *x->sender == 0)
+        return CHECK_DUNNO;
+    resolve_result_init(&res);
+    resolve_addr(&smtpd_cf.resolve.rules, x->sender, &res);
+    st = unlisted(x, x->sender, &res, "5.1.0", "Sender address");
+    resolve_result_release(&res);
+    return st;
+}
