@@ -74,6 +74,9 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.address_preference = family_of("smtp_address_preference");
     smtp_cf.inet_protocols = family_of("inet_protocols");
     smtp_cf.never_send_ehlo = config_bool(cfg, "smtp_never_send_ehlo");
+    smtp_cf.skip_5xx_greeting = config_bool(cfg, "smtp_skip_5xx_greeting");
+    /* LMTP has no fallback relay (as in Postfix). */
+    smtp_cf.fallback_relay = smtp_cf.lmtp ? "" : config_str(cfg, "smtp_fallback_relay");
     smtp_cf.mx_address_limit = config_int(cfg, "smtp_mx_address_limit");
     smtp_cf.connect_timeout =
         timeout_ms(smtp_cf.lmtp ? "lmtp_connect_timeout" : "smtp_connect_timeout");
@@ -116,21 +119,25 @@ static int deliver_one(smtp_request *r, char site_status[16], vstr *site_reason)
         msg_warn("%s: %s", r->req.queue_id, vstr_str(&why));
         smtp_result_rest(r, "4.3.0", NULL, "%s", vstr_str(&why));
     } else if (!smtp_deliver_cached(r)) {
-        switch (smtp_addr_resolve(r->req.nexthop, &servers, site_status, &why)) {
-        case SMTP_ADDR_OK:
+        smtp_addr_status st = smtp_addr_resolve(r->req.nexthop, &servers, site_status, &why);
+
+        /* A destination that cannot be reached now (a temporary DNS
+         * failure, or no server that answers) has the fallback relays
+         * tried after its own servers; one that refuses for good has not. */
+        if (st != SMTP_ADDR_FAIL && *smtp_cf.fallback_relay)
+            smtp_addr_add_fallback(&servers);
+        if (st == SMTP_ADDR_FAIL) {
+            smtp_result_rest(r, site_status, NULL, "%s", vstr_str(&why));
+        } else if (servers.count == 0) {
+            site_failed = 1;
+            vstr_set_str(site_reason, vstr_str(&why));
+            smtp_result_rest(r, site_status, NULL, "%s", vstr_str(&why));
+        } else {
             site_failed = smtp_deliver(r, &servers);
             if (site_failed) {
                 snprintf(site_status, 16, "4.4.1");
                 vstr_set_str(site_reason, vstr_str(&r->rs[0].reason));
             }
-            break;
-        case SMTP_ADDR_RETRY:
-            site_failed = 1;
-            vstr_set_str(site_reason, vstr_str(&why));
-            /* fall through */
-        case SMTP_ADDR_FAIL:
-            smtp_result_rest(r, site_status, NULL, "%s", vstr_str(&why));
-            break;
         }
         smtp_servers_free(&servers);
     }

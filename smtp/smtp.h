@@ -40,6 +40,8 @@ typedef struct smtp_config {
     int address_preference; /* AF_INET, AF_INET6 or AF_UNSPEC */
     int inet_protocols;     /* AF_INET, AF_INET6 or AF_UNSPEC */
     int never_send_ehlo;
+    int skip_5xx_greeting;
+    const char *fallback_relay; /* next hops tried after the destination's */
     long long mx_address_limit;
     /* Time limits in milliseconds. */
     int connect_timeout;
@@ -83,6 +85,9 @@ typedef enum smtp_addr_status {
 /* Servers for nexthop in the order to try them; on failure dsn (16 bytes)
  * and why say what happened. */
 smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char *dsn, vstr *why);
+/* Append the servers of each smtp_fallback_relay next hop (those that
+ * resolve; the others are logged and skipped). */
+void smtp_addr_add_fallback(smtp_servers *out);
 void smtp_servers_free(smtp_servers *s);
 /* "host[addr]:port" or "host[path]" for logs. */
 void smtp_server_text(const smtp_server *s, vstr *out);

@@ -360,6 +360,26 @@ done:
     return status;
 }
 
+void smtp_addr_add_fallback(smtp_servers *out)
+{
+    argv_t *relays = argv_split(smtp_cf.fallback_relay, ", \t\r\n");
+
+    for (size_t i = 0; i < relays->argc; i++) {
+        smtp_servers more;
+        char dsn[16];
+        vstr why = VSTR_INIT;
+
+        if (smtp_addr_resolve(relays->argv[i], &more, dsn, &why) != SMTP_ADDR_OK)
+            msg_info("smtp_fallback_relay %s: %s", relays->argv[i], vstr_str(&why));
+        out->list = mem_reallocarray(out->list, out->count + more.count, sizeof(smtp_server));
+        memcpy(out->list + out->count, more.list, more.count * sizeof(smtp_server));
+        out->count += more.count;
+        mem_free(more.list);
+        vstr_release(&why);
+    }
+    argv_free(relays);
+}
+
 void smtp_servers_free(smtp_servers *s)
 {
     for (size_t i = 0; i < s->count; i++) {

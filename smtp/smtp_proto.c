@@ -1,9 +1,11 @@
 /*
  * smtp_proto - one SMTP or LMTP session per request
  *
- * Servers are tried in the order smtp_addr gave them. A server that
- * cannot be used (no connection, a greeting or EHLO that is not 2xx, a
- * timeout or lost connection before MAIL) is skipped for the next; when
+ * Servers are tried in the order smtp_addr gave them (the fallback
+ * relays last). A server that cannot be used (no connection, a greeting
+ * or EHLO that is not 2xx, a timeout or lost connection before MAIL) is
+ * skipped for the next, except that a 5xx greeting with
+ * smtp_skip_5xx_greeting = no bounces every recipient with it; when
  * none is left, every recipient is deferred with the last reason (4.4.1
  * for a connection failure), and qmgr hears that the site failed.
  *
@@ -125,7 +127,9 @@ static void parse_features(session *ss)
     }
 }
 
-/* Greeting and EHLO/LHLO (HELO after a 5xx EHLO); 0, or -1 with why. */
+/* Greeting and EHLO/LHLO (HELO after a 5xx EHLO); 0, or -1 with why
+ * (try the next server), or -2 when a 5xx greeting is final
+ * (smtp_skip_5xx_greeting = no: the reply decides for every recipient). */
 static int session_start(session *ss)
 {
     const char *helo = smtp_cf.helo_name;
@@ -135,7 +139,7 @@ static int session_start(session *ss)
     if (ss->reply.code / 100 != 2) {
         vstr_set_fmt(&ss->why, "host %s refused to talk to me: %s", vstr_str(&ss->r->relay),
                      vstr_str(&ss->reply.text));
-        return -1;
+        return ss->reply.code / 100 == 5 && !smtp_cf.skip_5xx_greeting ? -2 : -1;
     }
     if (smtp_cf.lmtp || !smtp_cf.never_send_ehlo) {
         vstream_printf(ss->s, "%s %s\r\n", smtp_cf.lmtp ? "LHLO" : "EHLO", helo);
@@ -540,7 +544,7 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
         const smtp_server *srv = &servers->list[i];
         session *ss;
         int64_t opened_ms;
-        int fd;
+        int fd, status;
 
         r->server = srv;
         smtp_server_text(srv, &r->relay);
@@ -553,7 +557,16 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
         }
         opened_ms = clock_mono_ms();
         ss = session_open(r, fd);
-        if (session_start(ss) < 0) {
+        status = session_start(ss);
+        if (status == -2) {
+            r->times.connected = delivery_log_now();
+            smtp_result_rest(r, ss->reply.dsn, vstr_str(&ss->reply.text), "%s",
+                             vstr_str(&ss->why));
+            ss->broken = 1;
+            session_close(ss, 0);
+            break;
+        }
+        if (status < 0) {
             vstr_set(&last, vstr_str(&ss->why), vstr_len(&ss->why));
             last_dsn = ss->broken ? "4.4.2" : "4.4.0";
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));

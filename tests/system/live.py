@@ -326,3 +326,86 @@ def root_instance():
     shutil.rmtree(default_cf.parent, ignore_errors=True)
     remove_accounts(made)
     assert reports == "", reports
+
+
+class PrivatePostfix:
+    """A private Postfix instance (Debian's postfix package) configured in a
+    temporary directory, never /etc/postfix, its smtpd on a loopback port of
+    its own (`port`). Needs root. `start(*settings)` applies main.cf
+    settings over the base ones (paths, loopback only, no aliases, its log
+    in `maillog()`) and starts it; `stop()` stops it, kills what is left
+    and removes the directory. Mail for each of `users` at `virtual_domain`
+    is delivered to a Maildir under `vmail`: `maildir(user)`."""
+
+    available = os.geteuid() == 0 and os.access("/usr/sbin/postfix", os.X_OK)
+
+    def __init__(self, virtual_domain="pf.example", users=("rcpt",)):
+        self.top = pathlib.Path(tempfile.mkdtemp(prefix="postern-postfix-"))
+        self.top.chmod(0o755)  # the postfix account must reach data/
+        self.base = self.top / "postfix"
+        self.etc, self.spool, self.data = (self.base / "etc", self.base / "spool",
+                                           self.base / "data")
+        self.vmail = self.base / "vmail"
+        for d in (self.etc, self.spool, self.data, self.vmail):
+            d.mkdir(parents=True)
+        shutil.chown(self.data, "postfix", "postfix")
+        shutil.chown(self.vmail, "nobody", "nogroup")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.virtual_domain = virtual_domain
+        self.users = users
+        proto = pathlib.Path("/etc/postfix/master.cf.proto").read_text().splitlines(keepends=True)
+        (self.etc / "master.cf").write_text("".join(
+            line.replace("smtp      inet", f"127.0.0.1:{self.port} inet", 1)
+            if line.startswith("smtp      inet") else line for line in proto))
+        (self.etc / "main.cf").write_text("compatibility_level = 3.6\n")
+        self.started = False
+
+    def postconf(self, *args):
+        r = subprocess.run(["postconf", "-c", str(self.etc), *args], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    def start(self, *settings):
+        nobody = pwd.getpwnam("nobody")
+        self.postconf("-e", f"queue_directory={self.spool}", f"data_directory={self.data}",
+                      "inet_interfaces=127.0.0.1", f"maillog_file={self.base}/maillog",
+                      f"maillog_file_prefixes={self.base}", "alias_maps=", "alias_database=",
+                      "myhostname=pf.example", "mydestination=", "mynetworks=127.0.0.0/8",
+                      "smtp_tls_security_level=none", "smtpd_tls_security_level=none",
+                      f"virtual_mailbox_domains={self.virtual_domain}",
+                      f"virtual_mailbox_base={self.vmail}",
+                      "virtual_mailbox_maps=texthash:" + str(self.etc / "vmailbox"),
+                      f"virtual_uid_maps=static:{nobody.pw_uid}",
+                      f"virtual_gid_maps=static:{nobody.pw_gid}", *settings)
+        (self.etc / "vmailbox").write_text("".join(
+            f"{u}@{self.virtual_domain} {u}/\n" for u in self.users))
+        self.postconf("-F", "*/*/chroot = n")
+        r = subprocess.run(["postfix", "-c", str(self.etc), "start"], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        self.started = True
+        return self.port
+
+    def maillog(self):
+        path = self.base / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def maildir(self, user):
+        """The messages delivered to user@virtual_domain, as bytes."""
+        new = self.vmail / user / "new"
+        return [p.read_bytes() for p in sorted(new.iterdir())] if new.is_dir() else []
+
+    def stop(self):
+        if self.started:
+            subprocess.run(["postfix", "-c", str(self.etc), "stop"], capture_output=True,
+                           timeout=60)
+            pidfile = self.spool / "pid" / "master.pid"
+            if pidfile.exists():
+                try:
+                    os.kill(int(pidfile.read_text().split()[0]), signal.SIGKILL)
+                except (ValueError, ProcessLookupError):
+                    pass
+        shutil.rmtree(self.top, ignore_errors=True)

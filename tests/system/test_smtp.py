@@ -23,7 +23,7 @@ import time
 import pytest
 
 from conftest import Instance, run as run_cmd
-from live import (BIN, LIBEXEC, Live, sanitizer_logs, sanitizer_reports, stop_instance,
+from live import (BIN, LIBEXEC, Live, PrivatePostfix, sanitizer_logs, sanitizer_reports, stop_instance,
                   stop_process, wait_until)
 
 PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postalias",
@@ -59,7 +59,10 @@ class PeerHandler(socketserver.StreamRequestHandler):
         peer.connections += 1
         if peer.idle_drop:
             self.connection.settimeout(peer.idle_drop)
-        self.reply("220 peer.test ESMTP")
+        self.reply(peer.greeting)
+        if not peer.greeting.startswith("2"):
+            self.rfile.readline()  # QUIT, or nothing
+            return
         trans = Transaction()
         accepted = []
         while True:
@@ -141,6 +144,7 @@ class Peer:
 
     def __init__(self, address, lmtp=False):
         self.lmtp = lmtp
+        self.greeting = "220 peer.test ESMTP"
         self.ehlo = True
         self.features = ["PIPELINING", "SIZE 10240000", "8BITMIME", "DSN"]
         self.mail_reply = "250 2.1.0 Ok"
@@ -417,6 +421,114 @@ def test_connection_refused_defers_then_flush_delivers(relay_factory, peers):
     wait_log(lv, r"to=<frank@remote\.test>.*status=sent")
     assert len(peer.transactions) == 1
     assert wait_until(lv.queue_empty, timeout=10)
+
+
+# ---- against real Postfix ----
+
+@pytest.fixture
+def postfix():
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and the postfix package")
+    pf = PrivatePostfix()
+    yield pf
+    pf.stop()
+
+
+def test_postern_relays_to_postfix_byte_for_byte(relay_factory, postfix):
+    postfix.start()
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{postfix.port}")
+    body = ("first line\n.starts with a dot\n..two dots\n.\n\n" + "x" * 1500 + "\n"
+            "caf\u00e9 8-bit\n  indented\ttab\nlast line")
+    msg = ("From: sender@test.example\nTo: rcpt@pf.example\nSubject: to postfix\n"
+           "Message-ID: <relay-out@test.example>\nMIME-Version: 1.0\n"
+           "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + body)
+    send(lv, ["rcpt@pf.example"], msg, "-B", "8BITMIME")
+    wait_log(lv, rf"to=<rcpt@pf\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{postfix.port}, "
+                 r".*dsn=2\.0\.0, status=sent \(250 2\.0\.0 Ok: queued as \w+\)")
+    assert wait_until(lambda: postfix.maildir("rcpt"), timeout=60), postfix.maillog()
+    (raw,) = postfix.maildir("rcpt")
+    head, _, got = raw.partition(b"\n\n")
+    # The last line had no newline: it gains one on the way, nothing else.
+    assert got == (body + "\n").encode()
+    headers = [" ".join(h.split()) for h in re.split(r"\n(?![ \t])", head.decode())]
+    received = [h for h in headers if h.startswith("Received:")]
+    assert len(received) == 2, headers
+    assert re.match(r"Received: from test\.example \(localhost \[127\.0\.0\.1\]\) by pf\.example "
+                    r"\(Postfix\) with ESMTP id \w+ for <rcpt@pf\.example>; ", received[0]), received
+    assert re.match(r"Received: by test\.example \(Postern, from userid \d+\) id \w+; ",
+                    received[1]), received
+    assert "Subject: to postfix" in headers
+    assert "Message-ID: <relay-out@test.example>" in headers
+
+
+# ---- fallback relays and 5xx greetings ----
+
+def test_fallback_relay_takes_the_mail_when_the_relayhost_refuses_connections(relay_factory,
+                                                                              peers):
+    down, port = free_port(), free_port()
+    fallback = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{down}",
+                       f"smtp_fallback_relay=[127.0.0.1]:{free_port()}, [127.0.0.1]:{port}")
+    lv.sendmail(["fay@remote.test"], mail("fallback"))
+    wait_log(lv, rf"connect to 127\.0\.0\.1\[127\.0\.0\.1\]:{down}: Connection refused")
+    wait_log(lv, rf"to=<fay@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, "
+                 r".*status=sent")
+    assert len(fallback.transactions) == 1
+
+
+def test_fallback_relay_is_tried_after_a_temporary_dns_failure(relay_factory, peers):
+    port = free_port()
+    fallback = peers(("127.0.0.1", port))
+    # A name server that never answers: the MX lookup fails for now.
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        lv = relay_factory(f"dns_servers=127.0.0.1:{silent.getsockname()[1]}",
+                           "dns_lookup_timeout=1s", f"smtp_fallback_relay=[127.0.0.1]:{port}")
+        lv.sendmail(["gus@nowhere.test"], mail("dns down"))
+        wait_log(lv, rf"to=<gus@nowhere\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, "
+                     r".*status=sent")
+        assert len(fallback.transactions) == 1
+    finally:
+        silent.close()
+
+
+def test_fallback_relay_is_not_used_when_the_destination_refuses_for_good(relay_factory, peers):
+    port, port2 = free_port(), free_port()
+    peer = peers(("127.0.0.1", port))
+    peer.rcpt_replies = {"hal": "550 5.1.1 no such user"}
+    fallback = peers(("127.0.0.1", port2))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", f"smtp_fallback_relay=[127.0.0.1]:{port2}")
+    lv.sendmail(["hal@remote.test"], mail("no such user"))
+    wait_log(lv, r"to=<hal@remote\.test>, .*dsn=5\.1\.1, status=bounced")
+    assert fallback.connections == 0
+
+
+def test_a_5xx_greeting_means_the_next_mx_and_with_skip_off_a_bounce(relay_factory, peers,
+                                                                     dnsmasq):
+    port = free_port()
+    grumpy = peers(("127.0.0.2", port))
+    grumpy.greeting = "554 5.7.1 go away"
+    good = peers(("127.0.0.1", port))
+    dns = dnsmasq("--mx-host=grumpy.test,mx1.grumpy.test,10",
+                  "--mx-host=grumpy.test,mx2.grumpy.test,20",
+                  "--host-record=mx1.grumpy.test,127.0.0.2",
+                  "--host-record=mx2.grumpy.test,127.0.0.1")
+    lv = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}")
+    lv.sendmail(["ida@grumpy.test"], mail("skip"))
+    wait_log(lv, rf"host mx1\.grumpy\.test\[127\.0\.0\.2\]:{port} refused to talk to me: "
+                 r"554 5\.7\.1 go away")
+    wait_log(lv, r"to=<ida@grumpy\.test>, relay=mx2\.grumpy\.test\[127\.0\.0\.1\]:\d+, "
+                 r".*status=sent")
+    assert len(good.transactions) == 1
+
+    lv2 = relay_factory(f"dns_servers=127.0.0.1:{dns}", f"smtp_tcp_port={port}",
+                        "smtp_skip_5xx_greeting=no")
+    lv2.sendmail(["joe@grumpy.test"], mail("no skip"))
+    wait_log(lv2, rf"to=<joe@grumpy\.test>, relay=mx1\.grumpy\.test\[127\.0\.0\.2\]:{port}, "
+                  r".*dsn=5\.7\.1, status=bounced \(host mx1\.grumpy\.test\[127\.0\.0\.2\]:\d+ "
+                  r"refused to talk to me: 554 5\.7\.1 go away\)")
+    assert len(good.transactions) == 1
 
 
 # ---- connection reuse ----

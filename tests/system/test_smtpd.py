@@ -14,17 +14,15 @@ import pathlib
 import pwd
 import re
 import shutil
-import signal
 import smtplib
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import BUILD, Instance, run as run_cmd
-from live import BIN, LIBEXEC, stop_instance, wait_until
+from live import BIN, LIBEXEC, PrivatePostfix, stop_instance, wait_until
 
 PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC / "master",
             LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
@@ -253,51 +251,17 @@ def test_smtp_source_200_messages_in_10_sessions_arrive_exactly_once(server):
 
 @pytest.fixture
 def postfix_relay():
-    """A private Postfix instance (Debian's postfix package, configured in a
-    temporary directory, never /etc/postfix) on a loopback port of its own;
-    yields a function that points its relayhost at a port and starts it."""
-    if os.geteuid() != 0 or not os.access("/usr/sbin/postfix", os.X_OK):
+    """A private Postfix instance (live.PrivatePostfix); yields a function
+    that points its relayhost at a port and starts it."""
+    if not PrivatePostfix.available:
         pytest.skip("needs root and the postfix package")
-    top = pathlib.Path(tempfile.mkdtemp(prefix="postern-postfix-"))
-    top.chmod(0o755)  # the postfix account must reach data/
-    base = top / "postfix"
-    etc, spool, data = base / "etc", base / "spool", base / "data"
-    for d in (etc, spool, data):
-        d.mkdir(parents=True)
-    shutil.chown(data, "postfix", "postfix")
-    port = free_port()
-    proto = pathlib.Path("/etc/postfix/master.cf.proto").read_text().splitlines(keepends=True)
-    (etc / "master.cf").write_text("".join(
-        l.replace("smtp      inet", f"127.0.0.1:{port} inet", 1) if l.startswith("smtp      inet")
-        else l for l in proto))
-    (etc / "main.cf").write_text("compatibility_level = 3.6\n")
-    started = []
+    pf = PrivatePostfix()
 
     def start(relay_port):
-        settings = [f"queue_directory={spool}", f"data_directory={data}",
-                    "inet_interfaces=127.0.0.1", f"maillog_file={base}/maillog",
-                    f"maillog_file_prefixes={base}", "alias_maps=", "alias_database=",
-                    "myhostname=pf.example", "mydestination=", "mynetworks=127.0.0.0/8",
-                    f"relayhost=[127.0.0.1]:{relay_port}", "smtp_tls_security_level=none",
-                    "smtpd_tls_security_level=none"]
-        for cmd in (["postconf", "-c", etc, "-e", *settings],
-                    ["postconf", "-c", etc, "-F", "*/*/chroot = n"],
-                    ["postfix", "-c", etc, "start"]):
-            r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=60)
-            assert r.returncode == 0, r.stdout + r.stderr
-        started.append(True)
-        return port
+        return pf.start(f"relayhost=[127.0.0.1]:{relay_port}")
 
     yield start
-    if started:
-        subprocess.run(["postfix", "-c", str(etc), "stop"], capture_output=True, timeout=60)
-        pidfile = spool / "pid" / "master.pid"
-        if pidfile.exists():
-            try:
-                os.kill(int(pidfile.read_text().split()[0]), signal.SIGKILL)
-            except (ValueError, ProcessLookupError):
-                pass
-    shutil.rmtree(top, ignore_errors=True)
+    pf.stop()
 
 
 def test_postfix_relays_to_postern_byte_for_byte(server, postfix_relay):
