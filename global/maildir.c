@@ -96,19 +96,27 @@ maildir_file *maildir_create(const char *dir, const char *host, vstr *err)
     m->fd = -1;
     m->host = host;
     m->dir = mem_strndup(dir, len);
-    for (size_t i = 0; i < 3; i++) {
-        char *sub = join(m->dir, subdirs[i], NULL);
-        int status = make_dirs(sub, err);
-
-        mem_free(sub);
-        if (status < 0)
-            goto fail;
-    }
-    for (int tries = 0; tries < MAILDIR_NAME_TRIES; tries++) {
+    for (int tries = 0, made = 0; tries < MAILDIR_NAME_TRIES; tries++) {
         maildir_unique_name(&name, time(NULL), getpid(), ++maildir_counter, host);
         mem_free(m->tmp_path);
         m->tmp_path = join(m->dir, "tmp", vstr_str(&name));
         m->fd = open(m->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (m->fd < 0 && errno == ENOENT && !made) {
+            /* The directories are made only when tmp/ is missing, not at
+             * every delivery (each level of each would be a failing
+             * mkdir). */
+            made = 1;
+            for (size_t i = 0; i < 3; i++) {
+                char *sub = join(m->dir, subdirs[i], NULL);
+                int status = make_dirs(sub, err);
+
+                mem_free(sub);
+                if (status < 0)
+                    goto fail;
+            }
+            tries--;
+            continue;
+        }
         if (m->fd >= 0 || errno != EEXIST)
             break;
     }
@@ -151,7 +159,7 @@ int maildir_commit(maildir_file *m, vstr *err)
 {
     vstr name = VSTR_INIT;
     char *new_dir = join(m->dir, "new", NULL);
-    int status = -1;
+    int status = -1, made_new = 0;
 
     if (close(m->fd) < 0) {
         m->fd = -1;
@@ -171,6 +179,12 @@ int maildir_commit(maildir_file *m, vstr *err)
             break;
         }
         e = errno;
+        if (e == ENOENT && !made_new && make_dirs(new_dir, err) == 0) {
+            /* tmp/ was there but new/ was not (a Maildir made by hand). */
+            made_new = 1;
+            tries--;
+            continue;
+        }
         if (e == EPERM || e == ENOTSUP || e == ENOSYS) {
             /* No hard links here: rename, but never over an existing file. */
             if (access(m->new_path, F_OK) == 0) {

@@ -10,9 +10,10 @@
  *   (on any earlier failure: maildir_abort(m))
  *
  * DESCRIPTION
- *   maildir_create() makes the Maildir and its tmp, new and cur
- *   directories when missing (mode 0700, parents too) and creates
- *   tmp/NAME exclusively, mode 0600. NAME is "SECONDS.PPID_N.HOST" (N
+ *   maildir_create() creates tmp/NAME exclusively, mode 0600; when tmp/
+ *   is missing it first makes the Maildir and its tmp, new and cur
+ *   directories (mode 0700, parents too), and maildir_commit makes new/
+ *   when only it is missing. NAME is "SECONDS.PPID_N.HOST" (N
  *   counts deliveries in this process; '/' and ':' in HOST are written
  *   \057 and \072, as the Maildir convention asks), unique on this host
  *   while pids are; an existing name is never overwritten, another is

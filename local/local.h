@@ -25,6 +25,7 @@
 #include "global/config.h"
 #include "global/maps.h"
 #include "global/mbox.h"
+#include "global/mbox_lock.h"
 #include "global/queue_file.h"
 #include "util/argv.h"
 #include "util/htable.h"
@@ -58,7 +59,6 @@ typedef struct local_config {
     const char *myhostname;
     const char *myorigin;
     argv_t *mydestination;
-    argv_t *virtual_mailbox_domains;
     const char *recipient_delimiter;
     const char *home_mailbox;
     const char *mail_spool_directory;
@@ -69,27 +69,17 @@ typedef struct local_config {
     const char *command_execution_directory;
     argv_t *export_environment;
     long long mailbox_size_limit;
-    long long virtual_mailbox_limit;
     long command_time_limit;
-    long lock_attempts;     /* deliver_lock_attempts */
-    unsigned lock_delay_ms; /* deliver_lock_delay */
-    unsigned stale_lock_time;
-    int lock_fcntl;     /* mailbox_delivery_lock has fcntl */
-    int lock_dotlock;   /* ... and dotlock */
+    mbox_lock_policy lock; /* mailbox_delivery_lock, deliver_lock_*, stale_lock_time */
     int allow_commands; /* LOCAL_CLASS_* bits */
     int allow_files;
     int delivered_header; /* LOCAL_CLASS_* bits of prepend_delivered_header */
     int strict_ownership;
     int owner_request_special;
     int enable_original_recipient;
-    const char *virtual_mailbox_base;
-    long virtual_minimum_uid;
     const char *luser_relay;
     maps *alias_maps;
     maps *mailbox_command_maps;
-    maps *virtual_mailbox_maps;
-    maps *virtual_uid_maps;
-    maps *virtual_gid_maps;
     /* Who we are. */
     int privileged;    /* started as root */
     uid_t self_uid;    /* an unprivileged instance: its user */
@@ -232,17 +222,14 @@ void local_file(const local_state *state, local_outcome *out, const char *path,
 void local_maildir(const local_state *state, local_outcome *out, const char *dir,
                    const local_priv *priv, int is_file, long long limit);
 /* local_mbox.c: append to the mbox at path as priv (owner: the owner the
- * file must have, or SAFE_OPEN_ANY_OWNER); limit: bytes, 0 for none;
- * make_parent: create missing directories above it. */
+ * file must have, or SAFE_OPEN_ANY_OWNER); limit: bytes, 0 for none. */
 void local_mbox_path(const local_state *state, local_outcome *out, const char *path,
-                     const local_priv *priv, uid_t owner, long long limit, int make_parent);
+                     const local_priv *priv, uid_t owner, long long limit);
 /* local_command.c: run |command as priv. */
 void local_command(const local_state *state, local_outcome *out, const char *command,
                    const local_priv *priv, const local_user *user);
 /* local_forward.c: send out->forward on as new mail. */
 void local_forward_flush(local_outcome *out);
-/* local_virtual.c: deliver a recipient in a virtual_mailbox_domains domain. */
-void local_virtual(const local_state *state, local_outcome *out);
 
 /* local_user.c: look a user up; 1 found, 0 unknown, -1 error (reason set). */
 int local_user_find(const char *name, local_user *user, vstr *reason);

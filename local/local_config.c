@@ -49,21 +49,6 @@ static int class_bits(config *cfg, const char *name)
     return bits;
 }
 
-static void lock_methods(config *cfg)
-{
-    argv_t *words = config_list(cfg, "mailbox_delivery_lock");
-
-    for (size_t i = 0; i < words->argc; i++) {
-        if (strcasecmp(words->argv[i], "fcntl") == 0)
-            local_cf.lock_fcntl = 1;
-        else if (strcasecmp(words->argv[i], "dotlock") == 0)
-            local_cf.lock_dotlock = 1;
-        else
-            msg_warn("mailbox_delivery_lock: unsupported method \"%s\" ignored", words->argv[i]);
-    }
-    argv_free(words);
-}
-
 static maps *open_maps(const char *name)
 {
     return maps_open(name, config_str(local_cf.cfg, name), O_RDONLY, 0);
@@ -76,7 +61,6 @@ void local_config_init(config *cfg)
     local_cf.myhostname = config_str(cfg, "myhostname");
     local_cf.myorigin = config_str(cfg, "myorigin");
     local_cf.mydestination = config_list(cfg, "mydestination");
-    local_cf.virtual_mailbox_domains = config_list(cfg, "virtual_mailbox_domains");
     local_cf.recipient_delimiter = config_str(cfg, "recipient_delimiter");
     local_cf.home_mailbox = config_str(cfg, "home_mailbox");
     local_cf.mail_spool_directory = config_str(cfg, "mail_spool_directory");
@@ -87,29 +71,24 @@ void local_config_init(config *cfg)
     local_cf.command_execution_directory = config_str(cfg, "command_execution_directory");
     local_cf.export_environment = config_list(cfg, "export_environment");
     local_cf.mailbox_size_limit = config_size(cfg, "mailbox_size_limit");
-    local_cf.virtual_mailbox_limit = config_size(cfg, "virtual_mailbox_limit");
     local_cf.command_time_limit = (long)config_time(cfg, "command_time_limit");
-    local_cf.lock_attempts = (long)config_int(cfg, "deliver_lock_attempts");
-    local_cf.lock_delay_ms = (unsigned)(config_time(cfg, "deliver_lock_delay") * 1000);
-    local_cf.stale_lock_time = (unsigned)config_time(cfg, "stale_lock_time");
-    lock_methods(cfg);
+    local_cf.lock.attempts = (long)config_int(cfg, "deliver_lock_attempts");
+    local_cf.lock.delay_ms = (unsigned)(config_time(cfg, "deliver_lock_delay") * 1000);
+    local_cf.lock.stale_secs = (unsigned)config_time(cfg, "stale_lock_time");
+    mbox_lock_methods(&local_cf.lock, "mailbox_delivery_lock",
+                      config_str(cfg, "mailbox_delivery_lock"));
     local_cf.allow_commands = class_bits(cfg, "allow_mail_to_commands");
     local_cf.allow_files = class_bits(cfg, "allow_mail_to_files");
     local_cf.delivered_header = class_bits(cfg, "prepend_delivered_header");
     local_cf.strict_ownership = config_bool(cfg, "strict_mailbox_ownership");
     local_cf.owner_request_special = config_bool(cfg, "owner_request_special");
     local_cf.enable_original_recipient = config_bool(cfg, "enable_original_recipient");
-    local_cf.virtual_mailbox_base = config_str(cfg, "virtual_mailbox_base");
-    local_cf.virtual_minimum_uid = (long)config_int(cfg, "virtual_minimum_uid");
     if (local_cf.command_time_limit < 1)
         local_cf.command_time_limit = 1;
 
     local_cf.luser_relay = config_str(cfg, "luser_relay");
     local_cf.alias_maps = open_maps("alias_maps");
     local_cf.mailbox_command_maps = open_maps("mailbox_command_maps");
-    local_cf.virtual_mailbox_maps = open_maps("virtual_mailbox_maps");
-    local_cf.virtual_uid_maps = open_maps("virtual_uid_maps");
-    local_cf.virtual_gid_maps = open_maps("virtual_gid_maps");
 }
 
 /* A table rebuilt since it was opened (postalias writes a new file and
@@ -125,9 +104,6 @@ void local_config_refresh(void)
 {
     refresh(&local_cf.alias_maps, "alias_maps");
     refresh(&local_cf.mailbox_command_maps, "mailbox_command_maps");
-    refresh(&local_cf.virtual_mailbox_maps, "virtual_mailbox_maps");
-    refresh(&local_cf.virtual_uid_maps, "virtual_uid_maps");
-    refresh(&local_cf.virtual_gid_maps, "virtual_gid_maps");
 }
 
 /* An account's uid and gid: fatal when a privileged local needs it and it
@@ -188,11 +164,7 @@ void local_config_free(void)
 {
     maps_free(local_cf.alias_maps);
     maps_free(local_cf.mailbox_command_maps);
-    maps_free(local_cf.virtual_mailbox_maps);
-    maps_free(local_cf.virtual_uid_maps);
-    maps_free(local_cf.virtual_gid_maps);
     argv_free(local_cf.mydestination);
-    argv_free(local_cf.virtual_mailbox_domains);
     argv_free(local_cf.export_environment);
     mem_free(local_cf.self_name);
     mem_free(local_cf.default_name);

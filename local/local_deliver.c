@@ -150,13 +150,9 @@ void local_deliver_address(const local_state *parent, local_outcome *out, const 
         }
         goto done;
     }
-    /* The recipient itself: a virtual mailbox domain's, or ours (whatever
-     * its domain: qmgr sent it here, e.g. through transport_maps). */
-    if (state.level == 0 && !local_domain_is_local(state.domain) &&
-        resolve_domain_match(local_cf.virtual_mailbox_domains, state.domain, 0)) {
-        local_virtual(&state, out);
-        goto done;
-    }
+    /* The recipient itself is ours whatever its domain: qmgr sent it here
+     * (mydestination, or transport_maps, or virtual_transport = local).
+     * Virtual mailboxes are the virtual agent's, as in Postfix. */
     /* The address that listed this one: an :include: file is only the way
      * it was listed (its pseudo-address starts with ':'). */
     real_parent = parent;

@@ -123,9 +123,11 @@ def run_as_args(user):
 
 
 class LocalAgent:
-    """An instance directory and a stand-alone local process serving it."""
+    """An instance directory and a stand-alone local process serving it
+    (or another agent speaking the same protocol: program)."""
 
     counter = 0
+    program = "local"
 
     def __init__(self, base, user, settings):
         self.dir = pathlib.Path(base)
@@ -184,13 +186,13 @@ class LocalAgent:
             self.sock.unlink()
         env = {k: v for k, v in os.environ.items() if k != "MAIL_CONFIG"}
         self.proc = subprocess.Popen(
-            run_as_args(self.user) + [LIBEXEC / "local", "-c", self.dir, "-n", "local",
+            run_as_args(self.user) + [LIBEXEC / self.program, "-c", self.dir, "-n", self.program,
                                       "-t", "unix", "-S", f"unix:{self.sock}"],
             env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "stderr", "w"))
         deadline = time.time() + 10
         while not self.sock.exists():
             if self.proc.poll() is not None or time.time() > deadline:
-                raise AssertionError("local did not start: " +
+                raise AssertionError(f"{self.program} did not start: " +
                                      (self.dir / "stderr").read_text() + self.logtext())
             time.sleep(0.05)
 
@@ -261,8 +263,13 @@ def agent_factory():
         return agent
 
     yield make
+    stop_agents(made, bases)
+
+
+def stop_agents(agents, bases):
+    """Stop the agents, remove their directories, fail on a sanitizer report."""
     reports = []
-    for a in made:
+    for a in agents:
         a.stop()
         err = a.dir / "stderr"
         text = err.read_text(errors="replace") if err.exists() else ""
@@ -270,7 +277,7 @@ def agent_factory():
             reports.append(text)
     for b in bases:
         shutil.rmtree(b, ignore_errors=True)
-    assert not reports, "sanitizer report from local:\n" + "\n".join(reports)
+    assert not reports, "sanitizer report:\n" + "\n".join(reports)
 
 
 def need_programs(*names):
@@ -628,51 +635,6 @@ def test_privileged_deliveries_run_as_the_recipient(root_agent):
     assert "someone@elsewhere.example" in text, text
     assert "Delivered-To: remote@test.example" in text
     assert f"{qid}: to=<someone@elsewhere.example>, orig_to=<remote>" in a.logtext()
-
-
-def test_virtual_mailboxes(agent_factory):
-    need_programs("local", "postalias")
-    a = agent_factory(
-        virtual_mailbox_domains="virt.example",
-        virtual_mailbox_base="VBASE",
-        virtual_mailbox_maps="inline:{ alice@virt.example=virt.example/alice/, "
-                             "bob@virt.example=virt.example/bob/mbox }",
-        virtual_uid_maps="static:5000", virtual_gid_maps="static:5000")
-    vbase = a.dir / "vmail"
-    vbase.mkdir()
-    (a.dir / "main.cf").write_text((a.dir / "main.cf").read_text().replace("VBASE", str(vbase)))
-    a.chown_all()
-    a.aliases("")
-    a.start()
-    _, replies = a.deliver("s@example.org", ["alice@virt.example", "Bob@Virt.Example",
-                                             "carol@virt.example"])
-    assert replies[0]["status"] == "2.0.0", replies
-    assert replies[1]["status"] == "2.0.0", replies
-    assert replies[2]["status"] == "5.1.1" and "carol@virt.example" in replies[2]["reason"]
-    box = mailbox.Maildir(str(vbase / "virt.example" / "alice"), factory=None, create=False)
-    assert [m["Delivered-To"] for m in box] == ["alice@virt.example"]
-    assert only_message(vbase / "virt.example" / "bob" / "mbox")["Subject"] == "test"
-
-
-def test_privileged_virtual_mailboxes_belong_to_the_mapped_uid(root_agent):
-    a = root_agent
-    vbase = a.dir / "vmail"
-    vbase.mkdir()
-    vbase.chmod(0o1777)
-    with open(a.dir / "main.cf", "a") as f:
-        f.write(f"virtual_mailbox_domains = virt.example\nvirtual_mailbox_base = {vbase}\n"
-                "virtual_mailbox_maps = inline:{ alice@virt.example=alice/ }\n"
-                "virtual_uid_maps = static:5000\nvirtual_gid_maps = static:5001\n")
-    a.aliases("")
-    a.start()
-    _, replies = a.deliver("s@example.org", ["alice@virt.example"])
-    assert replies[0]["status"] == "2.0.0", replies
-    new = vbase / "alice" / "new"
-    files = list(new.iterdir())
-    assert len(files) == 1
-    st = os.stat(files[0])
-    assert (st.st_uid, st.st_gid) == (5000, 5001)
-    assert os.stat(vbase / "alice").st_uid == 5000
 
 
 def test_dot_lock_of_a_dead_delivery_is_removed_and_a_live_one_waited_for(agent):

@@ -563,14 +563,14 @@ def test_domain_lists_with_tables_and_files(qm):
     qm.start(relay_domains="inline:{ relay.example=yes }",
              virtual_mailbox_domains=str(vfile))
     relay = qm.agent("relay")
-    local = qm.agent("local")
+    virtual = qm.agent("virtual")
     qid = qm.inject("alice@example.com", "a@relay.example", "b@sub.relay.example",
                     "c@virt.example", "d@other-virt.example.")
     qm.trigger()
     qm.wait(lambda: f"{qid}: removed" in qm.log(), what="delivery")
     assert sorted(relay.addresses()) == ["a@relay.example", "b@sub.relay.example"]
-    assert sorted(local.addresses()) == ["c@virt.example", "d@other-virt.example."]
-    virt_req = [req for req, r in local.requests if r[0]["address"] == "c@virt.example"][0]
+    assert sorted(virtual.addresses()) == ["c@virt.example", "d@other-virt.example."]
+    virt_req = [req for req, r in virtual.requests if r[0]["address"] == "c@virt.example"][0]
     assert virt_req["nexthop"] == "virt.example"
 
 

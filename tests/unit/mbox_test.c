@@ -268,7 +268,8 @@ static void maildir_under_a_plain_file_is_an_error(void **state)
     close(fd);
     snprintf(path, sizeof(path), "%s/plain/Maildir/", tmpdir);
     assert_null(maildir_create(path, "host", &err));
-    assert_non_null(strstr(vstr_str(&err), "create directory"));
+    assert_non_null(strstr(vstr_str(&err), "plain/Maildir/tmp/"));
+    assert_non_null(strstr(vstr_str(&err), strerror(ENOTDIR)));
     vstr_release(&err);
 }
 
