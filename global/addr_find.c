@@ -92,8 +92,7 @@ void addr_find_keys(const char *addr, const addr_find_opts *o, int flags, argv_t
     vstr_release(&key);
 }
 
-/* Try keys in order: the first in every table, the rest in fixed ones. */
-static int find_keys(maps *m, const argv_t *keys, const addr_find_kind *kinds, vstr *value,
+int addr_find_list(maps *m, const argv_t *keys, const addr_find_kind *kinds, vstr *value,
                      addr_find_result *r)
 {
     for (size_t i = 0; i < keys->argc; i++) {
@@ -122,7 +121,7 @@ int addr_find(maps *m, const char *addr, const addr_find_opts *o, int flags, vst
         r->kind = 0;
         r->delimiter = addr_find_split(addr, o, NULL, &r->extension, NULL);
     }
-    st = find_keys(m, keys, kinds, value, r);
+    st = addr_find_list(m, keys, kinds, value, r);
     argv_free(keys);
     return st;
 }
@@ -169,7 +168,7 @@ int addr_find_domain(maps *m, const char *domain, int parent_style, vstr *value,
         r->delimiter = 0;
         vstr_reset(&r->extension);
     }
-    st = find_keys(m, keys, kinds, value, r);
+    st = addr_find_list(m, keys, kinds, value, r);
     mem_free(kinds);
     argv_free(keys);
     return st;

@@ -73,6 +73,7 @@ typedef enum addr_find_kind {
     ADDR_FIND_KEY_LOCAL_NOEXT, /* user */
     ADDR_FIND_KEY_DOMAIN,      /* @domain */
     ADDR_FIND_KEY_PARENT,      /* a parent domain (.parent or parent) */
+    ADDR_FIND_KEY_WILDCARD,    /* a caller's last resort ("*" in transport_maps) */
 } addr_find_kind;
 
 typedef struct addr_find_result {
@@ -98,6 +99,12 @@ void addr_find_keys(const char *addr, const addr_find_opts *o, int flags, argv_t
  * DICT_NOTFOUND, DICT_ERROR (maps_error(m) says why). r may be NULL. */
 int addr_find(maps *m, const char *addr, const addr_find_opts *o, int flags, vstr *value,
               addr_find_result *r);
+
+/* Search m for keys in order (kinds[i] describes keys->argv[i]): the
+ * first key in every table, the others in fixed ones; results as addr_find.
+ * For a caller whose order is a mix of the two above (transport_maps). */
+int addr_find_list(maps *m, const argv_t *keys, const addr_find_kind *kinds, vstr *value,
+                   addr_find_result *r);
 
 /* True when feature (e.g. "transport_maps", "smtpd_access_maps") is
  * listed in pdms, the value of parent_domain_matches_subdomains. */

@@ -347,6 +347,11 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     c->arrival_usec = tv.tv_usec;
     c->rcpt_seen = htable_new(16);
     c->phase = PHASE_HEADERS;
+    /* Postfix's content_filter: the route is decided now and travels with
+     * the message (a FILTER action may replace it); qmgr honours it. A
+     * service that re-injects filtered mail has it empty (-o). */
+    if (*config_str(cfg, "content_filter"))
+        cleanup_set_attr(c, "content_filter", config_str(cfg, "content_filter"));
     return c;
 }
 

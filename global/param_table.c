@@ -137,6 +137,8 @@ static const param_def param_rows[] = {
      "transport."},
     {"default_extra_recipient_limit", PARAM_INT, "1000", COUNT(1),
      "Room for more recipients in memory per transport when a message has many."},
+    {"default_filter_nexthop", PARAM_STR, "", NOBOUNDS,
+     "The next hop of a content_filter or FILTER without one; empty: the recipient domain."},
     {"default_privs", PARAM_STR, "nobody", NOBOUNDS,
      "The account that local delivery runs as for aliases and other addresses that belong to "
      "no user."},
@@ -179,6 +181,8 @@ static const param_def param_rows[] = {
      "Recipients remembered per message to drop duplicates."},
     {"empty_address_recipient", PARAM_STR, "MAILER-DAEMON", NOBOUNDS,
      "The recipient of mail addressed to the null sender."},
+    {"empty_address_relayhost_maps_lookup_key", PARAM_STR, "<>", NOBOUNDS,
+     "The sender_dependent_relayhost_maps key for the null sender."},
     {"enable_original_recipient", PARAM_BOOL, "yes", NOBOUNDS,
      "Keep each recipient's original address for delivery status notifications."},
     {"error_notice_recipient", PARAM_STR, "postmaster", NOBOUNDS,

@@ -38,6 +38,7 @@
 #include "global/queue_id.h"
 #include "global/resolve.h"
 #include "global/resolve_config.h"
+#include "global/route_tables.h"
 #include "global/slow_start.h"
 
 /* Settings from main.cf, read once at start. */
@@ -134,6 +135,7 @@ typedef struct qmgr {
     config *cfg;
     qmgr_settings set;
     resolve_config resolve; /* main.cf's routing rules (global/resolve_config) */
+    route_tables *routes;   /* transport_maps, relocated_maps, sender relayhosts */
     /* The active queue. */
     qmgr_message *active_head, *active_tail;
     htable *active_ids; /* queue id -> message: one copy of a message in memory */
@@ -196,12 +198,14 @@ void qmgr_message_free(qmgr *q, qmgr_message *msg);
 
 /* ---- qmgr_resolve.c ---- */
 
-/* Fill q->resolve from main.cf and open the domain lists' tables (before the
- * privilege drop). */
+/* Fill q->resolve from main.cf and open the domain lists' tables and the
+ * routing tables (before the privilege drop). */
 void qmgr_resolve_init(qmgr *q);
 void qmgr_resolve_free(qmgr *q);
-/* Resolve every recipient of msg: queue it at its destination, or finish
- * it (an address that cannot be delivered bounces). */
+/* Resolve every recipient of msg: queue it at its destination (the
+ * message's content_filter, else transport_maps, else its class), or
+ * finish it (an address that cannot be delivered or has moved bounces; a
+ * table error defers). */
 void qmgr_resolve_message(qmgr *q, qmgr_message *msg);
 
 /* ---- qmgr_sched.c ---- */
