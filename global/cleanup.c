@@ -110,6 +110,7 @@ struct cleanup {
     long long header_size_limit;
     size_t line_length_limit;
     long long hopcount_limit;
+    int sasl_header; /* smtpd_sasl_authenticated_header */
 
     /* Envelope, kept until the header block ends. */
     long long arrival_sec;
@@ -335,6 +336,7 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     c->flags = flags;
     c->queue_dir = mem_strdup(config_str(cfg, "queue_directory"));
     c->myhostname = mem_strdup(config_str(cfg, "myhostname"));
+    c->sasl_header = config_bool(cfg, "smtpd_sasl_authenticated_header");
     c->myorigin = mem_strdup(config_str(cfg, "myorigin"));
     c->message_size_limit = config_size(cfg, "message_size_limit");
     c->header_size_limit = config_size(cfg, "header_size_limit");
@@ -561,12 +563,17 @@ static void put_received(cleanup *c, vstr *date)
         const char *name = attr_value(c, "client_name");
         const char *helo = attr_value(c, "helo_name");
         const char *proto = attr_value(c, "protocol");
+        const char *sasl_user = attr_value(c, "sasl_username");
 
         if (name == NULL || *name == 0)
             name = "unknown";
         vstr_set_fmt(&line, "Received: from %s (%s [%s])", helo && *helo ? helo : name, name,
                      client_addr);
         put_content_line(c, vstr_str(&line), vstr_len(&line));
+        if (c->sasl_header && sasl_user && *sasl_user) {
+            vstr_set_fmt(&line, "\t(Authenticated sender: %s)", sasl_user);
+            put_content_line(c, vstr_str(&line), vstr_len(&line));
+        }
         vstr_set_fmt(&line, "\tby %s (Postern) with %s id %s", c->myhostname,
                      proto && *proto ? proto : "SMTP", cleanup_id(c));
         if (c->rcpt_count == 1) {

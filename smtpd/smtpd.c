@@ -80,6 +80,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
         msg_fatal("no account for uid %ld", (long)getuid());
     smtpd_cf.self_name = mem_strdup(pw->pw_name);
     smtpd_check_init(cfg);
+    smtpd_sasl_init(cfg);
     vstr_release(&err);
 }
 
@@ -88,6 +89,7 @@ static void pre_exit(const char *service, char **argv)
     (void)service;
     (void)argv;
     smtpd_check_free();
+    smtpd_sasl_free();
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
     vstr_release(&smtpd_cf.banner);
@@ -148,9 +150,30 @@ int smtpd_pipelining_violation(smtpd_state *s, const char *after)
     return 1;
 }
 
+void smtpd_read_failed(smtpd_state *s, smtpd_read_status st)
+{
+    s->quit = 1;
+    switch (st) {
+    case SMTPD_READ_BARE_LF:
+        msg_info("disconnect: bare <LF> received from %s after %s", vstr_str(&s->namaddr),
+                 s->where);
+        smtpd_reply(s, "521 5.5.2 %s Error: bare <LF> received", smtpd_cf.myhostname);
+        break;
+    case SMTPD_READ_TIMEOUT:
+        msg_info("timeout after %s from %s", s->where, vstr_str(&s->namaddr));
+        vstream_clear_error(s->client);
+        smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded", smtpd_cf.myhostname);
+        break;
+    default:
+        msg_info("lost connection after %s from %s", s->where, vstr_str(&s->namaddr));
+        break;
+    }
+}
+
 static void session(smtpd_state *s)
 {
     vstr stats = VSTR_INIT;
+    smtpd_read_status st;
 
     msg_info("connect from %s", vstr_str(&s->namaddr));
     s->where = "CONNECT";
@@ -168,26 +191,15 @@ static void session(smtpd_state *s)
             smtpd_reply(s, "421 4.7.0 %s Error: too many errors", smtpd_cf.myhostname);
             break;
         }
-        switch (smtpd_read_command(s)) {
+        switch ((st = smtpd_read_command(s))) {
         case SMTPD_READ_OK:
             smtpd_command(s);
             continue;
         case SMTPD_READ_TOOLONG:
             smtpd_reply(s, "500 5.5.2 Error: line too long");
             continue;
-        case SMTPD_READ_BARE_LF:
-            msg_info("disconnect: bare <LF> received from %s after %s", vstr_str(&s->namaddr),
-                     s->where);
-            smtpd_reply(s, "521 5.5.2 %s Error: bare <LF> received", smtpd_cf.myhostname);
-            break;
-        case SMTPD_READ_TIMEOUT:
-            msg_info("timeout after %s from %s", s->where, vstr_str(&s->namaddr));
-            vstream_clear_error(s->client);
-            smtpd_reply(s, "421 4.4.2 %s Error: timeout exceeded", smtpd_cf.myhostname);
-            break;
-        case SMTPD_READ_EOF:
-        case SMTPD_READ_ERROR:
-            msg_info("lost connection after %s from %s", s->where, vstr_str(&s->namaddr));
+        default:
+            smtpd_read_failed(s, st);
             break;
         }
         break;
@@ -214,6 +226,7 @@ static void serve(vstream *client, const char *service, char **argv)
     smtpd_check_refresh();
     smtpd_peer_init(&s);
     session(&s);
+    smtpd_sasl_end(&s);
     vstr_release(&s.name);
     vstr_release(&s.reverse_name);
     vstr_release(&s.addr);

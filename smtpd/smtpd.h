@@ -19,6 +19,8 @@
  *     smtpd_generic.c  restrictions without tables: permit, reject,
  *                    relay control, HELO and address syntax, client names
  *     smtpd_unlisted.c local and virtual recipient tables
+ *     smtpd_sasl.c   AUTH (Cyrus SASL through global/sasl_srv): the EHLO
+ *                    keyword, the exchange, the session's login
  *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
  *
  *   The hooks for STARTTLS and AUTH (next issue) are marked
@@ -34,6 +36,7 @@
 #include "global/config.h"
 #include "global/maps.h"
 #include "global/resolve_config.h"
+#include "global/sasl_srv.h"
 #include "util/argv.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
@@ -75,6 +78,12 @@ typedef struct smtpd_settings {
     const char *recipient_delimiter;
     int privileged;  /* started as root: every account is a user */
     char *self_name; /* else only the one that runs the instance */
+    /* AUTH (smtpd_sasl.c) */
+    int sasl_enable;
+    unsigned sasl_flags, sasl_tls_flags; /* smtpd_sasl_(tls_)security_options */
+    int tls_auth_only;
+    int broken_sasl_clients; /* also "AUTH=mech ..." in the EHLO reply */
+    int sasl_header;         /* smtpd_sasl_authenticated_header */
 } smtpd_settings;
 
 extern smtpd_settings smtpd_cf;
@@ -107,6 +116,10 @@ typedef struct smtpd_state {
     unsigned unknown_total;
     int ill_pipelining; /* sent commands ahead where it may not (reject_unauth_pipelining) */
     int access_denied;  /* smtpd_client_restrictions refused the connection */
+    /* AUTH (smtpd_sasl.c) */
+    sasl_srv *sasl;     /* made at EHLO when AUTH is offered */
+    vstr sasl_method;   /* "" until authenticated */
+    vstr sasl_username; /* "" until authenticated */
     /* The transaction. */
     int stage;
     vstr sender; /* internal form */
@@ -147,6 +160,9 @@ typedef enum smtpd_read_status {
     SMTPD_READ_ERROR,
 } smtpd_read_status;
 smtpd_read_status smtpd_read_command(smtpd_state *s);
+/* (smtpd.c) The client broke off (timeout, hang-up, bare LF): log, reply
+ * and end the session as the command loop does; also for AUTH's lines. */
+void smtpd_read_failed(smtpd_state *s, smtpd_read_status st);
 /* A log-safe excerpt of pending input, after a pipelining violation. */
 void smtpd_read_excerpt(smtpd_state *s, vstr *out);
 /* Does line (len bytes, without its LF) end in CR with no other CR in it? */
@@ -176,6 +192,21 @@ void smtpd_command_stats(const smtpd_state *s, vstr *out);
 void smtpd_data(smtpd_state *s);
 /* BDAT size [LAST] (RFC 3030): one chunk; the last one commits. */
 void smtpd_bdat(smtpd_state *s, const char *arg);
+
+/* ---- smtpd_sasl.c ---- */
+/* Read the AUTH settings and start Cyrus SASL (before the privilege drop). */
+void smtpd_sasl_init(config *cfg);
+void smtpd_sasl_free(void);
+/* At EHLO: the "AUTH ..." lines (none when AUTH is not offered now). */
+void smtpd_sasl_ehlo(smtpd_state *s, vstr *text);
+/* AUTH mechanism [initial-response] */
+void smtpd_sasl_auth(smtpd_state *s, const char *arg);
+/* Has the client authenticated? */
+int smtpd_sasl_authenticated(const smtpd_state *s);
+/* The protocol for Received: and the queue file: ESMTP, ESMTPA, ... */
+const char *smtpd_sasl_protocol(const smtpd_state *s);
+/* The end of the session: forget the login and the SASL context. */
+void smtpd_sasl_end(smtpd_state *s);
 
 /* ---- smtpd_check.c ---- */
 /* Load the lists and tables (before the privilege drop). */

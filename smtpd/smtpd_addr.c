@@ -140,6 +140,7 @@ void smtpd_args_init(smtpd_args *a)
     memset(a, 0, sizeof(*a));
     vstr_init(&a->addr);
     vstr_init(&a->envid);
+    vstr_init(&a->auth);
     vstr_init(&a->orcpt);
     a->size = -1;
 }
@@ -148,6 +149,7 @@ void smtpd_args_release(smtpd_args *a)
 {
     vstr_release(&a->addr);
     vstr_release(&a->envid);
+    vstr_release(&a->auth);
     vstr_release(&a->orcpt);
 }
 
@@ -155,10 +157,11 @@ static void reset(smtpd_args *a)
 {
     vstr_reset(&a->addr);
     vstr_reset(&a->envid);
+    vstr_reset(&a->auth);
     vstr_reset(&a->orcpt);
     a->size = -1;
     a->body = a->ret = NULL;
-    a->smtputf8 = a->has_envid = 0;
+    a->smtputf8 = a->has_envid = a->has_auth = 0;
     a->notify = 0;
 }
 
@@ -226,7 +229,8 @@ static int parse_orcpt(smtpd_args *a, const char *v, size_t len)
 static int parse_param(smtpd_args *a, smtpd_args_kind kind, const char *p, size_t len,
                        unsigned *seen, vstr *reply)
 {
-    static const char *const mail_keys[] = {"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", NULL};
+    static const char *const mail_keys[] = {"SIZE", "BODY", "SMTPUTF8", "RET", "ENVID", "AUTH",
+                                            NULL};
     static const char *const rcpt_keys[] = {"NOTIFY", "ORCPT", NULL};
     static const char *const bodies[] = {"7BIT", "8BITMIME", NULL};
     static const char *const rets[] = {"FULL", "HDRS", NULL};
@@ -281,6 +285,10 @@ static int parse_param(smtpd_args *a, smtpd_args_kind kind, const char *p, size_
     } else if (strcmp(key, "ENVID") == 0) {
         a->has_envid = 1;
         bad = smtpd_xtext_decode(v, vlen, SMTPD_XTEXT_MAX, &a->envid) < 0;
+    } else if (strcmp(key, "AUTH") == 0) {
+        /* RFC 4954 5: "<>" or an xtext address; checked, then not used. */
+        a->has_auth = 1;
+        bad = smtpd_xtext_decode(v, vlen, SMTPD_XTEXT_MAX, &a->auth) < 0;
     } else if (strcmp(key, "NOTIFY") == 0) {
         bad = parse_notify(a, v, vlen) < 0;
     } else {

@@ -34,7 +34,7 @@
  *   ESMTP parameters follow the path, "KEYWORD" or "KEYWORD=VALUE", at
  *   most SMTPD_PARAM_MAX of them, each keyword at most once. MAIL: SIZE
  *   (digits), BODY (7BIT, 8BITMIME), SMTPUTF8, RET (FULL, HDRS), ENVID
- *   (xtext, RFC 3461, decoded). RCPT: NOTIFY (NEVER, or a list of
+ *   (xtext, RFC 3461, decoded), AUTH (xtext, RFC 4954). RCPT: NOTIFY (NEVER, or a list of
  *   SUCCESS, FAILURE, DELAY), ORCPT ("addr-type;xtext", decoded). Any
  *   other keyword is "555 5.5.4 Unsupported option".
  *
@@ -73,6 +73,8 @@ typedef struct smtpd_args {
     const char *ret;  /* "FULL" or "HDRS"; NULL when not given */
     int has_envid;
     vstr envid; /* ENVID, decoded */
+    int has_auth;
+    vstr auth; /* AUTH=, decoded ("<>" or an address) */
     /* RCPT */
     int notify; /* REC_DSN_NOTIFY_* bits; 0 when not given */
     vstr orcpt; /* ORCPT decoded as "type;address"; "" when not given */

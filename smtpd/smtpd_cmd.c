@@ -75,8 +75,8 @@ static void cmd_ehlo(smtpd_state *s, const char *arg)
         vstr_append_str(&text, "250 SIZE\n");
     if (!smtpd_cf.disable_vrfy)
         vstr_append_str(&text, "250 VRFY\n");
-    /* hook: "250 STARTTLS" (smtpd_tls_security_level) and "250 AUTH ..."
-     * (smtpd_sasl_auth_enable) go here. */
+    /* hook: "250 STARTTLS" (smtpd_tls_security_level) goes here. */
+    smtpd_sasl_ehlo(s, &text);
     vstr_append_str(&text, "250 ENHANCEDSTATUSCODES\n250 8BITMIME\n250 DSN\n250 SMTPUTF8\n"
                            "250 CHUNKING");
     smtpd_reply(s, "%s", vstr_str(&text));
@@ -111,6 +111,8 @@ static void cmd_mail(smtpd_state *s, const char *arg)
         smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
     } else if (smtpd_args_parse(&a, SMTPD_ARGS_MAIL, arg, &reply) < 0) {
         smtpd_reply(s, "%s", vstr_str(&reply));
+    } else if (a.has_auth && !smtpd_cf.sasl_enable) {
+        smtpd_reply(s, "555 5.5.4 Unsupported option: AUTH");
     } else if (smtpd_cf.message_size_limit > 0 && a.size > smtpd_cf.message_size_limit) {
         vstr_set(&s->sender, vstr_str(&a.addr), vstr_len(&a.addr)); /* for the log line */
         smtpd_reject(s, "MAIL", NULL, "552 5.3.4 Message size exceeds fixed limit");
@@ -144,7 +146,11 @@ static int open_queue_file(smtpd_state *s)
         return -1;
     }
     vstr_release(&err);
-    msg_info("%s: client=%s", cleanup_id(s->cleanup), vstr_str(&s->namaddr));
+    if (smtpd_sasl_authenticated(s))
+        msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s", cleanup_id(s->cleanup),
+                 vstr_str(&s->namaddr), vstr_str(&s->sasl_method), vstr_str(&s->sasl_username));
+    else
+        msg_info("%s: client=%s", cleanup_id(s->cleanup), vstr_str(&s->namaddr));
     snprintf(port, sizeof(port), "%d", s->port);
     cleanup_set_sender(s->cleanup, vstr_str(&s->sender));
     cleanup_set_attr(s->cleanup, "rewrite_context", "remote");
@@ -153,7 +159,11 @@ static int open_queue_file(smtpd_state *s)
     cleanup_set_attr(s->cleanup, "client_port", port);
     if (vstr_len(&s->helo))
         cleanup_set_attr(s->cleanup, "helo_name", vstr_str(&s->helo));
-    cleanup_set_attr(s->cleanup, "protocol", s->protocol);
+    cleanup_set_attr(s->cleanup, "protocol", smtpd_sasl_protocol(s));
+    if (smtpd_sasl_authenticated(s)) {
+        cleanup_set_attr(s->cleanup, "sasl_method", vstr_str(&s->sasl_method));
+        cleanup_set_attr(s->cleanup, "sasl_username", vstr_str(&s->sasl_username));
+    }
     if (s->body_type)
         cleanup_set_attr(s->cleanup, "body_type", s->body_type);
     if (s->smtputf8)
@@ -233,7 +243,8 @@ static void cmd_vrfy(smtpd_state *s, const char *arg)
 static void cmd_help(smtpd_state *s, const char *arg)
 {
     (void)arg;
-    smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT");
+    smtpd_reply(s, "214 2.0.0 Commands: EHLO HELO AUTH MAIL RCPT DATA BDAT RSET NOOP VRFY HELP "
+                   "QUIT");
 }
 
 static void cmd_quit(smtpd_state *s, const char *arg)
@@ -246,8 +257,9 @@ static void cmd_quit(smtpd_state *s, const char *arg)
 static const smtpd_cmd commands[] = {
     {"EHLO", "ehlo", SMTPD_STAGE_ANY, CMD_LAST, cmd_ehlo},
     {"HELO", "helo", SMTPD_STAGE_ANY, CMD_LAST, cmd_helo},
-    /* hook: {"STARTTLS", "starttls", SMTPD_STAGE_NO_MAIL, CMD_LAST, ...} and
-     * {"AUTH", "auth", SMTPD_STAGE_NO_MAIL, CMD_LAST, ...} go here. */
+    /* hook: {"STARTTLS", "starttls", SMTPD_STAGE_NO_MAIL, CMD_LAST, ...} goes here. */
+    /* AUTH checks the stage itself: its 503 texts are its own. */
+    {"AUTH", "auth", SMTPD_STAGE_ANY, CMD_LAST, smtpd_sasl_auth},
     {"MAIL", "mail", SMTPD_STAGE_NO_MAIL, 0, cmd_mail},
     {"RCPT", "rcpt", SMTPD_STAGE_MAIL, 0, cmd_rcpt},
     {"DATA", "data", SMTPD_STAGE_RCPT, CMD_LAST, cmd_data},

@@ -82,12 +82,10 @@ check_result check_permit_mynetworks(check_ctx *x, const check_item *it)
     return smtpd_check_mynetworks(x->s) ? CHECK_PERMIT : CHECK_DUNNO;
 }
 
-/* hook: true once AUTH exists and the client has authenticated. */
 check_result check_permit_sasl_authenticated(check_ctx *x, const check_item *it)
 {
-    (void)x;
     (void)it;
-    return CHECK_DUNNO;
+    return smtpd_sasl_authenticated(x->s) ? CHECK_PERMIT : CHECK_DUNNO;
 }
 
 /* Does the local part hold '@', '!' or '%'? */

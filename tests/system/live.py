@@ -21,6 +21,7 @@ import pathlib
 import pwd
 import shutil
 import signal
+import smtplib
 import socket
 import subprocess
 import tempfile
@@ -409,3 +410,162 @@ class PrivatePostfix:
                 except (ValueError, ProcessLookupError):
                     pass
         shutil.rmtree(self.top, ignore_errors=True)
+
+
+# ---- an instance with smtpd on a loopback port (smtpd, SASL, TLS tests) ----
+
+SMTPD_PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC / "master",
+                  LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
+
+
+def free_port(host="127.0.0.1"):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    """A started instance with smtpd on 127.0.0.1:port."""
+
+    def __init__(self, inst, login, port, host="127.0.0.1"):
+        self.host = host
+        self.inst = inst
+        self.dir = inst.dir
+        self.login = login
+        self.addr = f"{login}@test.example"
+        self.port = port
+        self.mbox = self.dir / "mail" / login
+
+    def log(self):
+        path = self.dir / "maillog"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def messages(self):
+        import mailbox
+        return list(mailbox.mbox(str(self.mbox))) if self.mbox.exists() else []
+
+    def queued(self, queue="incoming"):
+        d = self.dir / "spool" / queue
+        return sorted(p.name for p in d.iterdir() if not p.name.startswith("."))
+
+    def queue_empty(self):
+        return all(not self.queued(q) for q in ("incoming", "active", "deferred"))
+
+    def smtp(self):
+        c = smtplib.SMTP(self.host, self.port, local_hostname="client.example", timeout=30)
+        return c
+
+    def raw(self):
+        return Raw(self.host, self.port)
+
+    def postcat(self, qid):
+        r = run_cmd([BIN / "postcat", "-c", self.dir, "-q", qid], user=self.inst.user)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+
+class Raw:
+    """A byte-level SMTP client: send exactly what the test says."""
+
+    def __init__(self, host, port):
+        self.sock = socket.create_connection((host, port), timeout=30)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def reply(self):
+        """One whole reply (all its lines) as text; "" when the server closed."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return "\n".join(lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode(errors="replace"))
+            if len(line) < 4 or line[3:4] != b"-":
+                return "\n".join(lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self):
+        try:
+            return self.sock.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        self.sock.close()
+
+    def start(self, rcpt, sender="sender@example.org"):
+        """Greeting, EHLO, MAIL, RCPT, DATA; returns the DATA reply."""
+        assert self.reply().startswith("220 ")
+        assert self.cmd("EHLO client.example").startswith("250-")
+        assert self.cmd(f"MAIL FROM:<{sender}>").startswith("250 ")
+        assert self.cmd(f"RCPT TO:<{rcpt}>").startswith("250 ")
+        return self.cmd("DATA")
+
+
+@pytest.fixture
+def server_factory(unprivileged_dir):
+    missing = [str(p) for p in SMTPD_PROGRAMS if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.fail("not built: " + ", ".join(missing))
+    base, user = unprivileged_dir
+    logs = base / "sanitizer"
+    logs.mkdir()
+    logs.chmod(0o777)
+    san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
+    started = []
+
+    def start(*settings, services=("qmgr", "local"), listen="127.0.0.1"):
+        inst = Instance(base / f"instance{len(started)}", user=user)
+        port = free_port(listen)
+        inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
+                  "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
+                  "ASAN_OPTIONS UBSAN_OPTIONS", "smtpd_error_sleep_time=0", *settings)
+        # smtpd on a loopback port of our choosing; only the services the
+        # test needs behind it.
+        lines = []
+        for line in inst.master_cf.read_text().splitlines(keepends=True):
+            words = line.split()
+            if words[:2] == ["smtp", "inet"]:
+                endpoint = f"[{listen}]:{port}" if ":" in listen else f"{listen}:{port}"
+                lines.append(line.replace("smtp ", f"{endpoint} ", 1))
+            elif words[:1] and words[0] in services:
+                lines.append(line)
+        inst.master_cf.write_text("".join(lines))
+        login = user or pwd.getpwuid(os.geteuid()).pw_name
+        (inst.dir / "aliases").write_text(f"postmaster: {login}\nteam: {login}\n")
+        r = run_cmd([BIN / "postalias", "-c", inst.dir, f"hash:{inst.dir}/aliases"], user=user)
+        assert r.returncode == 0, r.stderr
+        srv = Server(inst, login, port, listen)
+        started.append(srv)
+        r = inst.postern("start", env=san_env)
+        assert r.returncode == 0, r.stderr + srv.log()
+
+        def listening():
+            try:
+                socket.create_connection((listen, port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        assert wait_until(listening, timeout=10), srv.log()
+        return srv
+
+    yield start
+    for srv in started:
+        stop_instance(srv.inst, san_env)
+    reports = "".join(p.read_text(errors="replace") for p in sorted(logs.glob("*san.*")))
+    assert reports == "", reports
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()

@@ -9,7 +9,7 @@ real socket. The client is 127.0.0.1, named localhost by its PTR.
 
 import pytest
 
-from test_smtpd import server_factory  # noqa: F401 (a fixture)
+from live import server_factory  # noqa: F401 (a fixture)
 
 CLIENT = "localhost[127.0.0.1]"
 RCPT_LOG = "NOQUEUE: reject: RCPT from " + CLIENT + ": "

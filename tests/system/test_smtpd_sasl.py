@@ -1,0 +1,225 @@
+"""System tests for SMTP AUTH in smtpd(8) with Cyrus SASL.
+
+A sasldb made with saslpasswd2 and an smtpd.conf (auxprop/sasldb) live in
+a temporary directory that cyrus_sasl_config_path points at; the instance
+runs as an unprivileged user, who must be able to read the sasldb at AUTH
+time. Clients are swaks and raw sockets for what swaks will not send.
+"""
+
+import base64
+import hmac
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from live import Raw, server_factory, wait_until  # noqa: F401 (fixtures)
+
+USER, PASSWORD, REALM = "alice", "s3cret pass", "test.example"
+PLUGINS = pathlib.Path("/usr/lib/x86_64-linux-gnu/sasl2")
+
+
+def have_mech(name):
+    return any(PLUGINS.glob(f"lib{name}.so*"))
+
+
+@pytest.fixture
+def sasl_dir():
+    """smtpd.conf and a sasldb with USER@REALM, readable by everyone (the
+    instance's unprivileged user reads the sasldb at AUTH time)."""
+    if shutil.which("saslpasswd2") is None:
+        pytest.skip("sasl2-bin not installed")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-sasl-"))
+    d.chmod(0o755)
+    db = d / "sasldb2"
+    r = subprocess.run(["saslpasswd2", "-p", "-c", "-f", str(db), "-u", REALM, USER],
+                       input=PASSWORD, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    db.chmod(0o644)
+    mechs = "PLAIN LOGIN" + (" CRAM-MD5" if have_mech("crammd5") else "")
+    (d / "smtpd.conf").write_text(f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                                  f"sasldb_path: {db}\nmech_list: {mechs}\n")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def auth_server(server_factory, sasl_dir):  # noqa: F811
+    def start(*settings):
+        return server_factory("smtpd_sasl_auth_enable=yes", f"cyrus_sasl_config_path={sasl_dir}",
+                              *settings)
+    return start
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def plain(user=USER, password=PASSWORD):
+    return b64(f"\0{user}\0{password}")
+
+
+def swaks(server, *args):
+    return subprocess.run(["swaks", "--server", f"127.0.0.1:{server.port}",
+                           "--helo", "client.example", "--from", "someone@example.org", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def ehlo(raw):
+    assert raw.reply().startswith("220 ")
+    return raw.cmd("EHLO client.example")
+
+
+# ---- the mechanisms, with real clients ----
+
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN", "CRAM-MD5"])
+def test_swaks_authenticates_and_mail_is_queued_as_esmtpa(auth_server, mech):
+    if mech == "CRAM-MD5" and not have_mech("crammd5"):
+        pytest.skip("libsasl2-modules has no CRAM-MD5 here")
+    server = auth_server("smtpd_sasl_authenticated_header=yes")
+    r = swaks(server, "--to", server.addr, "--auth", mech, "--auth-user", USER,
+              "--auth-password", PASSWORD, "--header", f"Subject: {mech}")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "235 2.7.0 Authentication successful" in r.stdout
+    assert wait_until(lambda: server.messages() and server.queue_empty()), server.log()
+    (m,) = server.messages()
+    received = " ".join(m["Received"].split())
+    assert received.startswith("from client.example (localhost [127.0.0.1]) "
+                               f"(Authenticated sender: {USER}) by test.example (Postern) "
+                               "with ESMTPA id "), received
+    assert (f"client=localhost[127.0.0.1], sasl_method={mech}, sasl_username={USER}"
+            in server.log())
+
+
+def test_ehlo_offers_the_configured_mechanisms_and_old_clients_get_auth_equals(auth_server):
+    server = auth_server("broken_sasl_auth_clients=yes")
+    raw = server.raw()
+    lines = ehlo(raw).splitlines()
+    auth = [l for l in lines if l[4:].startswith("AUTH ")]
+    assert len(auth) == 1 and {"PLAIN", "LOGIN"} <= set(auth[0][9:].split()), lines
+    assert any(l[4:] == "AUTH=" + auth[0][9:] for l in lines), lines
+    raw.close()
+
+
+def test_auth_is_not_offered_or_accepted_when_disabled(server_factory):  # noqa: F811
+    server = server_factory()
+    raw = server.raw()
+    assert "AUTH" not in ehlo(raw)
+    assert raw.cmd("AUTH PLAIN " + plain()).startswith("503 5.5.1 ")
+    assert raw.cmd("MAIL FROM:<a@example.org> AUTH=<>").startswith("555 5.5.4 ")
+    raw.close()
+
+
+# ---- failures ----
+
+def test_wrong_password_is_535_and_logged(auth_server):
+    server = auth_server()
+    r = swaks(server, "--to", server.addr, "--auth", "PLAIN", "--auth-user", USER,
+              "--auth-password", "wrong")
+    assert r.returncode != 0
+    assert "535 5.7.8 Error: authentication failed:" in r.stdout, r.stdout
+    assert "SASL PLAIN authentication failed" in server.log()
+    assert server.messages() == []
+
+
+def test_initial_response_forms_cancel_and_bad_base64(auth_server):
+    server = auth_server()
+    raw = server.raw()
+    ehlo(raw)
+    # No initial response: an empty challenge, then the response.
+    assert raw.cmd("AUTH PLAIN") == "334 "
+    assert raw.cmd("*") == "501 5.7.0 Authentication aborted"
+    # "=" is an empty initial response: PLAIN then fails, it has no user.
+    assert raw.cmd("AUTH PLAIN =").startswith("535 5.7.8 ")
+    assert raw.cmd("AUTH PLAIN not*base64").startswith("501 5.5.2 ")
+    assert raw.cmd("AUTH LOGIN").startswith("334 " + b64("Username:"))
+    assert raw.cmd("!!!!").startswith("501 5.5.2 ")
+    assert raw.cmd("AUTH NOSUCH").startswith("504 5.5.4 ")
+    assert raw.cmd("AUTH").startswith("501 5.5.4 ")
+    # After all that, the right password still works.
+    assert raw.cmd("AUTH PLAIN " + plain()) == "235 2.7.0 Authentication successful"
+    assert raw.cmd("AUTH PLAIN " + plain()) == "503 5.5.1 Error: already authenticated"
+    assert raw.cmd("QUIT").startswith("221 ")
+    raw.close()
+
+
+def test_an_overlong_response_line_is_refused_and_the_session_goes_on(auth_server):
+    server = auth_server("line_length_limit=1000")
+    raw = server.raw()
+    ehlo(raw)
+    assert raw.cmd("AUTH LOGIN").startswith("334 ")
+    assert raw.cmd("QUFB" * 1000).startswith("500 5.5.6 ")
+    assert raw.cmd("NOOP").startswith("250 ")
+    raw.close()
+
+
+def test_auth_inside_a_transaction_and_before_ehlo_is_503(auth_server):
+    server = auth_server()
+    raw = server.raw()
+    assert raw.reply().startswith("220 ")
+    assert raw.cmd("HELO client.example").startswith("250 ")
+    assert raw.cmd("AUTH PLAIN " + plain()) == "503 5.5.1 Error: send EHLO first"
+    assert raw.cmd("EHLO client.example").startswith("250-")
+    assert raw.cmd("MAIL FROM:<a@example.org>").startswith("250 ")
+    assert raw.cmd("AUTH PLAIN " + plain()).startswith("503 5.5.1 ")
+    raw.close()
+
+
+def test_failed_auth_counts_towards_the_hard_error_limit(auth_server):
+    server = auth_server("smtpd_hard_error_limit=3")
+    raw = server.raw()
+    ehlo(raw)
+    for _ in range(3):
+        assert raw.cmd("AUTH PLAIN " + plain(password="bad")).startswith("535 ")
+    assert raw.cmd("NOOP").startswith("421 4.7.0 ")
+    assert raw.closed()
+
+
+def test_cram_md5_by_hand(auth_server):
+    if not have_mech("crammd5"):
+        pytest.skip("libsasl2-modules has no CRAM-MD5 here")
+    server = auth_server()
+    raw = server.raw()
+    ehlo(raw)
+    reply = raw.cmd("AUTH CRAM-MD5")
+    assert reply.startswith("334 ")
+    challenge = base64.b64decode(reply[4:])
+    digest = hmac.new(PASSWORD.encode(), challenge, "md5").hexdigest()
+    assert raw.cmd(b64(f"{USER} {digest}")) == "235 2.7.0 Authentication successful"
+    raw.close()
+
+
+# ---- relaying ----
+
+def test_authenticated_client_may_relay_an_anonymous_one_may_not(auth_server):
+    # mynetworks does not cover the test's loopback address.
+    server = auth_server("mynetworks=192.0.2.0/24")
+    anon = swaks(server, "--to", "someone@elsewhere.example", "--quit-after", "RCPT")
+    assert anon.returncode != 0
+    assert "454 4.7.1 <someone@elsewhere.example>: Relay access denied" in anon.stdout, anon.stdout
+    raw = server.raw()
+    ehlo(raw)
+    assert raw.cmd("AUTH PLAIN " + plain()).startswith("235 ")
+    assert raw.cmd("MAIL FROM:<alice@test.example> AUTH=<>").startswith("250 ")
+    assert raw.cmd("RCPT TO:<someone@elsewhere.example>").startswith("250 ")
+    assert raw.cmd("RSET").startswith("250 ")
+    assert raw.cmd("MAIL FROM:<alice@test.example> AUTH=alice+2Btag@test.example").startswith(
+        "250 ")
+    raw.close()
+
+
+def test_a_sasldb_the_daemon_cannot_read_fails_auth_with_the_reason_logged(auth_server,
+                                                                           sasl_dir):
+    # Cyrus opens the sasldb at AUTH time, as the unprivileged daemon.
+    if os.geteuid() != 0:
+        pytest.skip("needs root to take the file away from the instance's user")
+    (sasl_dir / "sasldb2").chmod(0o600)
+    server = auth_server()
+    raw = server.raw()
+    ehlo(raw)
+    assert raw.cmd("AUTH PLAIN " + plain()).startswith("535 5.7.8 ")
+    raw.close()
+    assert wait_until(lambda: "Permission denied" in server.log()), server.log()
