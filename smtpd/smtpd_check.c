@@ -64,14 +64,19 @@ static const check_restriction restrictions[] = {
     {"permit_mynetworks", check_permit_mynetworks, 0},
     {"permit_sasl_authenticated", check_permit_sasl_authenticated, 0},
     {"reject", check_reject_all, CHECK_GUARDS},
+    {"reject_authenticated_sender_login_mismatch",
+     check_reject_authenticated_sender_login_mismatch, 0},
     {"reject_invalid_helo_hostname", check_reject_invalid_helo, 0},
     {"reject_invalid_hostname", check_reject_invalid_helo, 0}, /* Postfix < 2.3 name */
     {"reject_non_fqdn_helo_hostname", check_reject_non_fqdn_helo, 0},
     {"reject_non_fqdn_hostname", check_reject_non_fqdn_helo, 0}, /* Postfix < 2.3 name */
     {"reject_non_fqdn_recipient", check_reject_non_fqdn_recipient, 0},
     {"reject_non_fqdn_sender", check_reject_non_fqdn_sender, 0},
+    {"reject_sender_login_mismatch", check_reject_sender_login_mismatch, 0},
     {"reject_unauth_destination", check_reject_unauth_destination, CHECK_GUARDS},
     {"reject_unauth_pipelining", check_reject_unauth_pipelining, 0},
+    {"reject_unauthenticated_sender_login_mismatch",
+     check_reject_unauthenticated_sender_login_mismatch, 0},
     {"reject_unknown_client", check_reject_unknown_client, 0}, /* Postfix < 2.3 name */
     {"reject_unknown_client_hostname", check_reject_unknown_client, 0},
     {"reject_unknown_reverse_client_hostname", check_reject_unknown_reverse_client, 0},
@@ -557,6 +562,7 @@ void smtpd_check_init(config *cfg)
 
     delay_reject = config_bool(cfg, "smtpd_delay_reject");
     check_unlisted_init(cfg);
+    check_login_init(cfg);
     classes = mem_alloc((names->argc + 1) * sizeof(*classes));
     for (nclasses = 0; nclasses < names->argc; nclasses++)
         compile_param(&classes[nclasses], cfg, names->argv[nclasses]);
@@ -573,11 +579,13 @@ void smtpd_check_init(config *cfg)
 void smtpd_check_refresh(void)
 {
     check_unlisted_refresh();
+    check_login_refresh();
 }
 
 void smtpd_check_free(void)
 {
     check_unlisted_free();
+    check_login_free();
     for (int i = 0; i < L_COUNT; i++)
         check_list_release(&lists[i]);
     for (size_t i = 0; i < nclasses; i++)

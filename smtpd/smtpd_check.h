@@ -14,7 +14,8 @@
  *   The restrictions live by concern: smtpd_generic.c (permit, reject,
  *   mynetworks, destinations, HELO and address syntax, pipelining, client
  *   names), smtpd_unlisted.c (local and virtual recipient tables),
- *   smtpd_access.c (check_*_access). Their names are one table in
+ *   smtpd_access.c (check_*_access), smtpd_login.c (sender login
+ *   mismatch). Their names are one table in
  *   smtpd_check.c.
  */
 #ifndef SMTPD_SMTPD_CHECK_H
@@ -125,6 +126,16 @@ check_result check_reject_unknown_reverse_client(check_ctx *x, const check_item 
 /* Is the recipient's destination ours (not relaying)? 1, 0, or -1 with a
  * CHECK_ERROR reply set in x. */
 int check_auth_destination(check_ctx *x);
+
+/* ---- smtpd_login.c ---- */
+check_result check_reject_sender_login_mismatch(check_ctx *x, const check_item *it);
+check_result check_reject_authenticated_sender_login_mismatch(check_ctx *x, const check_item *it);
+check_result check_reject_unauthenticated_sender_login_mismatch(check_ctx *x,
+                                                                const check_item *it);
+/* Open and refresh smtpd_sender_login_maps. */
+void check_login_init(config *cfg);
+void check_login_refresh(void);
+void check_login_free(void);
 
 /* ---- smtpd_unlisted.c ---- */
 check_result check_reject_unlisted_recipient(check_ctx *x, const check_item *it);

@@ -223,3 +223,50 @@ def test_a_sasldb_the_daemon_cannot_read_fails_auth_with_the_reason_logged(auth_
     assert raw.cmd("AUTH PLAIN " + plain()).startswith("535 5.7.8 ")
     raw.close()
     assert wait_until(lambda: "Permission denied" in server.log()), server.log()
+
+
+# ---- who may use which sender address ----
+
+@pytest.mark.parametrize("restriction, auth_ok, anon_ok", [
+    ("reject_sender_login_mismatch", False, False),
+    ("reject_authenticated_sender_login_mismatch", False, True),
+    ("reject_unauthenticated_sender_login_mismatch", True, False),
+])
+def test_sender_login_mismatch(auth_server, sasl_dir, restriction, auth_ok, anon_ok):
+    logins = sasl_dir / "logins"
+    logins.write_text(f"{USER}@test.example {USER}\nshared@test.example bob, ALICE\n"
+                      "@owned.example carol\n")
+    logins.chmod(0o644)
+    server = auth_server(f"smtpd_sender_login_maps=texthash:{logins}",
+                         f"smtpd_sender_restrictions={restriction}")
+
+    def rcpt_reply(raw, sender):
+        assert raw.cmd("RSET").startswith("250 ")
+        assert raw.cmd(f"MAIL FROM:<{sender}>").startswith("250 ")
+        return raw.cmd(f"RCPT TO:<{server.addr}>")
+
+    raw = server.raw()
+    ehlo(raw)
+    # Not logged in: an address with an owner needs a login.
+    reply = rcpt_reply(raw, f"{USER}@test.example")
+    if anon_ok:
+        assert reply.startswith("250 "), reply
+    else:
+        assert reply == (f"553 5.7.1 <{USER}@test.example>: Sender address rejected: "
+                         "not logged in"), reply
+    assert rcpt_reply(raw, "someone@example.org").startswith("250 ")
+    assert rcpt_reply(raw, "").startswith("250 ")
+    assert raw.cmd("RSET").startswith("250 ")
+    assert raw.cmd("AUTH PLAIN " + plain()).startswith("235 ")
+    # Logged in: only the addresses the login owns (case aside).
+    assert rcpt_reply(raw, f"{USER}@test.example").startswith("250 ")
+    assert rcpt_reply(raw, "shared@test.example").startswith("250 ")
+    for sender in ("bob@test.example", "x@owned.example", "someone@example.org"):
+        reply = rcpt_reply(raw, sender)
+        if auth_ok:
+            assert reply.startswith("250 "), reply
+        else:
+            assert reply == (f"553 5.7.1 <{sender}>: Sender address rejected: "
+                             f"not owned by user {USER}"), reply
+    assert rcpt_reply(raw, "").startswith("250 ")
+    raw.close()
