@@ -29,8 +29,10 @@
 #include "util/msg.h"
 #include "global/addr_list.h"
 #include "global/cleanup.h"
+#include "global/cleanup_checks.h"
 #include "global/dsn.h"
 #include "global/mail_date.h"
+#include "global/mime.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
 
@@ -90,7 +92,9 @@ typedef struct hline {
 /* One logical header: physical lines [first, first + count). */
 typedef struct header {
     size_t first, count;
-    int drop; /* not written (Bcc: when extracting) */
+    int drop;      /* not written (Bcc: when extracting, IGNORE) */
+    char *replace; /* written instead (REPLACE); NULL: none */
+    char *prepend; /* written before it (PREPEND); NULL: none */
 } header;
 
 enum phase { PHASE_HEADERS, PHASE_BODY, PHASE_DONE };
@@ -148,6 +152,13 @@ struct cleanup {
     argv_t *prepend;      /* headers to put first */
     int envelope_written; /* the envelope is in the file */
     int envelope_changed; /* ... and changed since: rewritten at finish */
+
+    /* Content checks (cleanup_set_checks); NULL: none. */
+    const cleanup_checks *checks;
+    mime_state *mime;          /* the body's MIME structure; NULL: not parsed */
+    long long part_body_bytes; /* of the current body part, for body_checks_size_limit */
+    int body_mid_line;         /* the last body record did not end its line */
+    int body_skip_rest;        /* the rest of this line was dropped or replaced */
 };
 
 /* ---- Errors ---- */
@@ -221,6 +232,85 @@ static void body_append(cleanup *c, const char *data, size_t len, int line_ends)
         memmove(c->pend.data, c->pend.data + done, n - done);
         vstr_truncate(&c->pend, n - done);
     }
+}
+
+/* ---- Body records through the content checks ---- */
+
+/* A body record, inspected by body_checks at the start of each line
+ * (its first record) while the part is within body_checks_size_limit. */
+static void body_checked(cleanup *c, int flags, const char *data, size_t len, int line_ends)
+{
+    if (c->body_skip_rest) {
+        c->body_skip_rest = !line_ends;
+        return;
+    }
+    if (flags & MIME_BODY_BOUNDARY)
+        c->part_body_bytes = 0;
+    if (c->checks && !c->body_mid_line &&
+        c->part_body_bytes < cleanup_checks_body_limit(c->checks)) {
+        vstr text = VSTR_INIT;
+        cleanup_check_verdict v = cleanup_checks_body(c->checks, c, data, len, &text);
+
+        if (v == CLEANUP_CHECK_REPLACE || v == CLEANUP_CHECK_PREPEND)
+            body_append(c, vstr_str(&text), vstr_len(&text), 1);
+        vstr_release(&text);
+        if (v == CLEANUP_CHECK_DROP || v == CLEANUP_CHECK_REPLACE) {
+            c->body_skip_rest = !line_ends;
+            return;
+        }
+    }
+    c->part_body_bytes += (long long)len + line_ends;
+    c->body_mid_line = !line_ends;
+    body_append(c, data, len, line_ends);
+}
+
+/* Header lines joined by '\n' (a part's or an attached message's header),
+ * written as the checks say. */
+static void body_header(cleanup *c, mime_class cls, const char *text, size_t len)
+{
+    vstr out = VSTR_INIT;
+    cleanup_check_verdict v = cleanup_checks_header(c->checks, c, cls, text, len, &out);
+
+    if (v == CLEANUP_CHECK_PREPEND || v == CLEANUP_CHECK_REPLACE)
+        body_append(c, vstr_str(&out), vstr_len(&out), 1);
+    if (v == CLEANUP_CHECK_KEEP || v == CLEANUP_CHECK_PREPEND) {
+        const char *end = text + len;
+
+        for (const char *p = text;;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+            body_append(c, p, nl ? (size_t)(nl - p) : (size_t)(end - p), 1);
+            if (nl == NULL)
+                break;
+            p = nl + 1;
+        }
+    }
+    vstr_release(&out);
+}
+
+static void mime_header_cb(void *ctx, mime_class cls, const char *text, size_t len)
+{
+    /* The message's own headers were inspected and written already. */
+    if (cls != MIME_HDR_PRIMARY)
+        body_header(ctx, cls, text, len);
+}
+
+static void mime_body_cb(void *ctx, int flags, const char *data, size_t len, int line_ends)
+{
+    body_checked(ctx, flags, data, len, line_ends);
+}
+
+static const mime_callbacks cleanup_mime_callbacks = {mime_header_cb, NULL, mime_body_cb};
+
+/* A body record from the input. */
+static void body_record(cleanup *c, const char *data, size_t len, int line_ends)
+{
+    if (c->mime)
+        mime_put(c->mime, data, len, line_ends);
+    else if (c->checks)
+        body_checked(c, 0, data, len, line_ends);
+    else
+        body_append(c, data, len, line_ends);
 }
 
 /* ---- Addresses ---- */
@@ -436,27 +526,24 @@ void cleanup_set_attr(cleanup *c, const char *name, const char *value)
     attr_set(c, name, value);
 }
 
+void cleanup_set_checks(cleanup *c, const cleanup_checks *k)
+{
+    check_envelope_phase(c, "cleanup_set_checks");
+    if (k == NULL || cleanup_checks_none(k)) {
+        c->checks = NULL;
+        return;
+    }
+    c->checks = k;
+    if (c->mime == NULL && !cleanup_checks_mime_disabled(k))
+        c->mime = mime_open(cleanup_checks_mime_limits(k), &cleanup_mime_callbacks, c);
+}
+
 cleanup_status cleanup_status_now(const cleanup *c)
 {
     return c->status;
 }
 
 /* ---- Header inspection ---- */
-
-/* Length of the field name if line starts a header ("Name:" or the
- * obsolete "Name :"), else 0. */
-static size_t header_name_len(const char *s, size_t len)
-{
-    size_t n = 0, i;
-
-    while (n < len && (unsigned char)s[n] > ' ' && (unsigned char)s[n] < 0x7f && s[n] != ':')
-        n++;
-    if (n == 0)
-        return 0;
-    for (i = n; i < len && (s[i] == ' ' || s[i] == '\t'); i++)
-        ;
-    return i < len && s[i] == ':' ? n : 0;
-}
 
 static const char *hline_data(const cleanup *c, size_t i)
 {
@@ -466,7 +553,7 @@ static const char *hline_data(const cleanup *c, size_t i)
 static int header_is(const cleanup *c, const header *h, const char *name)
 {
     const char *s = hline_data(c, h->first);
-    size_t n = header_name_len(s, c->hlines[h->first].len);
+    size_t n = mime_header_name_len(s, c->hlines[h->first].len);
 
     return n == strlen(name) && strncasecmp(s, name, n) == 0;
 }
@@ -494,7 +581,7 @@ static void store_header_line(cleanup *c, const char *data, size_t len, int cont
             c->header_cap = c->header_cap ? c->header_cap * 2 : 16;
             c->headers = mem_reallocarray(c->headers, c->header_cap, sizeof(header));
         }
-        c->headers[c->header_count++] = (header){c->hline_count, 0, 0};
+        c->headers[c->header_count++] = (header){c->hline_count, 0, 0, NULL, NULL};
     }
     if (c->hline_count == c->hline_cap) {
         c->hline_cap = c->hline_cap ? c->hline_cap * 2 : 32;
@@ -701,6 +788,37 @@ static void put_envelope(cleanup *c)
     vstr_release(&buf);
 }
 
+/* header_checks (and mime_header_checks for MIME headers) over the
+ * message's own headers; the verdicts are kept for writing. */
+static void check_headers(cleanup *c)
+{
+    vstr text = VSTR_INIT, out = VSTR_INIT;
+
+    for (size_t i = 0; i < c->header_count && c->status == CLEANUP_OK; i++) {
+        header *h = &c->headers[i];
+        cleanup_check_verdict v;
+
+        if (h->drop)
+            continue;
+        vstr_reset(&text);
+        for (size_t k = h->first; k < h->first + h->count; k++) {
+            if (k > h->first)
+                vstr_append_char(&text, '\n');
+            vstr_append(&text, hline_data(c, k), c->hlines[k].len);
+        }
+        v = cleanup_checks_header(c->checks, c, MIME_HDR_PRIMARY, vstr_str(&text), vstr_len(&text),
+                                  &out);
+        if (v == CLEANUP_CHECK_DROP)
+            h->drop = 1;
+        else if (v == CLEANUP_CHECK_REPLACE)
+            h->replace = mem_strndup(vstr_str(&out), vstr_len(&out));
+        else if (v == CLEANUP_CHECK_PREPEND)
+            h->prepend = mem_strndup(vstr_str(&out), vstr_len(&out));
+    }
+    vstr_release(&text);
+    vstr_release(&out);
+}
+
 /* The header block is complete: inspect, write everything so far, and
  * switch to streaming the body. */
 static void end_headers(cleanup *c)
@@ -730,6 +848,12 @@ static void end_headers(cleanup *c)
         fail(c, CLEANUP_NO_RCPT, "no recipients specified");
         goto out;
     }
+    /* Before the envelope is written, so that what they do to it costs
+     * nothing, and a refusal writes nothing. */
+    if (c->checks)
+        check_headers(c);
+    if (c->status != CLEANUP_OK)
+        goto out;
     put_envelope(c);
     mail_date(&date, (time_t)c->arrival_sec);
     if (c->prepend)
@@ -739,14 +863,24 @@ static void end_headers(cleanup *c)
     for (size_t i = 0; i < c->header_count; i++) {
         const header *h = &c->headers[i];
 
-        if (h->drop)
+        if (h->prepend)
+            put_content_line(c, h->prepend, strlen(h->prepend));
+        if (h->replace)
+            put_content_line(c, h->replace, strlen(h->replace));
+        if (h->drop || h->replace)
             continue;
         for (size_t k = h->first; k < h->first + h->count; k++)
             put_content_line(c, hline_data(c, k), c->hlines[k].len);
     }
     put_missing_headers(c, &date);
+    if (c->mime) {
+        /* The parser learns the message's structure from its headers. */
+        for (size_t k = 0; k < c->hline_count; k++)
+            mime_put(c->mime, hline_data(c, k), c->hlines[k].len, 1);
+        mime_end_headers(c->mime);
+    }
     if (c->have_first_body)
-        body_append(c, vstr_str(&c->first_body), vstr_len(&c->first_body), !c->first_body_open);
+        body_record(c, vstr_str(&c->first_body), vstr_len(&c->first_body), !c->first_body_open);
 out:
     vstr_release(&value);
     vstr_release(&date);
@@ -761,7 +895,7 @@ static void header_line(cleanup *c, const char *data, size_t len)
 {
     int continuation = len > 0 && (data[0] == ' ' || data[0] == '\t');
 
-    if ((continuation && c->header_count > 0) || (!continuation && header_name_len(data, len))) {
+    if ((continuation && c->header_count > 0) || (!continuation && mime_header_name_len(data, len))) {
         if ((long long)(vstr_len(&c->hbuf) + len) <= c->header_size_limit) {
             store_header_line(c, data, len, continuation);
             return;
@@ -792,7 +926,7 @@ void cleanup_put_record(cleanup *c, int type, const char *data, size_t len)
         return;
     }
     if (c->phase == PHASE_BODY) {
-        body_append(c, data, len, line_ends);
+        body_record(c, data, len, line_ends);
         return;
     }
     /* Header phase: assemble the physical line, bounded like the block. */
@@ -824,8 +958,7 @@ void cleanup_put_line(cleanup *c, const char *data, size_t len)
 
 /* "ID: ACTION: WHERE from CLIENT; from=<S> to=<R> proto=P helo=<H>: TEXT",
  * the shape of Postfix's cleanup log lines. */
-static void log_action(const cleanup *c, const char *action, const char *where,
-                       const char *text)
+static void log_action(const cleanup *c, const char *action, const char *where, const char *text)
 {
     const char *name = attr_value(c, "client_name");
     const char *addr = attr_value(c, "client_address");
@@ -945,7 +1078,7 @@ int cleanup_prepend_header(cleanup *c, const char *text)
     for (size_t i = 0; i < len; i++)
         if (((unsigned char)text[i] < 0x20 && text[i] != '\t') || text[i] == 0x7f)
             len = 0;
-    if (len == 0 || header_name_len(text, len) == 0) {
+    if (len == 0 || mime_header_name_len(text, len) == 0) {
         msg_warn("%s: ignoring PREPEND text that is no header line: \"%.100s\"", c->id, text);
         return -1;
     }
@@ -1067,7 +1200,13 @@ static void cleanup_free(cleanup *c)
     vstr_release(&c->cur);
     vstr_release(&c->hbuf);
     mem_free(c->hlines);
+    for (size_t i = 0; i < c->header_count; i++) {
+        mem_free(c->headers[i].replace);
+        mem_free(c->headers[i].prepend);
+    }
     mem_free(c->headers);
+    if (c->mime)
+        mime_close(c->mime);
     vstr_release(&c->first_body);
     vstr_release(&c->pend);
     vstr_release(&c->reason);
@@ -1095,6 +1234,8 @@ cleanup_status cleanup_finish(cleanup *c, vstr *reason)
         if (c->phase == PHASE_HEADERS)
             end_headers(c);
     }
+    if (c->mime && c->status == CLEANUP_OK)
+        mime_finish(c->mime);
     /* A last piece with no line after it still ends a line. */
     if (vstr_len(&c->pend) > 0) {
         put_content_line(c, vstr_str(&c->pend), vstr_len(&c->pend));

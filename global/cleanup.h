@@ -161,6 +161,12 @@ void cleanup_add_rcpt(cleanup *c, const char *addr, const char *orig_rcpt, const
  * Control characters in the value become '?'. */
 void cleanup_set_attr(cleanup *c, const char *name, const char *value);
 
+/* Content checks (global/cleanup_checks), opened by the daemon before it
+ * dropped privileges; NULL or tables that are all empty: none. Before
+ * content. k must outlive c. */
+typedef struct cleanup_checks cleanup_checks;
+void cleanup_set_checks(cleanup *c, const cleanup_checks *k);
+
 /* ---- Actions (see ACTIONS above) ---- */
 
 void cleanup_hold(cleanup *c, const char *where, const char *text);

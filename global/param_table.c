@@ -73,7 +73,7 @@ static const param_def param_rows[] = {
     {"body_checks", PARAM_STR, "", NOBOUNDS,
      "Tables of patterns applied to each body line."},
     {"body_checks_size_limit", PARAM_SIZE, "51200", COUNT(0),
-     "The most bytes of each body part that body_checks see."},
+     "The most bytes of each body part (counted from its start) that body_checks see."},
     {"bounce_notice_recipient", PARAM_STR, "postmaster", NOBOUNDS,
      "Who receives the notices of the bounce class: copies of the headers of bounced mail."},
     {"bounce_queue_lifetime", PARAM_TIME, "5d", TIME('d', 0),
@@ -206,8 +206,8 @@ static const param_def param_rows[] = {
     {"header_address_token_limit", PARAM_INT, "10240", COUNT(1),
      "The most address tokens in one header."},
     {"header_checks", PARAM_STR, "", NOBOUNDS,
-     "Tables of patterns applied to each message header line (REJECT, WARN, IGNORE, PREPEND, "
-     "...)."},
+     "Tables of patterns applied to each of the message's own headers, unfolded (REJECT, WARN, "
+     "IGNORE, PREPEND, ...; see header_checks(5))."},
     {"header_from_format", PARAM_STR, "standard", ONE_OF("standard|obsolete"),
      "The format of the From: header added to mail without one."},
     {"header_size_limit", PARAM_SIZE, "102400", COUNT(1),
@@ -337,9 +337,10 @@ static const param_def param_rows[] = {
     {"mime_boundary_length_limit", PARAM_INT, "2048", COUNT(1),
      "The longest MIME boundary string remembered."},
     {"mime_header_checks", PARAM_STR, "$header_checks", NOBOUNDS,
-     "Tables of patterns applied to MIME part headers."},
+     "Tables of patterns applied to MIME headers (Content-*, MIME-Version) and to every header "
+     "of a multipart part."},
     {"mime_nesting_limit", PARAM_INT, "100", COUNT(1),
-     "The deepest nesting of MIME multipart parts examined."},
+     "The deepest nesting of multipart entities and attached messages followed."},
     {"minimal_backoff_time", PARAM_TIME, "300s", TIME('s', 1),
      "The shortest time a deferred message waits before the next attempt."},
     {"mydestination", PARAM_STR, "$myhostname, localhost.$mydomain, localhost", NOBOUNDS,

@@ -41,6 +41,7 @@
 #include "util/msg.h"
 #include "global/master_proto.h"
 #include "global/queue_id.h"
+#include "global/cleanup_checks.h"
 #include "global/server.h"
 #include "global/trigger.h"
 #include "pickup/pickup.h"
@@ -71,6 +72,7 @@ static void pickup_pre_init(config *cfg, const char *service, char **argv)
      * expected; otherwise every file must be the instance user's. */
     pk.ctx.privileged = geteuid() == 0;
     pk.ctx.instance_uid = geteuid();
+    pk.ctx.checks = cleanup_checks_open(cfg);
 }
 
 static void pickup_post_init(config *cfg, const char *service, char **argv)
@@ -176,6 +178,7 @@ static int pickup_loop(const char *service, char **argv)
     if (pk.dir == NULL && pk.wanted && now >= pk.not_before) {
         vstr_set_fmt(&path, "%s/maildrop", pk.ctx.queue_dir);
         pk.wanted = 0;
+        cleanup_checks_refresh(pk.ctx.checks);
         if ((pk.dir = opendir(vstr_str(&path))) == NULL) {
             msg_warn("open %s: %s", vstr_str(&path), strerror(errno));
             pk.not_before = now + PICKUP_RETRY_SECS * 1000;
@@ -205,6 +208,8 @@ static void pickup_pre_exit(const char *service, char **argv)
         end_pass();
     htable_free(pk.later, NULL);
     pk.later = NULL;
+    cleanup_checks_free(pk.ctx.checks);
+    pk.ctx.checks = NULL;
 }
 
 int main(int argc, char **argv)

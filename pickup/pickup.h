@@ -16,6 +16,7 @@ typedef struct pickup_ctx {
      * unprivileged instance) only to instance_uid, the user it runs as. */
     int privileged;
     uid_t instance_uid;
+    struct cleanup_checks *checks; /* header/body checks, opened before the privilege drop */
 } pickup_ctx;
 
 typedef enum pickup_result {

@@ -318,6 +318,7 @@ static int start_queue_file(job *j, long flags)
                  vstr_str(&j->ignored_name), j->ignored > 1 ? ", ..." : "");
     cleanup_set_arrival(j->c, j->sec, j->usec);
     cleanup_set_sender(j->c, j->sender);
+    cleanup_set_checks(j->c, j->ctx->checks);
     cleanup_set_attr(j->c, "rewrite_context", "local");
     cleanup_set_attr(j->c, "protocol", "LOCAL");
     vstr_set_fmt(&uid, "%ld", (long)j->uid);

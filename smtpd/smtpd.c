@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "global/cleanup_checks.h"
 #include "global/server.h"
 #include "smtpd/smtpd.h"
 #include "util/mem.h"
@@ -81,6 +82,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.self_name = mem_strdup(pw->pw_name);
     smtpd_check_init(cfg);
     smtpd_sasl_init(cfg);
+    smtpd_cf.content_checks = cleanup_checks_open(cfg);
     vstr_release(&err);
 }
 
@@ -90,6 +92,7 @@ static void pre_exit(const char *service, char **argv)
     (void)argv;
     smtpd_check_free();
     smtpd_sasl_free();
+    cleanup_checks_free(smtpd_cf.content_checks);
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
     vstr_release(&smtpd_cf.banner);
@@ -224,6 +227,7 @@ static void serve(vstream *client, const char *service, char **argv)
     s.stage = SMTPD_STAGE_NO_MAIL;
     vstream_set_timeout(client, smtpd_cf.timeout_ms);
     smtpd_check_refresh();
+    cleanup_checks_refresh(smtpd_cf.content_checks);
     smtpd_peer_init(&s);
     session(&s);
     smtpd_sasl_end(&s);

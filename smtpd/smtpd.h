@@ -84,6 +84,7 @@ typedef struct smtpd_settings {
     int tls_auth_only;
     int broken_sasl_clients; /* also "AUTH=mech ..." in the EHLO reply */
     int sasl_header;         /* smtpd_sasl_authenticated_header */
+    struct cleanup_checks *content_checks; /* header/body checks for cleanup */
 } smtpd_settings;
 
 extern smtpd_settings smtpd_cf;

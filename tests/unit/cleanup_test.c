@@ -16,6 +16,7 @@
 #include "util/mem.h"
 #include "util/vstr.h"
 #include "global/cleanup.h"
+#include "global/cleanup_checks.h"
 #include "global/config.h"
 #include "global/queue_file.h"
 #include "global/rec.h"
@@ -997,6 +998,145 @@ static void table_failure_defers(void **state)
     assert_int_equal(count_in(f, "hold"), 0);
 }
 
+/* ---- Content checks ---- */
+
+/* Write a pcre table under the fixture and name it in param. */
+static void table(fixture *f, const char *param, const char *name, const char *text)
+{
+    char path[128], spec[160];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+    assert_non_null(fp = fopen(path, "w"));
+    fputs(text, fp);
+    fclose(fp);
+    snprintf(spec, sizeof(spec), "pcre:%s", path);
+    config_override(f->cfg, param, spec);
+}
+
+static void header_checks_ignore_replace_and_prepend(void **state)
+{
+    fixture *f = *state;
+    cleanup_checks *k;
+    cleanup *c;
+    char *id;
+    message m;
+
+    table(f, "header_checks", "hc",
+          "/^X-Drop:/ IGNORE\n/^Subject: old/ REPLACE Subject: new\n"
+          "/^X-Mark:/ PREPEND X-Seen: yes\n/^X-Folded: a b/ WARN folded\n");
+    k = cleanup_checks_open(f->cfg);
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("X-Drop: 1", " continued", "Subject: old one", "X-Mark: m", "X-Folded: a",
+                       " b", "", "body"));
+    id = finish_ok(c);
+    m = read_back(f, id);
+    assert_int_equal(find_line(&m, "X-Drop"), -1);
+    assert_int_equal(find_line(&m, " continued"), -1);
+    assert_true(find_line(&m, "Subject: new") > 0);
+    assert_int_equal(find_line(&m, "Subject: old"), -1);
+    assert_int_equal(find_line(&m, "X-Seen: yes") + 1, find_line(&m, "X-Mark: m"));
+    assert_true(find_line(&m, "X-Folded: a") > 0);
+    message_free(&m);
+    mem_free(id);
+    cleanup_checks_free(k);
+}
+
+static void part_headers_and_body_lines_are_checked(void **state)
+{
+    fixture *f = *state;
+    cleanup_checks *k;
+    cleanup *c;
+    char *id;
+    message m;
+
+    table(f, "header_checks", "hc", "/^Subject:/ WARN top\n");
+    table(f, "mime_header_checks", "mc",
+          "/^Content-Type: application\\/x-bad/ REPLACE Content-Type: text/plain\n");
+    table(f, "nested_header_checks", "nc", "/^Subject: inner/ PREPEND X-Inner: seen\n");
+    table(f, "body_checks", "bc", "/^secret/ REPLACE [removed]\n/^drop me/ IGNORE\n");
+    config_override(f->cfg, "body_checks_size_limit", "20");
+    k = cleanup_checks_open(f->cfg);
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("Subject: top", "Content-Type: multipart/mixed; boundary=\"b\"", "",
+                       "secret one", "drop me", "--b", "Content-Type: application/x-bad", "",
+                       "0123456789012345678901234", "secret past the limit", "--b",
+                       "Content-Type: message/rfc822", "", "Subject: inner", "", "secret again",
+                       "--b--"));
+    id = finish_ok(c);
+    m = read_back(f, id);
+    assert_true(find_line(&m, "[removed]") > 0);
+    assert_int_equal(find_line(&m, "drop me"), -1);
+    assert_true(find_line(&m, "Content-Type: text/plain") > 0);
+    assert_int_equal(find_line(&m, "Content-Type: application"), -1);
+    assert_true(find_line(&m, "secret past the limit") > 0);
+    assert_int_equal(find_line(&m, "X-Inner: seen") + 1, find_line(&m, "Subject: inner"));
+    assert_int_equal(find_line(&m, "secret again"), -1);
+    assert_string_equal(m.lines->argv[m.lines->argc - 1], "--b--");
+    message_free(&m);
+    mem_free(id);
+    cleanup_checks_free(k);
+}
+
+static void header_check_actions_reach_the_envelope(void **state)
+{
+    fixture *f = *state;
+    cleanup_checks *k;
+    cleanup *c;
+    char *id;
+    message m;
+
+    table(f, "header_checks", "hc",
+          "/^To: redirect/ REDIRECT else@example.com\n/^X-Filter:/ FILTER scan:[127.0.0.1]:10025\n"
+          "/^X-Hold:/ HOLD review\n/^X-Code:/ 550 not an action here\n");
+    k = cleanup_checks_open(f->cfg);
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("To: redirect", "X-Filter: 1", "X-Hold: 1", "X-Code: 1", "", "b"));
+    id = finish_ok(c);
+    m = read_back_in(f, "hold", id);
+    check_redirected(&m);
+    assert_string_equal(queue_envelope_attr(m.env, "content_filter"), "scan:[127.0.0.1]:10025");
+    assert_true(find_line(&m, "X-Code: 1") > 0);
+    message_free(&m);
+    mem_free(id);
+    cleanup_checks_free(k);
+}
+
+static void reject_discard_and_broken_tables(void **state)
+{
+    fixture *f = *state;
+    cleanup_checks *k;
+    cleanup *c;
+    vstr reason = VSTR_INIT;
+
+    table(f, "header_checks", "hc", "/^Subject: spam/ REJECT no spam here\n");
+    table(f, "body_checks", "bc", "/^discard/ DISCARD\n");
+    k = cleanup_checks_open(f->cfg);
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("Subject: spam", "", "b"));
+    expect_failure(f, c, CLEANUP_CONTENT, "5.7.1 no spam here");
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("Subject: ham", "", "discard this"));
+    assert_int_equal(cleanup_finish(c, &reason), CLEANUP_OK);
+    assert_string_equal(vstr_str(&reason), "discarded");
+    assert_int_equal(count_in(f, "incoming"), 0);
+    cleanup_checks_free(k);
+
+    config_override(f->cfg, "body_checks", "pcre:/nonexistent/table");
+    k = cleanup_checks_open(f->cfg);
+    c = smtp_message(f);
+    cleanup_set_checks(c, k);
+    put_lines(c, LINES("Subject: ham", "", "any line"));
+    expect_failure(f, c, CLEANUP_TABLE, "/nonexistent/table");
+    cleanup_checks_free(k);
+    vstr_release(&reason);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1035,6 +1175,10 @@ int main(void)
         T(prepended_headers_come_first),
         T(reject_gives_its_text_with_an_enhanced_code),
         T(table_failure_defers),
+        T(header_checks_ignore_replace_and_prepend),
+        T(part_headers_and_body_lines_are_checked),
+        T(header_check_actions_reach_the_envelope),
+        T(reject_discard_and_broken_tables),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
