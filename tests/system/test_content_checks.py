@@ -16,7 +16,8 @@ import pytest
 
 from conftest import run as run_cmd
 from live import BIN, wait_until
-from test_smtpd import queued_ids, server_factory  # noqa: F401  (fixture)
+from live import server_factory  # noqa: F401  (fixture)
+from test_smtpd import queued_ids
 
 SERVICES = ("qmgr", "local", "pickup")
 
