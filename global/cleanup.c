@@ -1122,7 +1122,7 @@ void cleanup_lookup_failed(cleanup *c, const char *why)
     check_action(c, "cleanup_lookup_failed");
     if (c->status == CLEANUP_OK)
         msg_warn("%s: %s; message deferred", c->id, why);
-    fail(c, CLEANUP_TABLE, "4.3.0 %s", why);
+    fail(c, CLEANUP_TABLE, "%s", why);
 }
 
 /* The envelope changed after it was written (a body check redirected or

@@ -287,3 +287,29 @@ def test_unreadable_table_defers_with_451_and_queues_nothing(checks, unprivilege
     code, text = send(srv, "Subject: x\r\n\r\nbody\r\n")
     assert code == 250, text
     delivered(srv)
+
+
+def test_pcre_syntax_error_keeps_sendmail_mail_until_the_table_is_fixed(checks, unprivileged_dir):
+    """The issue's acceptance test: a broken table defers with a log line
+    naming file and line; nothing is lost; fixing it lets the mail through.
+    Over SMTP the client gets 451 and keeps the message; from sendmail it
+    waits in the maildrop and pickup tries again."""
+    base, _ = unprivileged_dir
+    table = base / "broken.pcre"
+    table.write_text("/^X-Ok:/ WARN fine\n/^Subject: (unclosed/ REJECT\n")
+    table.chmod(0o644)
+    srv = checks({}, f"header_checks=pcre:{table}")
+    code, text = send(srv, "Subject: over smtp\r\n\r\nbody\r\n")
+    assert code == 451 and text.startswith("4.3.0"), (code, text)
+    r = run_cmd([BIN / "sendmail", "-C", srv.dir, "-f", srv.addr, "--", srv.addr],
+                user=srv.inst.user, input="Subject: from sendmail\n\nbody\n", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert wait_until(lambda: "message deferred" in srv.log()), srv.log()
+    assert re.search(rf"{re.escape(str(table))}, line 2: .*missing closing parenthesis",
+                     srv.log()), srv.log()
+    assert srv.queued("maildrop"), "the mail waits in the maildrop"
+    assert nothing_queued(srv) and srv.messages() == []
+    table.write_text("/^X-Ok:/ WARN fine\n/^Subject: (unclosed)/ REJECT\n")
+    (m,) = delivered(srv)  # pickup's next try, with the table opened again
+    assert m["Subject"] == "from sendmail"
+    assert not srv.queued("maildrop")
