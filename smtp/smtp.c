@@ -87,6 +87,7 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.data_xfer_timeout = timeout_ms("smtp_data_xfer_timeout");
     smtp_cf.data_done_timeout = timeout_ms("smtp_data_done_timeout");
     smtp_cf.quit_timeout = timeout_ms("smtp_quit_timeout");
+    smtp_cf.starttls_timeout = timeout_ms("smtp_starttls_timeout");
     smtp_cf.cache_on_demand = config_bool(cfg, "smtp_connection_cache_on_demand");
     smtp_cf.cache_time_limit = timeout_ms("smtp_connection_cache_time_limit");
     smtp_cf.reuse_time_limit = timeout_ms("smtp_connection_reuse_time_limit");
@@ -115,7 +116,12 @@ static int deliver_one(smtp_request *r, char site_status[16], vstr *site_reason)
     vstr why = VSTR_INIT;
     int site_failed = 0;
 
-    if (open_message(r, &why) < 0) {
+    int tls_status = smtp_cf.lmtp ? 0 : smtp_tls_policy(r->req.nexthop, &r->tls, &why);
+
+    if (tls_status < 0) {
+        msg_warn("%s: %s", r->req.queue_id, vstr_str(&why));
+        smtp_result_rest(r, tls_status == -2 ? "4.7.5" : "4.3.0", NULL, "%s", vstr_str(&why));
+    } else if (open_message(r, &why) < 0) {
         msg_warn("%s: %s", r->req.queue_id, vstr_str(&why));
         smtp_result_rest(r, "4.3.0", NULL, "%s", vstr_str(&why));
     } else if (!smtp_deliver_cached(r)) {
@@ -168,6 +174,7 @@ static void serve(vstream *client, const char *service, char **argv)
         vstr_init(&r.relay);
         vstr_set_str(&r.relay, "none");
         r.rs = mem_calloc(r.req.rcpt_count, sizeof(smtp_rcpt_state));
+        tls_policy_init(&r.tls);
         site_failed = deliver_one(&r, site, &site_reason);
         status = r.qmgr_lost
                      ? -1
@@ -175,6 +182,7 @@ static void serve(vstream *client, const char *service, char **argv)
         for (size_t i = 0; i < r.req.rcpt_count; i++)
             vstr_release(&r.rs[i].reason);
         mem_free(r.rs);
+        tls_policy_release(&r.tls);
         vstr_release(&r.relay);
         vstr_release(&site_reason);
         if (r.reader)
@@ -189,6 +197,9 @@ static void pre_init(config *cfg, const char *service, char **argv)
 {
     (void)argv;
     smtp_config_init(cfg, service);
+    /* LMTP has its own lmtp_tls_* settings, not implemented: no TLS. */
+    if (!smtp_cf.lmtp)
+        smtp_tls_init(cfg);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 }
 

@@ -6,8 +6,9 @@
  *   the queue file; smtp_addr.c turns the next hop into a list of server
  *   addresses (MX, A/AAAA, a literal, or a UNIX-domain socket for LMTP);
  *   smtp_proto.c tries them in turn and runs one session: greeting,
- *   EHLO/LHLO, MAIL, RCPT, DATA, QUIT, reading replies with smtp_reply.c
- *   and sending the content with smtp_data.c; smtp_result.c logs and
+ *   EHLO/LHLO, STARTTLS by the next hop's TLS policy (smtp_tls.c), MAIL,
+ *   RCPT, DATA, QUIT, reading replies with smtp_reply.c and sending the
+ *   content with smtp_data.c; smtp_result.c logs and
  *   answers each recipient. A session that ended cleanly is kept open
  *   for the next request to the same next hop (smtp_proto.c, "Connection
  *   reuse"). See man/man8/smtp.8.
@@ -21,6 +22,7 @@
 #include "global/deliver_request.h"
 #include "global/delivery_log.h"
 #include "global/queue_file.h"
+#include "global/tls_client.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
 
@@ -52,6 +54,7 @@ typedef struct smtp_config {
     int data_xfer_timeout;
     int data_done_timeout;
     int quit_timeout;
+    int starttls_timeout;
     /* Connection reuse (smtp_proto.c). Limits in milliseconds. */
     int cache_on_demand;
     int cache_time_limit;
@@ -113,7 +116,22 @@ typedef struct smtp_request {
     int server_dsn;            /* the server offered DSN */
     int conn_use;              /* requests the session has carried, this one included */
     int qmgr_lost;             /* a reply to qmgr failed */
+    tls_policy tls;            /* for this next hop (smtp_tls.c) */
+    int tls_plain;             /* may: the handshake failed, this server again without */
 } smtp_request;
+
+/* ---- TLS (smtp_tls.c) ---- */
+
+/* Contexts and policy tables, before the chroot; fatal when unusable. */
+void smtp_tls_init(config *cfg);
+/* The TLS policy for nexthop into out (made with tls_policy_init): 0; -1 with
+ * why when the table failed or the entry is bad (defer 4.3.0); -2 with
+ * why for a level this client cannot give (defer 4.7.5). */
+int smtp_tls_policy(const char *nexthop, tls_policy *out, vstr *why);
+/* STARTTLS was accepted on s: the handshake with r's policy (SNI, names,
+ * protocols, ciphers), the "... TLS connection established" log line, and
+ * the peer's trust. The session, or NULL with why (s is then unusable). */
+tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_trust *trust, vstr *why);
 
 /* ---- Replies (smtp_reply.c) ---- */
 

@@ -42,6 +42,7 @@
  * opened or after smtp_connection_reuse_count_limit reuses (0: no limit).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,11 @@ typedef struct session {
     smtp_reply reply;
     vstr why;   /* why the session broke */
     int broken; /* lost, timed out or garbage: no more commands */
+    const char *fail_dsn; /* the status of why when not the default */
+    tls_conn *tls;        /* NULL: plaintext */
+    tls_trust trust;
     /* What the server offered. */
-    int pipelining, eight_bit, dsn, smtputf8;
+    int pipelining, eight_bit, dsn, smtputf8, starttls;
     long long size_limit; /* 0: no limit announced; -1: no SIZE */
 } session;
 
@@ -107,6 +111,7 @@ static void parse_features(session *ss)
 {
     const char *p = strchr(vstr_str(&ss->reply.lines), '\n');
 
+    ss->pipelining = ss->eight_bit = ss->dsn = ss->smtputf8 = ss->starttls = 0;
     ss->size_limit = -1;
     while (p && *++p) {
         const char *end = strchr(p, '\n');
@@ -121,15 +126,92 @@ static void parse_features(session *ss)
             ss->dsn = 1;
         else if (kw == 8 && strncasecmp(p, "SMTPUTF8", kw) == 0)
             ss->smtputf8 = 1;
+        else if (kw == 8 && strncasecmp(p, "STARTTLS", kw) == 0)
+            ss->starttls = 1;
         else if (kw == 4 && strncasecmp(p, "SIZE", kw) == 0)
             ss->size_limit = kw < len ? strtoll(p + kw + 1, NULL, 10) : 0;
         p = end;
     }
 }
 
+/* A failure of the TLS policy: why, 4.7.5, try the next server. */
+static int __attribute__((format(printf, 2, 3))) tls_fail(session *ss, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstr_reset(&ss->why);
+    vstr_append_vfmt(&ss->why, fmt, ap);
+    va_end(ap);
+    ss->fail_dsn = "4.7.5";
+    return -1;
+}
+
+/* STARTTLS after EHLO, as the request's TLS policy says (smtp_tls.c):
+ * 0 (TLS, and EHLO again; or plaintext where the policy allows it), -1
+ * with why (next server), -3 (may: the handshake failed, so this server
+ * again in plaintext). */
+static int start_tls(session *ss)
+{
+    smtp_request *r = ss->r;
+    tls_level level = r->tls.level;
+    int required = tls_level_required(level);
+    vstr err = VSTR_INIT;
+
+    if (level == TLS_LEV_NONE || smtp_cf.lmtp || (r->tls_plain && !required))
+        return 0;
+    if (!ss->starttls)
+        return required ? tls_fail(ss, "TLS is required, but was not offered by host %s",
+                                   vstr_str(&r->relay))
+                        : 0;
+    vstream_puts(ss->s, "STARTTLS\r\n");
+    if (read_reply(ss, smtp_cf.starttls_timeout, "receiving the STARTTLS reply") < 0)
+        return -1;
+    if (ss->reply.code / 100 != 2)
+        return required ? tls_fail(ss, "TLS is required, but host %s refused to start TLS: %s",
+                                   vstr_str(&r->relay), vstr_str(&ss->reply.text))
+                        : 0;
+    if (vstream_read_pending(ss->s) > 0) {
+        /* Bytes after the 220 would be taken as TLS: a broken server. */
+        ss->broken = 1;
+        vstr_set_fmt(&ss->why, "host %s sent data after its STARTTLS reply", vstr_str(&r->relay));
+        return -1;
+    }
+    ss->tls = smtp_tls_handshake(r, ss->s, &ss->trust, &err);
+    if (ss->tls == NULL) {
+        ss->broken = 1; /* the stream is unusable now */
+        vstr_set(&ss->why, vstr_str(&err), vstr_len(&err));
+        vstr_release(&err);
+        if (!required) {
+            msg_info("%s: %s; trying %s again without TLS", r->req.queue_id,
+                     vstr_str(&ss->why), vstr_str(&r->relay));
+            return -3;
+        }
+        ss->fail_dsn = "4.7.5";
+        return -1;
+    }
+    vstr_release(&err);
+    if (level >= TLS_LEV_VERIFY && ss->trust != TLS_TRUST_VERIFIED)
+        return tls_fail(ss, "Server certificate not verified (host %s: %s certificate)",
+                        vstr_str(&r->relay), ss->trust == TLS_TRUST_TRUSTED ? "name mismatch in the"
+                                             : ss->trust == TLS_TRUST_ANONYMOUS ? "no"
+                                                                                : "untrusted");
+    /* RFC 3207: forget what was learned before TLS and ask again. */
+    vstream_printf(ss->s, "EHLO %s\r\n", smtp_cf.helo_name);
+    if (read_reply(ss, smtp_cf.helo_timeout, "receiving the EHLO reply after STARTTLS") < 0)
+        return -1;
+    if (ss->reply.code / 100 != 2) {
+        said(ss, &ss->why, "EHLO");
+        return -1;
+    }
+    parse_features(ss);
+    return 0;
+}
+
 /* Greeting and EHLO/LHLO (HELO after a 5xx EHLO); 0, or -1 with why
  * (try the next server), or -2 when a 5xx greeting is final
- * (smtp_skip_5xx_greeting = no: the reply decides for every recipient). */
+ * (smtp_skip_5xx_greeting = no: the reply decides for every recipient),
+ * or -3 from start_tls. */
 static int session_start(session *ss)
 {
     const char *helo = smtp_cf.helo_name;
@@ -148,7 +230,7 @@ static int session_start(session *ss)
             return -1;
         if (ss->reply.code / 100 == 2) {
             parse_features(ss);
-            return 0;
+            return start_tls(ss);
         }
         if (smtp_cf.lmtp || ss->reply.code / 100 != 5) {
             said(ss, &ss->why, smtp_cf.lmtp ? "LHLO" : "EHLO");
@@ -163,7 +245,7 @@ static int session_start(session *ss)
         said(ss, &ss->why, "HELO");
         return -1;
     }
-    return 0;
+    return start_tls(ss);
 }
 
 /* RFC 3461 xtext: '+', '=', and bytes outside 33..126 as +XX. */
@@ -412,6 +494,8 @@ static void session_close(session *ss, int quit_ms)
         vstream_puts(ss->s, "QUIT\r\n");
         read_reply(ss, quit_ms, "sending QUIT");
     }
+    if (ss->tls)
+        tls_conn_free(ss->tls);
     vstream_close(ss->s);
     smtp_reply_release(&ss->reply);
     vstr_release(&ss->why);
@@ -501,7 +585,11 @@ int smtp_deliver_cached(smtp_request *r)
 
     if (ss == NULL)
         return 0;
-    if (strcasecmp(kept.nexthop, r->req.nexthop) != 0) {
+    /* Another destination, or one whose policy asks for more than the
+     * kept session has (TLS, a verified certificate): a fresh session. */
+    if (strcasecmp(kept.nexthop, r->req.nexthop) != 0 ||
+        (tls_level_required(r->tls.level) && ss->tls == NULL) ||
+        (r->tls.level >= TLS_LEV_VERIFY && ss->trust != TLS_TRUST_VERIFIED)) {
         smtp_cache_close();
         return 0;
     }
@@ -546,6 +634,8 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
         int64_t opened_ms;
         int fd, status;
 
+        if (i > 0 && r->server != srv)
+            r->tls_plain = 0; /* the plaintext retry was for one server only */
         r->server = srv;
         smtp_server_text(srv, &r->relay);
         fd = connect_server(srv, &err);
@@ -566,9 +656,17 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
             session_close(ss, 0);
             break;
         }
+        if (status == -3) {
+            /* may: once more to the same server, without STARTTLS. */
+            ss->broken = 1;
+            session_close(ss, 0);
+            r->tls_plain = 1;
+            i--;
+            continue;
+        }
         if (status < 0) {
             vstr_set(&last, vstr_str(&ss->why), vstr_len(&ss->why));
-            last_dsn = ss->broken ? "4.4.2" : "4.4.0";
+            last_dsn = ss->fail_dsn ? ss->fail_dsn : ss->broken ? "4.4.2" : "4.4.0";
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
             /* As before reuse: no QUIT to a server that would not talk. */
             ss->broken = 1;

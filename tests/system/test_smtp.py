@@ -22,22 +22,9 @@ import time
 
 import pytest
 
-from conftest import Instance, run as run_cmd
-from live import (BIN, LIBEXEC, Live, PrivatePostfix, sanitizer_logs, sanitizer_reports, stop_instance,
-                  stop_process, wait_until)
-
-PROGRAMS = [BIN / "postern", BIN / "sendmail", BIN / "postdrop", BIN / "postalias",
-            LIBEXEC / "master", LIBEXEC / "qmgr", LIBEXEC / "pickup", LIBEXEC / "local",
-            LIBEXEC / "smtp"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
+from conftest import run as run_cmd
+from live import (BIN, PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
+                  relay_factory, smtp_sink, stop_process, wait_until)
 
 # ---- a scriptable SMTP/LMTP server ----
 
@@ -183,43 +170,6 @@ def peers():
         p.close()
 
 
-# ---- an instance that relays ----
-
-@pytest.fixture
-def relay_factory(unprivileged_dir):
-    missing = [str(p) for p in PROGRAMS if not os.access(p, os.X_OK)]
-    if missing:
-        pytest.fail("not built: " + ", ".join(missing))
-    base, user = unprivileged_dir
-    logs, san_env = sanitizer_logs(base)
-    started = []
-
-    def start(*settings):
-        inst = Instance(base / f"instance{len(started)}", user=user)
-        inst.init("myhostname=test.example", "mydomain=example",
-                  "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
-                  "ASAN_OPTIONS UBSAN_OPTIONS", "smtp_connect_timeout=5s",
-                  "smtp_helo_timeout=10s", *settings)
-        keep = (["pickup"], ["qmgr"], ["local"], ["smtp", "unix"], ["lmtp", "unix"])
-        lines = [line for line in inst.master_cf.read_text().splitlines(keepends=True)
-                 if line.split()[:1] in keep[:3] or line.split()[:2] in keep[3:]]
-        inst.master_cf.write_text("".join(lines))
-        login = user or pwd.getpwuid(os.geteuid()).pw_name
-        lv = Live(inst, login, None)
-        lv.base = base
-        lv.aliases("postmaster: " + login + "\n")
-        started.append(lv)
-        r = inst.postern("start", env=san_env)
-        assert r.returncode == 0, r.stderr + lv.log()
-        return lv
-
-    yield start
-    for lv in started:
-        stop_instance(lv.inst, san_env)
-    reports = sanitizer_reports(logs)
-    assert reports == "", reports
-
-
 def wait_log(lv, pattern, timeout=30):
     assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
     return re.search(pattern, lv.log(), re.M)
@@ -237,39 +187,6 @@ def mail(subject, body="hello\n"):
 
 
 # ---- against Postfix's smtp-sink ----
-
-@pytest.fixture
-def smtp_sink():
-    if shutil.which("smtp-sink") is None:
-        pytest.skip("smtp-sink not installed")
-    procs = []
-    # smtp-sink writes its dumps as nobody: a directory nobody can reach.
-    top = pathlib.Path(tempfile.mkdtemp(prefix="postern-sink-"))
-    top.chmod(0o755)
-
-    def start(port, *options):
-        dump = top / f"dump{len(procs)}"
-        dump.mkdir()
-        dump.chmod(0o777)
-        cmd = ["smtp-sink", "-u", "nobody", "-d", f"{dump}/%M.", *options,
-               f"127.0.0.1:{port}", "10"]
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(p)
-
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        assert wait_until(up, timeout=10), p.stderr.read() if p.poll() is not None else ""
-        return dump
-
-    yield start
-    for p in procs:
-        stop_process(p)
-    shutil.rmtree(top, ignore_errors=True)
-
 
 def test_relayhost_delivers_to_smtp_sink_and_logs_sent(relay_factory, smtp_sink):
     port = free_port()
@@ -638,29 +555,6 @@ def test_lmtp_over_tcp(relay_factory, peers):
 
 
 # ---- MX with dnsmasq ----
-
-@pytest.fixture
-def dnsmasq():
-    exe = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
-    if not os.access(exe, os.X_OK):
-        pytest.skip("dnsmasq not installed")
-    procs = []
-
-    def start(*records):
-        port = free_port()
-        cmd = [exe, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--no-poll",
-               "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={port}",
-               "--local=/test/", "--user=root", "--pid-file=", *records]
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        procs.append(p)
-        time.sleep(0.3)
-        assert p.poll() is None, p.stderr.read()
-        return port
-
-    yield start
-    for p in procs:
-        stop_process(p)
-
 
 def test_mx_lowest_preference_first_then_the_next_on_refusal(relay_factory, peers, dnsmasq):
     port = free_port()

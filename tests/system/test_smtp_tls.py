@@ -1,0 +1,185 @@
+"""The smtp client's TLS (STARTTLS) against real peers.
+
+A throwaway CA is made with the openssl command in a temporary directory;
+a private Postfix instance (live.PrivatePostfix) presents a certificate
+for mx.tls.test signed by it. dnsmasq on a loopback port gives
+mx.tls.test and other.tls.test the address 127.0.0.1, so the client
+checks the name it connected to. Postfix's smtp-sink serves as the peer
+without STARTTLS.
+"""
+
+import pathlib
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+from live import (PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
+                  relay_factory, smtp_sink, wait_until)
+
+
+def openssl(*args, cwd):
+    r = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def make_ca(d, name):
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2",
+            "-subj", f"/CN=Postern {name}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+def make_cert(d, ca, name, dns):
+    (d / f"{name}.ext").write_text(f"subjectAltName=DNS:{dns}\nbasicConstraints=CA:FALSE\n"
+                                   "extendedKeyUsage=serverAuth\n")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={dns}", cwd=d)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext",
+            cwd=d)
+
+
+@pytest.fixture(scope="module")
+def pki():
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-pki-"))
+    d.chmod(0o755)
+    make_ca(d, "ca")
+    make_ca(d, "otherca")
+    make_cert(d, "ca", "mx", "mx.tls.test")
+    for f in d.glob("*.crt"):
+        f.chmod(0o644)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def tls_postfix(pki):
+    """Postfix offering STARTTLS with mx.tls.test's certificate."""
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and the postfix package")
+    pf = PrivatePostfix()
+    pf.start("smtpd_tls_security_level=may", f"smtpd_tls_cert_file={pki}/mx.crt",
+             f"smtpd_tls_key_file={pki}/mx.key", "smtpd_tls_loglevel=1",
+             "smtpd_tls_received_header=yes")
+    yield pf
+    pf.stop()
+
+
+@pytest.fixture
+def names(dnsmasq):
+    return dnsmasq("--host-record=mx.tls.test,127.0.0.1", "--host-record=other.tls.test,127.0.0.1")
+
+
+def wait_log(lv, pattern, timeout=30):
+    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
+    return re.search(pattern, lv.log(), re.M)
+
+
+def mail(subject):
+    return f"From: sender@test.example\nSubject: {subject}\n\nover TLS, or not\n"
+
+
+def test_verify_delivers_to_postfix_with_a_certificate_from_the_test_ca(relay_factory, pki,
+                                                                        tls_postfix, names):
+    port = tls_postfix.port
+    lv = relay_factory(f"dns_servers=127.0.0.1:{names}", f"relayhost=[mx.tls.test]:{port}",
+                       "smtp_tls_security_level=verify", f"smtp_tls_CAfile={pki}/ca.crt",
+                       "smtp_tls_loglevel=1", "smtp_tls_servername=hostname")
+    lv.sendmail(["rcpt@pf.example"], mail("verified"))
+    wait_log(lv, rf"Verified TLS connection established to mx\.tls\.test\[127\.0\.0\.1\]:{port}: "
+                 r"TLSv1\.3 with cipher \S+ \(\d+/\d+ bits\)")
+    wait_log(lv, rf"to=<rcpt@pf\.example>, relay=mx\.tls\.test\[127\.0\.0\.1\]:{port}, "
+                 r".*dsn=2\.0\.0, status=sent")
+    assert wait_until(lambda: tls_postfix.maildir("rcpt"), timeout=30), tls_postfix.maillog()
+    got = [m for m in tls_postfix.maildir("rcpt") if b"Subject: verified" in m]
+    assert len(got) == 1
+    # Postfix saw TLS: its Received: line says so.
+    assert re.search(rb"\(using TLSv1\.3 with cipher", got[0]), got[0]
+    assert b"with ESMTPS id" in got[0]
+
+
+def test_verify_defers_4_7_5_when_the_name_does_not_match(relay_factory, pki, tls_postfix,
+                                                          names):
+    port = tls_postfix.port
+    lv = relay_factory(f"dns_servers=127.0.0.1:{names}", f"relayhost=[other.tls.test]:{port}",
+                       "smtp_tls_security_level=verify", f"smtp_tls_CAfile={pki}/ca.crt",
+                       "smtp_tls_loglevel=1")
+    lv.sendmail(["rcpt@pf.example"], mail("wrong name"))
+    wait_log(lv, rf"Trusted TLS connection established to other\.tls\.test\[127\.0\.0\.1\]:{port}")
+    wait_log(lv, r"to=<rcpt@pf\.example>, relay=other\.tls\.test\[127\.0\.0\.1\]:\d+, .*"
+                 r"dsn=4\.7\.5, status=deferred \(Server certificate not verified \(host "
+                 r"other\.tls\.test\[127\.0\.0\.1\]:\d+: name mismatch in the certificate\)\)")
+
+
+def test_verify_defers_4_7_5_when_the_ca_is_unknown(relay_factory, pki, tls_postfix, names):
+    port = tls_postfix.port
+    lv = relay_factory(f"dns_servers=127.0.0.1:{names}", f"relayhost=[mx.tls.test]:{port}",
+                       "smtp_tls_security_level=verify", f"smtp_tls_CAfile={pki}/otherca.crt",
+                       "smtp_tls_loglevel=1")
+    lv.sendmail(["rcpt@pf.example"], mail("unknown ca"))
+    wait_log(lv, rf"Untrusted TLS connection established to mx\.tls\.test\[127\.0\.0\.1\]:{port}")
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*dsn=4\.7\.5, status=deferred \(Server certificate "
+                 r"not verified \(host mx\.tls\.test\[127\.0\.0\.1\]:\d+: untrusted certificate\)\)")
+
+
+def test_policy_table_secure_with_match_overrides_the_default_level(relay_factory, pki,
+                                                                    tls_postfix, names):
+    port = tls_postfix.port
+    # The name connected to is other.tls.test; the entry says which name
+    # the certificate must carry instead.
+    (pki / "policy").write_text(f"[other.tls.test]:{port} secure match=mx.tls.test "
+                                "protocols=>=TLSv1.2\n")
+    (pki / "policy").chmod(0o644)
+    lv = relay_factory(f"dns_servers=127.0.0.1:{names}", f"relayhost=[other.tls.test]:{port}",
+                       "smtp_tls_security_level=none", f"smtp_tls_CAfile={pki}/ca.crt",
+                       f"smtp_tls_policy_maps=texthash:{pki}/policy", "smtp_tls_loglevel=1")
+    lv.sendmail(["rcpt@pf.example"], mail("policy"))
+    wait_log(lv, rf"Verified TLS connection established to other\.tls\.test\[127\.0\.0\.1\]:"
+                 rf"{port}")
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*status=sent")
+
+
+def test_encrypt_defers_when_the_server_offers_no_starttls(relay_factory, smtp_sink):
+    port = free_port()
+    smtp_sink(port)
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "smtp_tls_security_level=encrypt")
+    lv.sendmail(["bob@remote.test"], mail("must encrypt"))
+    wait_log(lv, r"to=<bob@remote\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+, .*"
+                 r"dsn=4\.7\.5, status=deferred \(TLS is required, but was not offered by host "
+                 r"127\.0\.0\.1\[127\.0\.0\.1\]:\d+\)")
+
+
+def test_may_is_plaintext_without_starttls_and_tls_with_it(relay_factory, smtp_sink,
+                                                           tls_postfix):
+    port = free_port()
+    dump = smtp_sink(port)
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "smtp_tls_security_level=may",
+                       "smtp_tls_loglevel=1")
+    lv.sendmail(["carl@remote.test"], mail("plain"))
+    wait_log(lv, r"to=<carl@remote\.test>, .*status=sent")
+    assert "TLS connection established" not in lv.log()
+    assert [p for p in dump.rglob("*") if p.is_file()]
+
+    lv2 = relay_factory(f"relayhost=[127.0.0.1]:{tls_postfix.port}", "smtp_tls_security_level=may",
+                        "smtp_tls_loglevel=1")
+    lv2.sendmail(["rcpt@pf.example"], mail("opportunistic"))
+    # No CA file: the certificate cannot be checked, and may does not care.
+    wait_log(lv2, rf"Untrusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:"
+                  rf"{tls_postfix.port}: TLSv1\.3 with cipher")
+    wait_log(lv2, r"to=<rcpt@pf\.example>, .*status=sent")
+
+
+def test_may_retries_in_plaintext_after_a_failed_handshake(relay_factory, tls_postfix):
+    # Postfix speaks TLS 1.2 and 1.3; a client held to TLS 1.1 cannot agree.
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{tls_postfix.port}", "smtp_tls_security_level=may",
+                       "smtp_tls_protocols=<=TLSv1.1", "smtp_tls_loglevel=1")
+    lv.sendmail(["rcpt@pf.example"], mail("fallback to plaintext"))
+    wait_log(lv, r"Cannot start TLS: handshake failure with 127\.0\.0\.1\[127\.0\.0\.1\]:\d+: .*; "
+                 r"trying 127\.0\.0\.1\[127\.0\.0\.1\]:\d+ again without TLS")
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*status=sent")
+    assert "TLS connection established" not in lv.log()
