@@ -68,6 +68,8 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.defer_code = (int)config_int(cfg, "defer_code");
     smtpd_cf.invalid_hostname_code = (int)config_int(cfg, "invalid_hostname_reject_code");
     smtpd_cf.unknown_client_code = (int)config_int(cfg, "unknown_client_reject_code");
+    smtpd_cf.access_map_reject_code = (int)config_int(cfg, "access_map_reject_code");
+    smtpd_cf.access_map_defer_code = (int)config_int(cfg, "access_map_defer_code");
     smtpd_cf.reject_unlisted_recipient = config_bool(cfg, "smtpd_reject_unlisted_recipient");
     smtpd_cf.reject_unlisted_sender = config_bool(cfg, "smtpd_reject_unlisted_sender");
     nets = config_list(cfg, "mynetworks");
@@ -114,6 +116,9 @@ void smtpd_reset_transaction(smtpd_state *s)
     vstr_reset(&s->dsn_envid);
     s->has_envid = 0;
     s->rcpt_count = 0;
+    argv_free(s->actions);
+    s->actions = NULL;
+    s->session_actions_applied = 0;
     s->in_bdat = 0;
     s->bdat_failed = 0;
     vstr_reset(&s->bdat_line);
@@ -240,6 +245,7 @@ static void serve(vstream *client, const char *service, char **argv)
     vstr_release(&s.dsn_envid);
     vstr_release(&s.line);
     vstr_release(&s.bdat_line);
+    argv_free(s.session_actions);
 }
 
 int main(int argc, char **argv)

@@ -21,6 +21,9 @@
  *     smtpd_unlisted.c local and virtual recipient tables
  *     smtpd_sasl.c   AUTH (Cyrus SASL through global/sasl_srv): the EHLO
  *                    keyword, the exchange, the session's login
+ *     smtpd_access.c   check_*_access (smtpd_access.h: the lookup keys in
+ *                    smtpd_access_keys.c, the action parser in
+ *                    smtpd_access_action.c)
  *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
  *
  *   The hooks for STARTTLS and AUTH (next issue) are marked
@@ -65,6 +68,8 @@ typedef struct smtpd_settings {
     int defer_code;           /* defer_code: defer, defer_if_* */
     int invalid_hostname_code; /* invalid_hostname_reject_code */
     int unknown_client_code;  /* unknown_client_reject_code */
+    int access_map_reject_code; /* REJECT in an access table */
+    int access_map_defer_code;  /* DEFER in an access table */
     int reject_unlisted_recipient; /* smtpd_reject_unlisted_recipient */
     int reject_unlisted_sender;    /* smtpd_reject_unlisted_sender */
     cidr_list *mynetworks;
@@ -132,6 +137,9 @@ typedef struct smtpd_state {
     int has_envid;
     cleanup *cleanup; /* opened at the first accepted recipient */
     long long rcpt_count;
+    argv_t *actions;             /* access-table HOLD, DISCARD, ... for this message */
+    argv_t *session_actions;     /* ... found at CONNECT or HELO: for every message */
+    int session_actions_applied; /* to this message's queue file */
     int in_bdat;     /* BDAT chunks have begun: no DATA now */
     int bdat_failed; /* a chunk was refused: discard the rest until RSET */
     vstr bdat_line;  /* a line not yet ended at the end of a chunk */
@@ -230,6 +238,11 @@ int smtpd_check_rcpt(smtpd_state *s, const char *addr);
 int smtpd_check_data(smtpd_state *s);
 /* smtpd_end_of_data_restrictions, the content received, before commit. */
 int smtpd_check_eod(smtpd_state *s);
+
+/* ---- smtpd_access.c ---- */
+/* Give the access-table actions found so far (HOLD, DISCARD, REDIRECT,
+ * FILTER, PREPEND) to the message's queue file, once it exists. */
+void smtpd_access_apply(smtpd_state *s);
 /* Is the client in mynetworks? */
 int smtpd_check_mynetworks(const smtpd_state *s);
 

@@ -55,6 +55,11 @@
 #define CHECK_MAX_DEPTH 16
 
 static const check_restriction restrictions[] = {
+    {"check_client_access", check_client_access, CHECK_TABLE},
+    {"check_helo_access", check_helo_access, CHECK_TABLE},
+    {"check_recipient_access", check_recipient_access, CHECK_TABLE},
+    {"check_reverse_client_hostname_access", check_reverse_client_access, CHECK_TABLE},
+    {"check_sender_access", check_sender_access, CHECK_TABLE},
     {"defer", check_defer_all, CHECK_GUARDS},
     {"defer_if_permit", check_defer_if_permit, 0},
     {"defer_if_reject", check_defer_if_reject, 0},
@@ -258,14 +263,13 @@ check_result check_lookup_error(check_ctx *x, const char *name, const char *why)
     return CHECK_ERROR;
 }
 
-/* Log a reject that warn_if_reject made a warning. */
-static void log_warning(const check_ctx *x)
+void check_log(const check_ctx *x, const char *what, const char *text)
 {
     smtpd_state *s = x->s;
 
-    msg_info("%s: reject_warning: %s from %s: %s; from=<%s>%s%s%s proto=%s helo=<%s>",
-             s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", x->cmd, vstr_str(&s->namaddr),
-             vstr_str(&x->reply), x->sender ? x->sender : "", x->rcpt ? " to=<" : "",
+    msg_info("%s: %s: %s from %s: %s; from=<%s>%s%s%s proto=%s helo=<%s>",
+             s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", what, x->cmd,
+             vstr_str(&s->namaddr), text, x->sender ? x->sender : "", x->rcpt ? " to=<" : "",
              x->rcpt ? x->rcpt : "", x->rcpt ? ">" : "", s->protocol, x->helo ? x->helo : "");
 }
 
@@ -296,7 +300,7 @@ check_result check_list_eval(check_ctx *x, const check_list *l)
         x->warn_next = 0;
         res = eval_item(x, &l->items[i]);
         if (res == CHECK_REJECT && warn) {
-            log_warning(x);
+            check_log(x, "reject_warning", vstr_str(&x->reply));
             res = CHECK_DUNNO;
         }
     }
@@ -576,10 +580,22 @@ void smtpd_check_init(config *cfg)
                  "will be refused");
 }
 
+/* Open the tables of a list again that were rebuilt (postmap) since. */
+static void list_refresh(check_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        if (l->items[i].table != NULL)
+            (void)maps_refresh(&l->items[i].table, l->items[i].arg, O_RDONLY, 0);
+}
+
 void smtpd_check_refresh(void)
 {
     check_unlisted_refresh();
     check_login_refresh();
+    for (int i = 0; i < L_COUNT; i++)
+        list_refresh(&lists[i]);
+    for (size_t i = 0; i < nclasses; i++)
+        list_refresh(&classes[i]);
 }
 
 void smtpd_check_free(void)

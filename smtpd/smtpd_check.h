@@ -14,9 +14,9 @@
  *   The restrictions live by concern: smtpd_generic.c (permit, reject,
  *   mynetworks, destinations, HELO and address syntax, pipelining, client
  *   names), smtpd_unlisted.c (local and virtual recipient tables),
- *   smtpd_access.c (check_*_access), smtpd_login.c (sender login
- *   mismatch). Their names are one table in
- *   smtpd_check.c.
+ *   smtpd_access.c (check_*_access, with smtpd_access_keys.c and
+ *   smtpd_access_action.c), smtpd_login.c (sender login mismatch).
+ *   Their names are one table in smtpd_check.c.
  */
 #ifndef SMTPD_SMTPD_CHECK_H
 #define SMTPD_SMTPD_CHECK_H
@@ -103,6 +103,16 @@ void check_list_release(check_list *l);
 check_result check_list_eval(check_ctx *x, const check_list *l);
 /* Is name a restriction class? */
 const check_list *check_class_find(const char *name);
+
+/* Log "ID|NOQUEUE: WHAT: CMD from name[addr]: TEXT; from=<> to=<> proto= helo=<>". */
+void check_log(const check_ctx *x, const char *what, const char *text);
+
+/* ---- smtpd_access.c ---- */
+check_result check_client_access(check_ctx *x, const check_item *it);
+check_result check_reverse_client_access(check_ctx *x, const check_item *it);
+check_result check_helo_access(check_ctx *x, const check_item *it);
+check_result check_sender_access(check_ctx *x, const check_item *it);
+check_result check_recipient_access(check_ctx *x, const check_item *it);
 
 /* ---- smtpd_generic.c ---- */
 check_result check_permit(check_ctx *x, const check_item *it);

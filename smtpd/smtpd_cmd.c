@@ -194,6 +194,7 @@ static void cmd_rcpt(smtpd_state *s, const char *arg)
                          vstr_len(&a.orcpt) ? vstr_str(&a.orcpt) : NULL, a.notify);
         s->rcpt_count++;
         s->stage = SMTPD_STAGE_RCPT;
+        smtpd_access_apply(s);
         smtpd_reply(s, "250 2.1.5 Ok");
     }
     smtpd_args_release(&a);
@@ -212,6 +213,8 @@ static void cmd_data(smtpd_state *s, const char *arg)
     }
     if (smtpd_check_data(s) < 0)
         return;
+    /* Before the content: PREPEND goes above the headers. */
+    smtpd_access_apply(s);
     smtpd_reply(s, "354 End data with <CR><LF>.<CR><LF>");
     smtpd_flush(s);
     smtpd_data(s);

@@ -49,6 +49,7 @@ static void finish_message(smtpd_state *s, const char *cmd)
         smtpd_reset_transaction(s);
         return;
     }
+    smtpd_access_apply(s);
     id = mem_strdup(cleanup_id(s->cleanup));
     st = cleanup_finish(s->cleanup, &reason);
 

@@ -7,9 +7,15 @@ smtpd on a loopback port of the test's choosing) and talks to it over a
 real socket. The client is 127.0.0.1, named localhost by its PTR.
 """
 
+import pathlib
+import shutil
+import tempfile
+import time
+
 import pytest
 
-from live import server_factory  # noqa: F401 (a fixture)
+from conftest import run as run_cmd
+from live import BIN, server_factory  # noqa: F401 (a fixture)
 
 CLIENT = "localhost[127.0.0.1]"
 RCPT_LOG = "NOQUEUE: reject: RCPT from " + CLIENT + ": "
@@ -313,3 +319,266 @@ def test_no_list_combination_opens_the_relay(server_factory):
     assert s.cmd("RCPT TO:<u@remote.example>") == (
         "554 5.7.1 <u@remote.example>: Relay access denied")
     assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+
+
+# ---- access tables ----
+
+@pytest.fixture
+def table():
+    """write(name, text) -> path of a table source every user can read."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-access-"))
+    d.chmod(0o755)
+
+    def write(name, text):
+        p = d / name
+        p.write_text(text)
+        p.chmod(0o644)
+        return p
+    yield write
+    shutil.rmtree(d, ignore_errors=True)
+
+
+SENDER_TABLE = """\
+reject@example.org      REJECT
+custom@example.org      550 5.7.2 you are blocked
+defer@example.org       DEFER try later
+code@example.org        REJECT 5.7.9 with its own status
+sub.example.net         REJECT domain blocked
+anyuser@                REJECT any domain
+<>                      550 no bounces here
+ok@example.org          OK
+dunno@example.org       DUNNO
+warn@example.org        WARN odd sender
+digits@example.org      12345
+class@example.org       strict
+list@example.org        reject_unauth_destination, permit
+dip@example.org         DEFER_IF_PERMIT checking later
+bad@example.org         650 nonsense
+tables@example.org      check_client_access texthash:/etc/passwd
+"""
+
+
+def sender_server(server_factory, table, *extra):
+    path = table("access", SENDER_TABLE)
+    return server_factory(f"smtpd_sender_restrictions=check_sender_access texthash:{path}, "
+                          "reject_non_fqdn_sender", "smtpd_restriction_classes=strict",
+                          "strict=reject", *extra, services=())
+
+
+@pytest.mark.parametrize("sender, reply", [
+    ("reject@example.org", "554 5.7.1 <reject@example.org>: Sender address rejected: "
+     "Access denied"),
+    ("Custom@Example.ORG", "550 5.7.2 <Custom@Example.ORG>: Sender address rejected: "
+     "you are blocked"),
+    ("defer@example.org", "450 4.7.1 <defer@example.org>: Sender address rejected: try later"),
+    ("code@example.org", "554 5.7.9 <code@example.org>: Sender address rejected: with its "
+     "own status"),
+    # The domain, then its parents (parent_domain_matches_subdomains).
+    ("x@sub.example.net", "554 5.7.1 <x@sub.example.net>: Sender address rejected: domain "
+     "blocked"),
+    ("x@deep.sub.example.net", "554 5.7.1 <x@deep.sub.example.net>: Sender address rejected: "
+     "domain blocked"),
+    # user@, then user+ext@ via the extension.
+    ("anyuser@elsewhere.example", "554 5.7.1 <anyuser@elsewhere.example>: Sender address "
+     "rejected: any domain"),
+    ("anyuser+tag@elsewhere.example", "554 5.7.1 <anyuser+tag@elsewhere.example>: Sender "
+     "address rejected: any domain"),
+    ("", "550 5.7.1 <>: Sender address rejected: no bounces here"),
+    # OK and all digits permit the list: reject_non_fqdn_sender is not reached.
+    ("ok@example.org", None),
+    ("digits@example.org", None),
+    ("dunno@example.org", None),
+    ("warn@example.org", None),
+    ("class@example.org", "554 5.7.1 <class@example.org>: Sender address rejected: "
+     "Access denied"),
+    ("dip@example.org", "450 4.7.1 <dip@example.org>: Sender address rejected: "
+     "checking later"),
+    ("bad@example.org", "451 4.3.5 Server configuration error"),
+    ("tables@example.org", "451 4.3.5 Server configuration error"),
+])
+def test_sender_access_actions(server_factory, table, sender, reply):
+    server = sender_server(server_factory, table)
+    s = session(server, sender=sender)
+    got = s.cmd(f"RCPT TO:<{server.addr}>")
+    assert got == (reply or "250 2.1.5 Ok")
+    if reply and not reply.startswith("451"):
+        assert (RCPT_LOG + reply + f"; from=<{sender}> to=<{server.addr}>") in server.log()
+
+
+def test_access_ok_and_dunno_differ(server_factory, table):
+    path = table("access", "ok.example OK\ndunno.example DUNNO\n")
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access texthash:{path}, "
+                            "reject", services=())
+    s = session(server, sender="a@ok.example")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    s = session(server, sender="a@dunno.example")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("554 5.7.1 <a@dunno.example>")
+
+
+def test_warn_and_restriction_list_results(server_factory, table):
+    server = sender_server(server_factory, table, "mynetworks=127.0.0.2/32")
+    s = session(server, sender="warn@example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    assert (f"NOQUEUE: warn: RCPT from {CLIENT}: <warn@example.org>: Sender address odd "
+            f"sender; from=<warn@example.org> to=<{server.addr}>") in server.log()
+    # "reject_unauth_destination, permit" as the value, judged per recipient.
+    s = session(server, sender="list@example.org")
+    assert s.cmd("RCPT TO:<u@remote.example>") == (
+        "554 5.7.1 <u@remote.example>: Relay access denied")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+
+
+def test_access_map_codes(server_factory, table):
+    server = sender_server(server_factory, table, "access_map_reject_code=550",
+                           "access_map_defer_code=451")
+    s = session(server, sender="reject@example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("550 5.7.1 <reject@example.org>")
+    s = session(server, sender="defer@example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("451 4.7.1 <defer@example.org>")
+
+
+def test_client_access_by_name_address_and_prefix(server_factory, table):
+    for line, reply in [
+        ("127.0.0.1 REJECT by address", "by address"),
+        ("127.0 REJECT by network", "by network"),
+        ("localhost REJECT by name", "by name"),
+    ]:
+        path = table("clients", line + "\n")
+        server = server_factory(f"smtpd_client_restrictions=check_client_access "
+                                f"texthash:{path}", services=())
+        s = session(server)
+        assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+            f"554 5.7.1 <{CLIENT}>: Client host rejected: {reply}")
+    # A cidr: table sees the address.
+    path = table("clients.cidr", "127.0.0.0/8 550 5.7.3 loopback\n")
+    server = server_factory(f"smtpd_client_restrictions=check_client_access cidr:{path}",
+                            "smtpd_delay_reject=no", services=())
+    s = server.raw()
+    assert s.reply() == f"550 5.7.3 <{CLIENT}>: Client host rejected: loopback"
+
+
+def test_reverse_client_and_helo_access(server_factory, table):
+    path = table("names", "localhost 550 reverse name\nexample.com REJECT helo domain\n")
+    server = server_factory(
+        f"smtpd_client_restrictions=check_reverse_client_hostname_access texthash:{path}",
+        services=())
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        f"550 5.7.1 <{CLIENT}>: Client host rejected: reverse name")
+    server = server_factory(f"smtpd_helo_restrictions=check_helo_access texthash:{path}",
+                            services=())
+    s = session(server, helo="mx.example.com")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "554 5.7.1 <mx.example.com>: Helo command rejected: helo domain")
+    s = session(server, helo="mx.example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+
+
+def test_recipient_access_before_relay_control(server_factory, table):
+    path = table("rcpts", "team@test.example REJECT no mail for the team\n"
+                          "test.example DUNNO\n")
+    server = server_factory(
+        f"smtpd_recipient_restrictions=check_recipient_access texthash:{path}", services=())
+    s = session(server)
+    assert s.cmd("RCPT TO:<team@test.example>") == (
+        "554 5.7.1 <team@test.example>: Recipient address rejected: no mail for the team")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+
+
+def test_pattern_tables_see_the_whole_address_only(server_factory, table):
+    path = table("senders.pcre", "/^example\\.org$/ REJECT domain key\n"
+                                 "/@blocked\\.example$/ REJECT whole address\n")
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access pcre:{path}",
+                            services=())
+    s = session(server, sender="a@example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    s = session(server, sender="a@blocked.example")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").endswith("Sender address rejected: whole address")
+
+
+def test_a_broken_table_defers_never_permits(server_factory, table):
+    path = table("broken.pcre", "/unclosed( REJECT\n")
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access pcre:{path}",
+                            services=())
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "451 4.3.0 <a@example.org>: Temporary lookup failure")
+    assert f"smtpd_sender_restrictions: pcre:{path}" in server.log()
+    server = server_factory("smtpd_client_restrictions=check_client_access "
+                            f"hash:{path}.missing", services=())
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        f"451 4.3.0 <{CLIENT}>: Temporary lookup failure")
+
+
+def test_hash_table_built_or_rebuilt_by_postmap_is_seen(server_factory, table):
+    path = table("access", "blocked.example REJECT\n")
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access hash:{path}",
+                            services=())
+    s = session(server, sender="x@mail.blocked.example")
+    # No access.db yet: a lookup failure, never a permit.
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "451 4.3.0 <x@mail.blocked.example>: Temporary lookup failure")
+    s.cmd("QUIT")
+
+    def postmap():
+        r = run_cmd([BIN / "postmap", "-c", server.dir, f"hash:{path}"])
+        assert r.returncode == 0, r.stderr
+        (path.parent / "access.db").chmod(0o644)
+    postmap()
+    s = session(server, sender="x@mail.blocked.example")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith("554 5.7.1 <x@mail.blocked.example>")
+    s.cmd("QUIT")
+    path.write_text("other.example REJECT\n")
+    time.sleep(1.1)  # a new mtime
+    postmap()
+    s = session(server, sender="x@mail.blocked.example")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+
+
+# ---- message actions through cleanup ----
+
+ACTION_TABLE = """\
+hold@example.org        HOLD
+discard@example.org     DISCARD
+redirect@example.org    REDIRECT team@test.example
+filter@example.org      FILTER scan:[127.0.0.1]:10025
+prepend@example.org     PREPEND X-Access: seen
+"""
+
+
+def send_one(server, sender):
+    s = session(server, sender=sender)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    assert s.cmd("DATA").startswith("354")
+    reply = s.cmd("Subject: actions\r\n\r\nbody\r\n.")
+    s.cmd("QUIT")
+    return reply
+
+
+def test_hold_discard_redirect_filter_prepend(server_factory, table):
+    path = table("actions", ACTION_TABLE)
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access texthash:{path}",
+                            services=())
+    assert send_one(server, "hold@example.org").startswith("250 2.0.0 Ok: queued as")
+    assert len(server.queued("hold")) == 1
+    assert f"hold: RCPT from {CLIENT}: <hold@example.org>: Sender address triggers HOLD " \
+           "action; from=<hold@example.org>" in server.log()
+
+    assert send_one(server, "discard@example.org").startswith("250 ")
+    assert server.queued() == []
+    assert "discard: RCPT from " + CLIENT in server.log()
+
+    send_one(server, "redirect@example.org")
+    (qid,) = server.queued()
+    text = server.postcat(qid)
+    assert "team@test.example" in text
+    assert "redirect: RCPT from " + CLIENT in server.log()
+
+    send_one(server, "filter@example.org")
+    qid = [q for q in server.queued() if q != qid][0]
+    assert "content_filter" in server.postcat(qid) and "scan:[127.0.0.1]:10025" in \
+        server.postcat(qid)
+
+    send_one(server, "prepend@example.org")
+    assert len([q for q in server.queued() if "X-Access: seen" in server.postcat(q)]) == 1
