@@ -956,6 +956,10 @@ void cleanup_put_line(cleanup *c, const char *data, size_t len)
 
 /* ---- Actions ---- */
 
+/* Longest REJECT text kept: with "550 5.7.1 " the reply line stays well
+ * under RFC 5321's 512 bytes. */
+#define CLEANUP_REJECT_TEXT_MAX 400
+
 /* "ID: ACTION: WHERE from CLIENT; from=<S> to=<R> proto=P helo=<H>: TEXT",
  * the shape of Postfix's cleanup log lines. */
 static void log_action(const cleanup *c, const char *action, const char *where, const char *text)
@@ -1093,18 +1097,23 @@ void cleanup_reject(cleanup *c, const char *where, const char *text)
     vstr reason = VSTR_INIT;
 
     check_action(c, "cleanup_reject");
-    /* Text may start with its own enhanced status code, as in Postfix. */
+    /* Text may start with its own enhanced status code, as in Postfix. It
+     * goes into an SMTP reply line: no control characters, and short. */
     if (text && *text) {
         size_t n = strcspn(text, " ");
         char *code = mem_strndup(text, n);
 
         if (dsn_status_valid(code) && code[0] != '2' && text[n] == ' ')
-            vstr_set_str(&reason, text);
+            text += n + 1;
         else
-            vstr_set_fmt(&reason, "5.7.1 %s", text);
+            snprintf(code, n + 1, "%s", "");
+        vstr_set_str(&reason, *code ? code : "5.7.1");
+        vstr_append_char(&reason, ' ');
+        dsn_clean_text(&reason, text, CLEANUP_REJECT_TEXT_MAX);
         mem_free(code);
-    } else
+    } else {
         vstr_set_str(&reason, "5.7.1 message content rejected");
+    }
     if (where && c->status == CLEANUP_OK)
         log_action(c, "reject", where, vstr_str(&reason));
     fail(c, CLEANUP_CONTENT, "%s", vstr_str(&reason));

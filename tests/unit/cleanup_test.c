@@ -981,6 +981,21 @@ static void reject_gives_its_text_with_an_enhanced_code(void **state)
     c = smtp_message(f);
     cleanup_reject(c, "body x", "5.7.0 go away");
     expect_failure(f, c, CLEANUP_CONTENT, "5.7.0 go away");
+
+    c = smtp_message(f);
+    {
+        char long_text[1000];
+        vstr reason = VSTR_INIT;
+
+        memset(long_text, 'z', sizeof(long_text) - 1);
+        long_text[sizeof(long_text) - 1] = 0;
+        long_text[3] = '\t';
+        cleanup_reject(c, NULL, long_text);
+        assert_int_equal(cleanup_finish(c, &reason), CLEANUP_CONTENT);
+        assert_memory_equal(vstr_str(&reason), "5.7.1 zzz zzz", 13);
+        assert_int_equal(vstr_len(&reason), 6 + 400 + 3); /* "..." marks the cut */
+        vstr_release(&reason);
+    }
     assert_int_equal(cleanup_status_smtp(CLEANUP_CONTENT), 550);
 }
 
