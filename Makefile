@@ -188,7 +188,8 @@ install: all
 # Every build and test dependency, from Debian's archive (run as root).
 DEB_PACKAGES := build-essential pkg-config libssl-dev libdb-dev db5.3-util libpcre2-dev liblmdb-dev \
 	libsasl2-dev sasl2-bin libsasl2-modules libcmocka-dev python3-pytest clang \
-	postfix postfix-pcre swaks dnsmasq-base bind9-dnsutils dovecot-imapd dovecot-lmtpd
+	postfix postfix-pcre swaks libnet-ssleay-perl testssl.sh dnsmasq-base bind9-dnsutils \
+	dovecot-imapd dovecot-lmtpd
 deps:
 	tests/install-deps $(DEB_PACKAGES)
 

@@ -640,6 +640,15 @@ static void extract_recipients(cleanup *c, vstr *value)
 
 /* ---- Writing the envelope and the header block ---- */
 
+/* A "\t(text)" line of Received:, when there is a text. */
+static void put_comment_line(cleanup *c, vstr *line, const char *text)
+{
+    if (text == NULL || *text == 0)
+        return;
+    vstr_set_fmt(line, "\t(%s)", text);
+    put_content_line(c, vstr_str(line), vstr_len(line));
+}
+
 static void put_received(cleanup *c, vstr *date)
 {
     const char *client_addr = attr_value(c, "client_address");
@@ -657,6 +666,9 @@ static void put_received(cleanup *c, vstr *date)
         vstr_set_fmt(&line, "Received: from %s (%s [%s])", helo && *helo ? helo : name, name,
                      client_addr);
         put_content_line(c, vstr_str(&line), vstr_len(&line));
+        /* smtpd_tls_received_header: "(using TLSv1.3 with cipher ...)". */
+        put_comment_line(c, &line, attr_value(c, "tls_received"));
+        put_comment_line(c, &line, attr_value(c, "tls_received_ccert"));
         if (c->sasl_header && sasl_user && *sasl_user) {
             vstr_set_fmt(&line, "\t(Authenticated sender: %s)", sasl_user);
             put_content_line(c, vstr_str(&line), vstr_len(&line));

@@ -66,13 +66,15 @@ static const struct {
 };
 #define NPROTOCOLS (sizeof(protocol_names) / sizeof(protocol_names[0]))
 #define TLS_PROTO_ALL ((1 << NPROTOCOLS) - 1)
-#define TLS_PROTO_SUPPORTED (TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3)
+#define TLS_PROTO_SUPPORTED                                                                       \
+    (TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3)
 
 /* Index of a protocol name of len bytes, or -1. */
 static int protocol_index(const char *name, size_t len)
 {
     for (size_t i = 0; i < NPROTOCOLS; i++)
-        if (strlen(protocol_names[i].name) == len && strncmp(name, protocol_names[i].name, len) == 0)
+        if (strlen(protocol_names[i].name) == len &&
+            strncmp(name, protocol_names[i].name, len) == 0)
             return (int)i;
     return -1;
 }
@@ -110,8 +112,9 @@ int tls_protocols_parse(const char *spec, tls_protocols *out, vstr *err)
         }
         idx = protocol_index(name, len - (size_t)(name - p));
         if (idx < 0) {
-            vstr_set_fmt(err, "unknown TLS protocol \"%.*s\" (known: SSLv2 SSLv3 TLSv1 TLSv1.1 "
-                              "TLSv1.2 TLSv1.3, with !, >= or <=)",
+            vstr_set_fmt(err,
+                         "unknown TLS protocol \"%.*s\" (known: SSLv2 SSLv3 TLSv1 TLSv1.1 "
+                         "TLSv1.2 TLSv1.3, with !, >= or <=)",
                          (int)(len > 64 ? 64 : len), p);
             return -1;
         }
@@ -423,6 +426,12 @@ int tls_ctx_load_CA(tls_ctx *ctx, const char *CAfile, const char *CApath, vstr *
 void tls_ctx_ask_client_cert(tls_ctx *ctx, int depth)
 {
     SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, accept_any_cert);
+    SSL_CTX_set_verify_depth(ctx->ssl_ctx, depth);
+}
+
+void tls_ctx_require_client_cert(tls_ctx *ctx, int depth)
+{
+    SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     SSL_CTX_set_verify_depth(ctx->ssl_ctx, depth);
 }
 

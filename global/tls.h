@@ -15,9 +15,9 @@
  *   if (tls_conn_handshake(c, timeout_ms, &err) < 0) { log err; tls_conn_free(c); ... }
  *   ... vstream_get_line(stream, ...) and vstream_printf(stream, ...) now
  *       go through TLS ...
- *   tls_conn_summary(c, &text);      // "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
- *   tls_conn_peer_fingerprint(c, &fp);
- *   tls_conn_free(c);                // close_notify; the stream is dead afterwards
+ *   tls_conn_summary(c, &text);      // "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256
+ * bits)" tls_conn_peer_fingerprint(c, &fp); tls_conn_free(c);                // close_notify; the
+ * stream is dead afterwards
  *
  * DESCRIPTION
  *   One layer for both sides. A tls_ctx is an SSL_CTX made from main.cf
@@ -101,9 +101,9 @@ typedef enum tls_role { TLS_ROLE_SERVER, TLS_ROLE_CLIENT } tls_role;
 
 /* The settings a context is made from; strings are borrowed. */
 typedef struct tls_params {
-    const char *protocols;    /* Postfix syntax, above */
-    const char *grade_list;   /* tls_<grade>_cipherlist, expanded */
-    const char *exclude;      /* exclusions, both lists joined */
+    const char *protocols;          /* Postfix syntax, above */
+    const char *grade_list;         /* tls_<grade>_cipherlist, expanded */
+    const char *exclude;            /* exclusions, both lists joined */
     const char *fingerprint_digest; /* md5, sha1, sha256, sha512 */
     int loglevel;
     vstr exclude_buf; /* storage for exclude */
@@ -138,6 +138,9 @@ int tls_ctx_load_CA(tls_ctx *ctx, const char *CAfile, const char *CApath, vstr *
 /* Server: ask every client for a certificate (any is accepted; whether it
  * verified is tls_conn_peer_verified), at most depth certificates deep. */
 void tls_ctx_ask_client_cert(tls_ctx *ctx, int depth);
+/* Server: require a client certificate that verifies; the handshake
+ * fails without one. */
+void tls_ctx_require_client_cert(tls_ctx *ctx, int depth);
 
 /* A session on stream (an open socket; nothing buffered unread: plaintext
  * before TLS must have been discarded, else msg_panic). */

@@ -85,6 +85,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_check_init(cfg);
     smtpd_sasl_init(cfg);
     smtpd_cf.content_checks = cleanup_checks_open(cfg);
+    smtpd_tls_init(cfg);
     vstr_release(&err);
 }
 
@@ -95,6 +96,7 @@ static void pre_exit(const char *service, char **argv)
     smtpd_check_free();
     smtpd_sasl_free();
     cleanup_checks_free(smtpd_cf.content_checks);
+    smtpd_tls_free();
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
     vstr_release(&smtpd_cf.banner);
@@ -122,6 +124,15 @@ void smtpd_reset_transaction(smtpd_state *s)
     s->in_bdat = 0;
     s->bdat_failed = 0;
     vstr_reset(&s->bdat_line);
+}
+
+const char *smtpd_protocol_name(const smtpd_state *s)
+{
+    static const char *const esmtp[2][2] = {{"ESMTP", "ESMTPA"}, {"ESMTPS", "ESMTPSA"}};
+
+    if (strcmp(s->protocol, "ESMTP") != 0)
+        return s->protocol;
+    return esmtp[s->tls_active != 0][smtpd_sasl_authenticated(s) != 0];
 }
 
 /* Has the client sent anything yet? (Before our greeting it must not.)
@@ -185,8 +196,12 @@ static void session(smtpd_state *s)
 
     msg_info("connect from %s", vstr_str(&s->namaddr));
     s->where = "CONNECT";
-    if (client_talked(s) && smtpd_pipelining_violation(s, "CONNECT")) {
-        /* refused */
+    if (smtpd_tls_session_start(s) < 0) {
+        s->quit = 1;
+    } else if (!smtpd_cf.tls_wrappermode && client_talked(s) &&
+               smtpd_pipelining_violation(s, "CONNECT")) {
+        /* refused (in wrapper mode the client spoke first: its half of
+         * the handshake) */
     } else if (smtpd_check_connect(s) < 0) {
         /* The refusal was the greeting; every command but QUIT gets 503. */
         s->access_denied = 1;
@@ -236,6 +251,10 @@ static void serve(vstream *client, const char *service, char **argv)
     smtpd_peer_init(&s);
     session(&s);
     smtpd_sasl_end(&s);
+    smtpd_tls_session_end(&s);
+    vstr_release(&s.tls_ccert_fingerprint);
+    vstr_release(&s.tls_received);
+    vstr_release(&s.tls_received_ccert);
     vstr_release(&s.name);
     vstr_release(&s.reverse_name);
     vstr_release(&s.addr);

@@ -25,9 +25,7 @@
  *                    smtpd_access_keys.c, the action parser in
  *                    smtpd_access_action.c)
  *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
- *
- *   The hooks for STARTTLS and AUTH (next issue) are marked
- *   "hook:" in smtpd_cmd.c: the EHLO keyword list and the command table.
+ *     smtpd_tls.c    STARTTLS and wrapper mode over global/tls
  */
 #ifndef SMTPD_SMTPD_H
 #define SMTPD_SMTPD_H
@@ -40,6 +38,7 @@
 #include "global/maps.h"
 #include "global/resolve_config.h"
 #include "global/sasl_srv.h"
+#include "global/tls.h"
 #include "util/argv.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
@@ -90,7 +89,20 @@ typedef struct smtpd_settings {
     int broken_sasl_clients; /* also "AUTH=mech ..." in the EHLO reply */
     int sasl_header;         /* smtpd_sasl_authenticated_header */
     struct cleanup_checks *content_checks; /* header/body checks for cleanup */
+    /* TLS (smtpd_tls.c) */
+    int tls_level;         /* SMTPD_TLS_* from smtpd_tls_security_level */
+    int tls_wrappermode;   /* TLS from the first byte (port 465) */
+    tls_ctx *tls_ctx;      /* NULL: TLS not configured or not usable */
+    char *tls_unavailable; /* TLS is required but not usable: why */
+    int tls_loglevel;
+    int tls_received_header;
+    int tls_ask_ccert;
+    int starttls_timeout_ms;
+    maps *relay_clientcerts; /* fingerprints for permit_tls_clientcerts */
 } smtpd_settings;
+
+/* smtpd_tls_security_level */
+enum { SMTPD_TLS_NONE, SMTPD_TLS_MAY, SMTPD_TLS_ENCRYPT };
 
 extern smtpd_settings smtpd_cf;
 
@@ -126,6 +138,12 @@ typedef struct smtpd_state {
     sasl_srv *sasl;     /* made at EHLO when AUTH is offered */
     vstr sasl_method;   /* "" until authenticated */
     vstr sasl_username; /* "" until authenticated */
+    /* TLS: set once the handshake (STARTTLS or wrapper mode) succeeded. */
+    int tls_active;
+    tls_conn *tls;
+    vstr tls_ccert_fingerprint; /* the client certificate's, "" without one */
+    vstr tls_received;          /* "using TLSv1.3 with cipher ..." */
+    vstr tls_received_ccert;    /* "No client certificate requested", ... */
     /* The transaction. */
     int stage;
     vstr sender; /* internal form */
@@ -154,6 +172,29 @@ void smtpd_reset_transaction(smtpd_state *s);
  * or CONNECT): log it; with smtpd_forbid_unauth_pipelining refuse and end
  * the session (returns 1). */
 int smtpd_pipelining_violation(smtpd_state *s, const char *after);
+
+/* "SMTP", "ESMTP", "ESMTPS", "ESMTPA" or "ESMTPSA" (RFC 3848), for logs,
+ * Received: and the queue file. */
+const char *smtpd_protocol_name(const smtpd_state *s);
+
+/* ---- smtpd_tls.c ---- */
+/* Read the TLS settings and keys (pre_init, before the privilege drop). */
+void smtpd_tls_init(config *cfg);
+void smtpd_tls_free(void);
+/* At connect: 0 to go on (in wrapper mode, after the handshake); -1 when
+ * the session must end (logged, and answered when that is possible). */
+int smtpd_tls_session_start(smtpd_state *s);
+/* End TLS (close_notify); the stream is unusable afterwards. */
+void smtpd_tls_session_end(smtpd_state *s);
+/* Is STARTTLS offered now? */
+int smtpd_tls_offered(const smtpd_state *s);
+/* Must the client start TLS before this command (security level encrypt)? */
+int smtpd_tls_required(const smtpd_state *s);
+/* The STARTTLS command. */
+void smtpd_tls_starttls(smtpd_state *s, const char *arg);
+/* Is the client's certificate fingerprint in relay_clientcerts? 1 yes,
+ * 0 no (or no certificate), -1 a table failed (*why says how). */
+int smtpd_tls_client_cert_listed(smtpd_state *s, const char **why);
 
 /* ---- smtpd_peer.c ---- */
 /* Fill in name, addr, namaddr and port from the client's socket. */
@@ -212,8 +253,6 @@ void smtpd_sasl_ehlo(smtpd_state *s, vstr *text);
 void smtpd_sasl_auth(smtpd_state *s, const char *arg);
 /* Has the client authenticated? */
 int smtpd_sasl_authenticated(const smtpd_state *s);
-/* The protocol for Received: and the queue file: ESMTP, ESMTPA, ... */
-const char *smtpd_sasl_protocol(const smtpd_state *s);
 /* The end of the session: forget the login and the SASL context. */
 void smtpd_sasl_end(smtpd_state *s);
 

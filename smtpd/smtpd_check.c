@@ -68,6 +68,7 @@ static const check_restriction restrictions[] = {
     {"permit_auth_destination", check_permit_auth_destination, 0},
     {"permit_mynetworks", check_permit_mynetworks, 0},
     {"permit_sasl_authenticated", check_permit_sasl_authenticated, 0},
+    {"permit_tls_clientcerts", check_permit_tls_clientcerts, 0},
     {"reject", check_reject_all, CHECK_GUARDS},
     {"reject_authenticated_sender_login_mismatch",
      check_reject_authenticated_sender_login_mismatch, 0},
@@ -270,7 +271,8 @@ void check_log(const check_ctx *x, const char *what, const char *text)
     msg_info("%s: %s: %s from %s: %s; from=<%s>%s%s%s proto=%s helo=<%s>",
              s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", what, x->cmd,
              vstr_str(&s->namaddr), text, x->sender ? x->sender : "", x->rcpt ? " to=<" : "",
-             x->rcpt ? x->rcpt : "", x->rcpt ? ">" : "", s->protocol, x->helo ? x->helo : "");
+             x->rcpt ? x->rcpt : "", x->rcpt ? ">" : "", smtpd_protocol_name(s),
+             x->helo ? x->helo : "");
 }
 
 static check_result eval_item(check_ctx *x, const check_item *it)

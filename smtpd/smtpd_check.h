@@ -123,6 +123,7 @@ check_result check_defer_if_reject(check_ctx *x, const check_item *it);
 check_result check_warn_if_reject(check_ctx *x, const check_item *it);
 check_result check_permit_mynetworks(check_ctx *x, const check_item *it);
 check_result check_permit_sasl_authenticated(check_ctx *x, const check_item *it);
+check_result check_permit_tls_clientcerts(check_ctx *x, const check_item *it);
 check_result check_permit_auth_destination(check_ctx *x, const check_item *it);
 check_result check_reject_unauth_destination(check_ctx *x, const check_item *it);
 check_result check_defer_unauth_destination(check_ctx *x, const check_item *it);

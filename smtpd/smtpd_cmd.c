@@ -4,8 +4,7 @@
  * A command is found in a table of {verb, the stage it needs, flags,
  * handler}: the stage check and its 503 reply are data, not code in
  * each handler, and the counts for the disconnect line are kept per
- * table entry. Hooks for the next issue: STARTTLS and AUTH get a table
- * entry and an EHLO keyword where the "hook:" comments are.
+ * table entry.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +19,8 @@
 #define CMD_LAST 1
 /* Moves no mail: past smtpd_junk_command_limit each one counts as an error. */
 #define CMD_JUNK 2
+/* Refused before STARTTLS at smtpd_tls_security_level = encrypt. */
+#define CMD_TLS_FIRST 4
 
 typedef struct smtpd_cmd {
     const char *verb;
@@ -75,7 +76,8 @@ static void cmd_ehlo(smtpd_state *s, const char *arg)
         vstr_append_str(&text, "250 SIZE\n");
     if (!smtpd_cf.disable_vrfy)
         vstr_append_str(&text, "250 VRFY\n");
-    /* hook: "250 STARTTLS" (smtpd_tls_security_level) goes here. */
+    if (smtpd_tls_offered(s))
+        vstr_append_str(&text, "250 STARTTLS\n");
     smtpd_sasl_ehlo(s, &text);
     vstr_append_str(&text, "250 ENHANCEDSTATUSCODES\n250 8BITMIME\n250 DSN\n250 SMTPUTF8\n"
                            "250 CHUNKING");
@@ -107,7 +109,8 @@ static void cmd_mail(smtpd_state *s, const char *arg)
     smtpd_args a;
 
     smtpd_args_init(&a);
-    if (smtpd_cf.helo_required && vstr_len(&s->helo) == 0) {
+    /* After STARTTLS the client must greet again (smtpd_tls.c). */
+    if ((smtpd_cf.helo_required || s->tls_active) && vstr_len(&s->helo) == 0) {
         smtpd_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
     } else if (smtpd_args_parse(&a, SMTPD_ARGS_MAIL, arg, &reply) < 0) {
         smtpd_reply(s, "%s", vstr_str(&reply));
@@ -160,10 +163,22 @@ static int open_queue_file(smtpd_state *s)
     cleanup_set_attr(s->cleanup, "client_port", port);
     if (vstr_len(&s->helo))
         cleanup_set_attr(s->cleanup, "helo_name", vstr_str(&s->helo));
-    cleanup_set_attr(s->cleanup, "protocol", smtpd_sasl_protocol(s));
+    cleanup_set_attr(s->cleanup, "protocol", smtpd_protocol_name(s));
     if (smtpd_sasl_authenticated(s)) {
         cleanup_set_attr(s->cleanup, "sasl_method", vstr_str(&s->sasl_method));
         cleanup_set_attr(s->cleanup, "sasl_username", vstr_str(&s->sasl_username));
+    }
+    if (s->tls_active) {
+        char bits[16];
+
+        snprintf(bits, sizeof(bits), "%d", tls_conn_cipher_bits(s->tls));
+        cleanup_set_attr(s->cleanup, "encryption_protocol", tls_conn_protocol(s->tls));
+        cleanup_set_attr(s->cleanup, "encryption_cipher", tls_conn_cipher(s->tls));
+        cleanup_set_attr(s->cleanup, "encryption_keysize", bits);
+        if (smtpd_cf.tls_received_header) {
+            cleanup_set_attr(s->cleanup, "tls_received", vstr_str(&s->tls_received));
+            cleanup_set_attr(s->cleanup, "tls_received_ccert", vstr_str(&s->tls_received_ccert));
+        }
     }
     if (s->body_type)
         cleanup_set_attr(s->cleanup, "body_type", s->body_type);
@@ -261,16 +276,17 @@ static void cmd_quit(smtpd_state *s, const char *arg)
 static const smtpd_cmd commands[] = {
     {"EHLO", "ehlo", SMTPD_STAGE_ANY, CMD_LAST, cmd_ehlo},
     {"HELO", "helo", SMTPD_STAGE_ANY, CMD_LAST, cmd_helo},
-    /* hook: {"STARTTLS", "starttls", SMTPD_STAGE_NO_MAIL, CMD_LAST, ...} goes here. */
     /* AUTH checks the stage itself: its 503 texts are its own. */
-    {"AUTH", "auth", SMTPD_STAGE_ANY, CMD_LAST, smtpd_sasl_auth},
-    {"MAIL", "mail", SMTPD_STAGE_NO_MAIL, 0, cmd_mail},
+    {"STARTTLS", "starttls", SMTPD_STAGE_ANY, CMD_LAST, smtpd_tls_starttls},
+    /* AUTH checks the stage itself: its 503 texts are its own. */
+    {"AUTH", "auth", SMTPD_STAGE_ANY, CMD_LAST | CMD_TLS_FIRST, smtpd_sasl_auth},
+    {"MAIL", "mail", SMTPD_STAGE_NO_MAIL, CMD_TLS_FIRST, cmd_mail},
     {"RCPT", "rcpt", SMTPD_STAGE_MAIL, 0, cmd_rcpt},
     {"DATA", "data", SMTPD_STAGE_RCPT, CMD_LAST, cmd_data},
     {"BDAT", "bdat", SMTPD_STAGE_ANY, 0, smtpd_bdat},
     {"RSET", "rset", SMTPD_STAGE_ANY, CMD_JUNK, cmd_rset},
     {"NOOP", "noop", SMTPD_STAGE_ANY, CMD_LAST | CMD_JUNK, cmd_noop},
-    {"VRFY", "vrfy", SMTPD_STAGE_ANY, CMD_LAST | CMD_JUNK, cmd_vrfy},
+    {"VRFY", "vrfy", SMTPD_STAGE_ANY, CMD_LAST | CMD_JUNK | CMD_TLS_FIRST, cmd_vrfy},
     {"HELP", "help", SMTPD_STAGE_ANY, CMD_LAST, cmd_help},
     {"QUIT", "quit", SMTPD_STAGE_ANY, CMD_LAST, cmd_quit},
 };
@@ -329,6 +345,10 @@ void smtpd_command(smtpd_state *s)
     if (((commands[i].flags & CMD_LAST) || strcmp(s->protocol, "ESMTP") != 0) &&
         vstream_read_pending(s->client) > 0 && smtpd_pipelining_violation(s, commands[i].verb))
         return;
+    if ((commands[i].flags & CMD_TLS_FIRST) && smtpd_tls_required(s)) {
+        smtpd_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+        return;
+    }
     if (!stage_ok(s, commands[i].stage)) {
         /* As Postfix: a transaction whose recipients were all refused
          * has no valid recipients; without MAIL, RCPT is what is missing. */

@@ -70,7 +70,8 @@ static void finish_message(smtpd_state *s, const char *cmd)
     } else {
         msg_info("%s: reject: %s from %s: %d %s %s; from=<%s> proto=%s helo=<%s>", id, cmd,
                  vstr_str(&s->namaddr), cleanup_status_smtp(st), cleanup_status_dsn(st),
-                 vstr_str(&reason), vstr_str(&s->sender), s->protocol, vstr_str(&s->helo));
+                 vstr_str(&reason), vstr_str(&s->sender), smtpd_protocol_name(s),
+                 vstr_str(&s->helo));
         smtpd_reply(s, "%d %s Error: %s", cleanup_status_smtp(st), cleanup_status_dsn(st),
                     cleanup_status_text(st));
     }

@@ -42,9 +42,8 @@ check_result check_permit(check_ctx *x, const check_item *it)
 check_result check_reject_all(check_ctx *x, const check_item *it)
 {
     (void)it;
-    return check_reject_generic(x, smtpd_cf.reject_code, smtpd_cf.reject_code < 500 ? "4.7.1"
-                                                                                    : "5.7.1",
-                                "Access denied");
+    return check_reject_generic(x, smtpd_cf.reject_code,
+                                smtpd_cf.reject_code < 500 ? "4.7.1" : "5.7.1", "Access denied");
 }
 
 check_result check_defer_all(check_ctx *x, const check_item *it)
@@ -86,6 +85,22 @@ check_result check_permit_sasl_authenticated(check_ctx *x, const check_item *it)
 {
     (void)it;
     return smtpd_sasl_authenticated(x->s) ? CHECK_PERMIT : CHECK_DUNNO;
+}
+
+/* The client's TLS certificate fingerprint is a key in relay_clientcerts. */
+check_result check_permit_tls_clientcerts(check_ctx *x, const check_item *it)
+{
+    const char *why = NULL;
+
+    (void)it;
+    switch (smtpd_tls_client_cert_listed(x->s, &why)) {
+    case 1:
+        return CHECK_PERMIT;
+    case 0:
+        return CHECK_DUNNO;
+    default:
+        return check_lookup_error(x, vstr_str(&x->s->namaddr), why);
+    }
 }
 
 /* Does the local part hold '@', '!' or '%'? */
@@ -247,8 +262,7 @@ static int fqdn(const char *domain)
 check_result check_reject_non_fqdn_helo(check_ctx *x, const check_item *it)
 {
     (void)it;
-    if (x->helo == NULL || valid_address_literal(x->helo) || bare_ipv4(x->helo) ||
-        fqdn(x->helo))
+    if (x->helo == NULL || valid_address_literal(x->helo) || bare_ipv4(x->helo) || fqdn(x->helo))
         return CHECK_DUNNO;
     return check_reject(x, "%d 5.5.2 <%s>: Helo command rejected: need fully-qualified hostname",
                         smtpd_cf.non_fqdn_code, x->helo);
@@ -266,8 +280,7 @@ check_result check_reject_non_fqdn_sender(check_ctx *x, const check_item *it)
     (void)it;
     if (x->sender == NULL || *x->sender == 0 || fqdn(domain_of(x->sender)))
         return CHECK_DUNNO;
-    return check_reject(x,
-                        "%d 5.5.2 <%s>: Sender address rejected: need fully-qualified address",
+    return check_reject(x, "%d 5.5.2 <%s>: Sender address rejected: need fully-qualified address",
                         smtpd_cf.non_fqdn_code, x->sender);
 }
 
@@ -298,8 +311,8 @@ check_result check_reject_unknown_reverse_client(check_ctx *x, const check_item 
     (void)it;
     if (!vstr_equals(&x->s->reverse_name, "unknown"))
         return CHECK_DUNNO;
-    return check_reject(
-        x, "%d %c.7.25 Client host rejected: cannot find your reverse hostname, [%s]",
-        smtpd_cf.unknown_client_code, smtpd_cf.unknown_client_code / 100 + '0',
-        vstr_str(&x->s->addr));
+    return check_reject(x,
+                        "%d %c.7.25 Client host rejected: cannot find your reverse hostname, [%s]",
+                        smtpd_cf.unknown_client_code, smtpd_cf.unknown_client_code / 100 + '0',
+                        vstr_str(&x->s->addr));
 }

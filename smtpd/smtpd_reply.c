@@ -80,7 +80,7 @@ void smtpd_reject(smtpd_state *s, const char *cmd, const char *rcpt, const char 
         vstr_set_fmt(&to, " to=<%s>", rcpt);
     msg_info("%s: reject: %s from %s: %s; from=<%s>%s proto=%s helo=<%s>",
              s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", cmd, vstr_str(&s->namaddr),
-             vstr_str(&text), vstr_str(&s->sender), vstr_str(&to), s->protocol,
+             vstr_str(&text), vstr_str(&s->sender), vstr_str(&to), smtpd_protocol_name(s),
              vstr_str(&s->helo));
     send_reply(s, &text);
     vstr_release(&text);

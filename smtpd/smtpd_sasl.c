@@ -59,18 +59,19 @@ void smtpd_sasl_free(void)
         sasl_srv_done_lib();
 }
 
-/* Is the session encrypted? STARTTLS is not part of smtpd yet, so no
- * session is; smtpd_tls_auth_only then keeps AUTH from being offered. */
+/* Is the session encrypted (STARTTLS or wrapper mode, smtpd_tls.c)? */
 static int session_encrypted(const smtpd_state *s)
 {
-    (void)s;
-    return 0;
+    return s->tls_active;
 }
 
-/* May AUTH be used in this session now? */
+/* May AUTH be used in this session now? Not before TLS with
+ * smtpd_tls_auth_only, nor where TLS is required (encrypt) and not yet
+ * on: credentials never cross in the clear there. */
 static int auth_allowed(const smtpd_state *s)
 {
-    return smtpd_cf.sasl_enable && (!smtpd_cf.tls_auth_only || session_encrypted(s));
+    return smtpd_cf.sasl_enable &&
+           (session_encrypted(s) || (!smtpd_cf.tls_auth_only && !smtpd_tls_required(s)));
 }
 
 /* A fresh context for the next exchange. 0, or -1 (logged). */
@@ -109,13 +110,6 @@ void smtpd_sasl_ehlo(smtpd_state *s, vstr *text)
 int smtpd_sasl_authenticated(const smtpd_state *s)
 {
     return vstr_len(&s->sasl_username) > 0;
-}
-
-const char *smtpd_sasl_protocol(const smtpd_state *s)
-{
-    if (!smtpd_sasl_authenticated(s))
-        return s->protocol;
-    return session_encrypted(s) ? "ESMTPSA" : "ESMTPA";
 }
 
 void smtpd_sasl_end(smtpd_state *s)

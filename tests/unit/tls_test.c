@@ -137,10 +137,9 @@ static void test_ctx_settings(void **state)
     assert_false(tls_ctx_has_key(ctx));
     /* No file to load is not an error; a missing one names itself. */
     assert_int_equal(tls_ctx_load_keys(ctx, "", "", "", "", "", &err), 0);
-    assert_int_equal(
-        tls_ctx_load_keys(ctx, "", "/nonexistent/cert.pem", "", "", "", &err), -1);
-    assert_non_null(strstr(vstr_str(&err),
-                           "cannot load certificate chain from /nonexistent/cert.pem"));
+    assert_int_equal(tls_ctx_load_keys(ctx, "", "/nonexistent/cert.pem", "", "", "", &err), -1);
+    assert_non_null(
+        strstr(vstr_str(&err), "cannot load certificate chain from /nonexistent/cert.pem"));
     assert_int_equal(tls_ctx_load_CA(ctx, "/nonexistent/ca.pem", "", &err), -1);
     assert_non_null(strstr(vstr_str(&err), "/nonexistent/ca.pem"));
     tls_ctx_free(ctx);
@@ -161,12 +160,9 @@ static void test_ctx_settings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_protocols_lower_bound),
-        cmocka_unit_test(test_protocols_exclusions),
-        cmocka_unit_test(test_protocols_inclusions),
-        cmocka_unit_test(test_protocols_junk),
-        cmocka_unit_test(test_protocols_overlong),
-        cmocka_unit_test(test_cipher_exclusions),
+        cmocka_unit_test(test_protocols_lower_bound), cmocka_unit_test(test_protocols_exclusions),
+        cmocka_unit_test(test_protocols_inclusions),  cmocka_unit_test(test_protocols_junk),
+        cmocka_unit_test(test_protocols_overlong),    cmocka_unit_test(test_cipher_exclusions),
         cmocka_unit_test(test_ctx_settings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

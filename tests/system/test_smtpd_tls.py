@@ -1,0 +1,504 @@
+"""System tests for TLS in smtpd(8): STARTTLS, wrapper mode (port 465),
+the security levels, client certificates.
+
+Certificates come from a throwaway test CA made with the openssl command
+once per session (RSA and ECDSA server chains, a client certificate).
+Clients are real: openssl s_client, swaks, Python's smtplib and ssl, and
+raw sockets where a test must send what a well-behaved client would not
+(text pipelined after STARTTLS). The instance runs as in test_smtpd.py.
+"""
+
+import base64
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from live import PrivatePostfix, Raw, free_port, wait_until
+from live import server_factory  # noqa: F401 (fixture)
+# The sasldb of AUTH's own tests, for TLS with AUTH.
+from test_smtpd_sasl import PASSWORD, USER, sasl_dir  # noqa: F401 (fixture)
+
+
+def openssl(*args, cwd):
+    r = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture(scope="session")
+def certs():
+    """A test CA, server chains (key, certificate, CA in one file) for RSA and
+    ECDSA, and a client certificate; readable by the instance's user."""
+    d = Path(tempfile.mkdtemp(prefix="postern-tls-"))
+    d.chmod(0o755)
+    (d / "ext").write_text("subjectAltName=DNS:test.example,DNS:localhost,IP:127.0.0.1\n")
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "2", "-subj", "/CN=Postern Test CA", cwd=d)
+    for name, key in (("rsa", ["-newkey", "rsa:2048"]),
+                      ("ec", ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]),
+                      ("client", ["-newkey", "rsa:2048"])):
+        cn = "client.example" if name == "client" else "test.example"
+        openssl("req", *key, "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr",
+                "-subj", f"/CN={cn}", cwd=d)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", "ext", cwd=d)
+        (d / f"{name}-chain.pem").write_text(
+            (d / f"{name}.key").read_text() + (d / f"{name}.pem").read_text()
+            + (d / "ca.pem").read_text())
+    for p in d.iterdir():
+        p.chmod(0o644)
+    fp = subprocess.run(["openssl", "x509", "-in", d / "client.pem", "-noout", "-fingerprint",
+                         "-sha256"], capture_output=True, text=True, check=True).stdout
+    (d / "client.fingerprint").write_text(fp.strip().split("=", 1)[1])
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def tls_settings(certs, level="may", *more):
+    return (f"smtpd_tls_security_level={level}",
+            f"smtpd_tls_chain_files={certs}/rsa-chain.pem, {certs}/ec-chain.pem",
+            "smtpd_tls_loglevel=1", "smtpd_tls_received_header=yes", *more)
+
+
+@pytest.fixture
+def tls_server(server_factory, certs):  # noqa: F811
+    return server_factory(*tls_settings(certs))
+
+
+def client_context(certs, cert=None):
+    ctx = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    ctx.check_hostname = False
+    if cert:
+        ctx.load_cert_chain(str(certs / f"{cert}.pem"), str(certs / f"{cert}.key"))
+    return ctx
+
+
+class SClient:
+    """openssl s_client in a pipe: one command line in, one reply out."""
+
+    def __init__(self, port, certs, *args):
+        self.proc = subprocess.Popen(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-crlf", "-quiet",
+             "-CAfile", str(certs / "ca.pem"), "-verify_return_error", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def reply(self, expect=None):
+        """Lines up to the last line of a reply (and, with expect, one whose
+        last line starts with it: s_client echoes part of its own EHLO)."""
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                return "\n".join(lines)
+            lines.append(line.rstrip("\r\n"))
+            if len(line) >= 4 and line[3] == " " and (expect is None or line.startswith(expect)):
+                return "\n".join(lines)
+
+    def cmd(self, line, expect=None):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.reply(expect)
+
+    def deliver(self, server, subject):
+        """EHLO (which must not offer STARTTLS again), one message, QUIT."""
+        ehlo = self.cmd("EHLO client.example")
+        assert "250-PIPELINING" in ehlo and "STARTTLS" not in ehlo
+        assert self.cmd("MAIL FROM:<sender@example.org>").startswith("250 ")
+        assert self.cmd(f"RCPT TO:<{server.addr}>").startswith("250 ")
+        assert self.cmd("DATA").startswith("354 ")
+        self.proc.stdin.write(message(server, subject).replace("\r\n", "\n"))
+        assert "250 2.0.0 Ok: queued as" in self.cmd(".")
+        assert self.cmd("QUIT").startswith("221 ")
+        self.close()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        self.proc.wait(timeout=30)
+        return self.proc.stderr.read()
+
+
+def message(server, subject):
+    return (f"From: sender@example.org\r\nTo: {server.addr}\r\nSubject: {subject}\r\n\r\n"
+            "over TLS\r\n")
+
+
+# ---- sessions with real clients ----
+
+def test_openssl_s_client_starttls_delivers_and_received_says_esmtps_and_cipher(tls_server,
+                                                                                 certs):
+    c = SClient(tls_server.port, certs, "-starttls", "smtp")
+    assert c.cmd("NOOP", expect="250 2.0.0").endswith("250 2.0.0 Ok")
+    c.deliver(tls_server, "s_client")
+    assert wait_until(lambda: tls_server.messages(), timeout=30), tls_server.log()
+    (m,) = tls_server.messages()
+    received = " ".join(m.get_all("Received")[0].split())
+    assert received.startswith(
+        "from client.example (localhost [127.0.0.1]) (using TLSv1.3 with cipher "
+        "TLS_AES_256_GCM_SHA384 (256/256 bits)) (No client certificate requested) "
+        "by test.example (Postern) with ESMTPS id "), received
+    log = tls_server.log()
+    assert ("Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with "
+            "cipher TLS_AES_256_GCM_SHA384 (256/256 bits)") in log
+    assert "proto=ESMTPS" not in log  # nothing was rejected
+    assert wait_until(lambda: "disconnect from" in tls_server.log(), timeout=10)
+    assert "ehlo=2 starttls=1 mail=1 rcpt=1 data=1 noop=1 quit=1 commands=8" in tls_server.log()
+
+
+def test_swaks_tls_delivers(tls_server):
+    r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(tls_server.port),
+                        "--tls", "--to", tls_server.addr, "--from", "sender@example.org",
+                        "--helo", "client.example"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "<~  250 2.0.0 Ok: queued as" in r.stdout
+    assert wait_until(lambda: tls_server.messages(), timeout=30), tls_server.log()
+    assert "with ESMTPS id" in " ".join(tls_server.messages()[0].get_all("Received")[0].split())
+
+
+def test_rsa_and_ecdsa_certificates_side_by_side(tls_server, certs):
+    for cipher, key in (("ECDHE-ECDSA-AES256-GCM-SHA384", "256"),
+                        ("ECDHE-RSA-AES256-GCM-SHA384", "2048")):
+        r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                            f"127.0.0.1:{tls_server.port}", "-tls1_2", "-cipher", cipher,
+                            "-CAfile", str(certs / "ca.pem"), "-verify_return_error"],
+                           input="", capture_output=True, text=True, timeout=30)
+        assert f"Cipher is {cipher}" in r.stdout, r.stdout + r.stderr
+        assert f"Server public key is {key} bit" in r.stdout
+
+
+def test_tls_1_1_is_refused_and_1_2_accepted(tls_server, certs):
+    r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                        f"127.0.0.1:{tls_server.port}", "-tls1_1", "-CAfile",
+                        str(certs / "ca.pem")], input="", capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode != 0
+    assert "Cipher is (NONE)" in r.stdout
+    assert wait_until(lambda: "SSL_accept error from localhost[127.0.0.1]: TLS handshake "
+                      "failed: " in tls_server.log(), timeout=10)
+    assert "unsupported protocol" in tls_server.log()
+    r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                        f"127.0.0.1:{tls_server.port}", "-tls1_2", "-CAfile",
+                        str(certs / "ca.pem"), "-verify_return_error"], input="",
+                       capture_output=True, text=True, timeout=30)
+    assert "New, TLSv1.2, Cipher is ECDHE-" in r.stdout, r.stdout + r.stderr
+
+
+# ---- the STARTTLS command ----
+
+def starttls_raw(server, certs, pipelined=b""):
+    """A raw session up to STARTTLS (sent with pipelined after it, in one
+    write), then the handshake; returns the TLS socket and a reader."""
+    raw = server.raw()
+    assert raw.reply().startswith("220 ")
+    assert "250-STARTTLS" in raw.cmd("EHLO client.example")
+    raw.send(b"STARTTLS\r\n" + pipelined)
+    return raw
+
+
+def tls_reader(sock):
+    buf = b""
+
+    def reply():
+        nonlocal buf
+        while b"\r\n" not in buf:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return ""
+            buf += chunk
+        line, buf = buf.split(b"\r\n", 1)
+        return line.decode()
+    return reply
+
+
+def test_text_pipelined_after_starttls_is_discarded_not_executed(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs), "smtpd_forbid_unauth_pipelining=no")
+    raw = starttls_raw(srv, certs, b"RSET\r\n")
+    assert raw.reply() == "220 2.0.0 Ready to start TLS"
+    tls = client_context(certs).wrap_socket(raw.sock, server_hostname="test.example")
+    reply = tls_reader(tls)
+    # The first reply in the TLS session answers the first command sent in it.
+    tls.sendall(b"HELP\r\n")
+    assert reply().startswith("214 2.0.0 Commands:")
+    tls.sendall(b"QUIT\r\n")
+    assert reply() == "221 2.0.0 Bye"
+    tls.close()
+    assert wait_until(lambda: "disconnect from" in srv.log(), timeout=10)
+    log = srv.log()
+    assert "discarding 6 bytes sent after STARTTLS by localhost[127.0.0.1]" in log
+    assert "ehlo=1 starttls=1 help=1 quit=1 commands=4" in log
+    assert "rset" not in log
+
+
+def test_text_pipelined_after_starttls_ends_the_session_by_default(tls_server, certs):
+    raw = starttls_raw(tls_server, certs, b"RSET\r\n")
+    assert raw.reply() == "554 5.5.0 Error: SMTP protocol synchronization"
+    assert raw.closed()
+    assert "improper command pipelining after STARTTLS from localhost[127.0.0.1]: RSET" in \
+        tls_server.log()
+    assert "TLS connection established" not in tls_server.log()
+
+
+def test_starttls_resets_the_session_and_needs_a_new_ehlo(tls_server, certs):
+    c = tls_server.smtp()
+    c.ehlo()
+    assert c.has_extn("starttls")
+    assert c.mail("sender@example.org")[0] == 250
+    assert c.docmd("STARTTLS") == (503, b"5.5.1 Error: MAIL transaction in progress")
+    assert c.docmd("RSET")[0] == 250
+    code, text = c.starttls(context=client_context(certs))
+    assert (code, text) == (220, b"2.0.0 Ready to start TLS")
+    # The EHLO before STARTTLS and the transaction are forgotten.
+    assert c.docmd("MAIL FROM:<sender@example.org>") == \
+        (503, b"5.5.1 Error: send HELO/EHLO first")
+    code, _ = c.ehlo("client.example")
+    assert code == 250 and not c.has_extn("starttls")
+    assert c.docmd("STARTTLS") == (554, b"5.5.1 Error: TLS already active")
+    assert c.docmd("MAIL FROM:<sender@example.org>")[0] == 250
+    assert c.docmd(f"RCPT TO:<{tls_server.addr}>")[0] == 250
+    c.quit()
+
+
+def test_starttls_with_an_argument_or_when_not_offered(server_factory, tls_server, certs):  # noqa: F811
+    c = tls_server.smtp()
+    c.ehlo()
+    assert c.docmd("STARTTLS now") == (501, b"5.5.4 Syntax: STARTTLS")
+    c.quit()
+    plain = server_factory()
+    c = plain.smtp()
+    c.ehlo()
+    assert not c.has_extn("starttls")
+    assert c.docmd("STARTTLS") == (502, b"5.5.1 Error: command not implemented")
+    c.quit()
+
+
+def test_encrypt_level_refuses_mail_before_starttls(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs, "encrypt"))
+    c = srv.smtp()
+    c.ehlo()
+    assert c.has_extn("starttls")
+    assert c.docmd("MAIL FROM:<sender@example.org>") == \
+        (530, b"5.7.0 Must issue a STARTTLS command first")
+    assert c.docmd("VRFY someone") == (530, b"5.7.0 Must issue a STARTTLS command first")
+    c.starttls(context=client_context(certs))
+    c.ehlo()
+    c.sendmail("sender@example.org", [srv.addr], message(srv, "encrypt").encode())
+    c.quit()
+    assert wait_until(lambda: srv.messages(), timeout=30), srv.log()
+
+
+# ---- wrapper mode (port 465) ----
+
+def add_service(srv, line):
+    """Add a master.cf service line to a running instance and reload it."""
+    with open(srv.inst.master_cf, "a") as f:
+        f.write(line + "\n")
+    r = srv.inst.postern("reload")
+    assert r.returncode == 0, r.stderr
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def test_wrapper_mode_service_speaks_tls_from_the_first_byte(tls_server, certs):
+    port = free_port()
+    add_service(tls_server, f"127.0.0.1:{port} inet n - n - - smtpd "
+                "-o smtpd_tls_wrappermode=yes -o syslog_name=postern/submissions")
+    assert wait_until(lambda: listening(port), timeout=15), tls_server.log()
+    c = SClient(port, certs)
+    assert c.reply().startswith("220 test.example ESMTP")
+    c.deliver(tls_server, "wrapper")
+    assert wait_until(lambda: tls_server.messages(), timeout=30), tls_server.log()
+    assert "postern/submissions/smtpd[" in tls_server.log()
+    assert "with ESMTPS id" in " ".join(tls_server.messages()[0].get_all("Received")[0].split())
+    # A plaintext client gets no SMTP greeting there.
+    raw = Raw("127.0.0.1", port)
+    raw.send("EHLO client.example\r\n")
+    try:
+        got = raw.reply()
+    except ConnectionResetError:
+        got = ""
+    assert not got.startswith("220")
+    assert wait_until(lambda: "SSL_accept error from localhost[127.0.0.1]" in tls_server.log(),
+                      timeout=10)
+
+
+# ---- keys that cannot be used ----
+
+def test_missing_key_at_may_is_a_warning_and_no_starttls(server_factory):  # noqa: F811
+    srv = server_factory("smtpd_tls_security_level=may",
+                         "smtpd_tls_cert_file=/nonexistent/cert.pem")
+    c = srv.smtp()
+    c.ehlo()
+    assert not c.has_extn("starttls")
+    c.quit()
+    assert ("warning: cannot use TLS: cannot load certificate chain from /nonexistent/cert.pem"
+            in srv.log())
+    assert "STARTTLS is not offered" in srv.log()
+
+
+def test_unreadable_key_at_encrypt_refuses_sessions_with_421(server_factory, certs):  # noqa: F811
+    key = certs / "unreadable.key"
+    key.write_text((certs / "rsa.key").read_text())
+    key.chmod(0o000)
+    srv = server_factory("smtpd_tls_security_level=encrypt",
+                         f"smtpd_tls_cert_file={certs}/rsa.pem", f"smtpd_tls_key_file={key}")
+    raw = srv.raw()
+    assert raw.reply() == ("421 4.7.0 test.example Error: TLS is required but not available; "
+                           "try again later")
+    assert raw.closed()
+    log = srv.log()
+    assert f"cannot load private key from {key}" in log
+    assert "TLS is required (smtpd_tls_security_level = encrypt) but cannot be used" in log
+    assert "refusing localhost[127.0.0.1]: TLS is required but cannot be used" in log
+
+
+def test_no_certificate_in_wrapper_mode_closes_the_connection(server_factory):  # noqa: F811
+    srv = server_factory("smtpd_tls_wrappermode=yes")
+    raw = srv.raw()
+    assert raw.closed()
+    assert wait_until(lambda: "refusing localhost[127.0.0.1]" in srv.log(), timeout=10)
+    assert "no server certificate: set smtpd_tls_chain_files" in srv.log()
+
+
+# ---- client certificates ----
+
+def test_relay_clientcerts_lets_a_listed_certificate_relay(server_factory, certs):  # noqa: F811
+    table = certs / "relay_clientcerts"
+    table.write_text((certs / "client.fingerprint").read_text() + " client.example\n")
+    table.chmod(0o644)
+    srv = server_factory(*tls_settings(certs, "may", "smtpd_tls_ask_ccert=yes",
+                                       f"smtpd_tls_CAfile={certs}/ca.pem",
+                                       f"relay_clientcerts=texthash:{table}",
+                                       "mynetworks=192.0.2.0/24",
+                                       "smtpd_relay_restrictions=permit_tls_clientcerts, "
+                                       "reject_unauth_destination"))
+    for cert, code in (("client", 250), (None, 554)):
+        c = srv.smtp()
+        c.ehlo()
+        c.starttls(context=client_context(certs, cert))
+        c.ehlo()
+        assert c.docmd("MAIL FROM:<sender@example.org>")[0] == 250
+        assert c.docmd("RCPT TO:<someone@elsewhere.example>")[0] == code
+        c.docmd("RSET")
+        c.quit()
+    log = srv.log()
+    assert ("Trusted TLS connection established from localhost[127.0.0.1]: TLSv1.3 with cipher"
+            in log)
+    assert ("client certificate fingerprint=" + (certs / "client.fingerprint").read_text()
+            in log)
+    assert "Anonymous TLS connection established from localhost[127.0.0.1]" in log
+    assert "Relay access denied; from=<sender@example.org> to=<someone@elsewhere.example> " \
+        "proto=ESMTPS" in log
+
+
+# ---- testssl ----
+
+@pytest.mark.skipif(shutil.which("testssl") is None, reason="testssl (testssl.sh) not installed")
+def test_testssl_sees_no_protocol_below_tls_1_2(tls_server, tmp_path):
+    out = tmp_path / "protocols.json"
+    start = time.monotonic()
+    r = subprocess.run(["testssl", "--quiet", "--color", "0", "--protocols", "--jsonfile",
+                        str(out), "--starttls", "smtp", f"127.0.0.1:{tls_server.port}"],
+                       capture_output=True, text=True, timeout=300)
+    assert out.exists(), r.stdout + r.stderr
+    import json
+    found = {e["id"]: e["finding"] for e in json.loads(out.read_text())}
+    for proto in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
+        assert found[proto] == "not offered", (proto, found)
+    assert found["TLS1_2"].startswith("offered"), found
+    assert found["TLS1_3"].startswith("offered"), found
+    assert time.monotonic() - start < 120
+
+
+def test_req_ccert_at_encrypt_needs_a_verified_client_certificate(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs, "encrypt", "smtpd_tls_req_ccert=yes",
+                                       f"smtpd_tls_CAfile={certs}/ca.pem"))
+    c = srv.smtp()
+    c.ehlo()
+    with pytest.raises((ssl.SSLError, smtplib.SMTPServerDisconnected, ConnectionError)):
+        c.starttls(context=client_context(certs))
+        c.ehlo()  # TLS 1.3: the server's refusal arrives after the client's Finished
+    c = srv.smtp()
+    c.ehlo()
+    c.starttls(context=client_context(certs, "client"))
+    assert c.ehlo()[0] == 250
+    c.quit()
+    assert wait_until(lambda: "Trusted TLS connection established" in srv.log(), timeout=10)
+    assert "SSL_accept error from localhost[127.0.0.1]" in srv.log()
+
+
+# ---- real Postfix as the client ----
+
+@pytest.fixture
+def private_postfix():
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and the postfix package")
+    pf = PrivatePostfix()
+    yield pf
+    pf.stop()
+
+
+def test_postfix_with_smtp_tls_security_level_encrypt_delivers(tls_server, certs,
+                                                               private_postfix):
+    pf_port = private_postfix.start(f"relayhost=[127.0.0.1]:{tls_server.port}",
+                                    "smtp_tls_security_level=encrypt", "smtp_tls_loglevel=1",
+                                    f"smtp_tls_CAfile={certs}/ca.pem")
+    c = smtplib.SMTP("127.0.0.1", pf_port, local_hostname="origin.example", timeout=30)
+    c.sendmail("a@pf.example", [tls_server.addr], message(tls_server, "via postfix").encode())
+    c.quit()
+    assert wait_until(lambda: tls_server.messages() and tls_server.queue_empty(), timeout=60), \
+        tls_server.log() + private_postfix.maillog()
+    (m,) = tls_server.messages()
+    received = " ".join(m.get_all("Received")[0].split())
+    assert received.startswith("from pf.example (localhost [127.0.0.1]) (using TLSv1.3 with "
+                               "cipher TLS_AES_256_GCM_SHA384 (256/256 bits)) "), received
+    assert "by test.example (Postern) with ESMTPS id" in received
+    pf_log = private_postfix.maillog()
+    assert (f"Trusted TLS connection established to 127.0.0.1[127.0.0.1]:{tls_server.port}: "
+            "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)") in pf_log, pf_log
+    assert "status=sent" in pf_log
+
+
+# ---- TLS with AUTH: the submission service's settings ----
+
+def test_submission_offers_auth_only_after_starttls_and_receives_esmtpsa(server_factory,  # noqa: F811
+                                                                          certs, sasl_dir):
+    srv = server_factory(*tls_settings(certs, "encrypt"), "smtpd_sasl_auth_enable=yes",
+                         f"cyrus_sasl_config_path={sasl_dir}",
+                         "smtpd_sasl_authenticated_header=yes", "mynetworks=192.0.2.0/24")
+    raw = srv.raw()
+    assert raw.reply().startswith("220 ")
+    ehlo = raw.cmd("EHLO client.example")
+    assert "250-STARTTLS" in ehlo and "AUTH" not in ehlo
+    assert raw.cmd("AUTH PLAIN " + base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()) \
+        == "530 5.7.0 Must issue a STARTTLS command first"
+    raw.close()
+    r = subprocess.run(["swaks", "--server", f"127.0.0.1:{srv.port}", "--helo", "client.example",
+                        "--from", "someone@example.org", "--to", srv.addr,
+                        "--tls", "--auth", "PLAIN", "--auth-user", USER, "--auth-password",
+                        PASSWORD], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "235 2.7.0 Authentication successful" in r.stdout
+    assert "250 2.0.0 Ok: queued as" in r.stdout
+    assert wait_until(lambda: srv.messages() and srv.queue_empty(), timeout=30), srv.log()
+    received = " ".join(srv.messages()[0].get_all("Received")[0].split())
+    assert received.startswith(
+        "from client.example (localhost [127.0.0.1]) (using TLSv1.3 with cipher "
+        "TLS_AES_256_GCM_SHA384 (256/256 bits)) (No client certificate requested) "
+        f"(Authenticated sender: {USER}) by test.example (Postern) with ESMTPSA id "), received
+    log = srv.log()
+    assert "Anonymous TLS connection established from localhost[127.0.0.1]" in log
+    assert f"sasl_method=PLAIN, sasl_username={USER}" in log
