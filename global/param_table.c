@@ -811,6 +811,8 @@ static const param_def param_rows[] = {
      "What the unknown-domain restrictions do when a lookup fails temporarily."},
     {"unknown_client_reject_code", PARAM_INT, "450", RANGE(400, 599),
      "The reply code of reject_unknown_client_hostname."},
+    {"unknown_helo_hostname_tempfail_action", PARAM_STR, "$reject_tempfail_action", NOBOUNDS,
+     "What reject_unknown_helo_hostname does when a lookup fails temporarily."},
     {"unknown_hostname_reject_code", PARAM_INT, "450", RANGE(400, 599),
      "The reply code of reject_unknown_helo_hostname."},
     {"unknown_local_recipient_reject_code", PARAM_INT, "550", RANGE(400, 599),

@@ -68,6 +68,9 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.defer_code = (int)config_int(cfg, "defer_code");
     smtpd_cf.invalid_hostname_code = (int)config_int(cfg, "invalid_hostname_reject_code");
     smtpd_cf.unknown_client_code = (int)config_int(cfg, "unknown_client_reject_code");
+    smtpd_cf.unknown_hostname_code = (int)config_int(cfg, "unknown_hostname_reject_code");
+    smtpd_cf.unknown_address_code = (int)config_int(cfg, "unknown_address_reject_code");
+    smtpd_cf.maps_rbl_code = (int)config_int(cfg, "maps_rbl_reject_code");
     smtpd_cf.access_map_reject_code = (int)config_int(cfg, "access_map_reject_code");
     smtpd_cf.access_map_defer_code = (int)config_int(cfg, "access_map_defer_code");
     smtpd_cf.reject_unlisted_recipient = config_bool(cfg, "smtpd_reject_unlisted_recipient");

@@ -19,6 +19,8 @@
  *     smtpd_generic.c  restrictions without tables: permit, reject,
  *                    relay control, HELO and address syntax, client names
  *     smtpd_unlisted.c local and virtual recipient tables
+ *     smtpd_domain.c   reject_unknown_{helo_hostname,sender,recipient_domain}
+ *     smtpd_dnsbl.c    reject_rbl_client, reject_rhsbl_*, permit_dnswl_client
  *     smtpd_sasl.c   AUTH (Cyrus SASL through global/sasl_srv): the EHLO
  *                    keyword, the exchange, the session's login
  *     smtpd_access.c   check_*_access (smtpd_access.h: the lookup keys in
@@ -67,6 +69,9 @@ typedef struct smtpd_settings {
     int defer_code;           /* defer_code: defer, defer_if_* */
     int invalid_hostname_code; /* invalid_hostname_reject_code */
     int unknown_client_code;  /* unknown_client_reject_code */
+    int unknown_hostname_code;  /* unknown_hostname_reject_code */
+    int unknown_address_code;   /* unknown_address_reject_code */
+    int maps_rbl_code;          /* maps_rbl_reject_code */
     int access_map_reject_code; /* REJECT in an access table */
     int access_map_defer_code;  /* DEFER in an access table */
     int reject_unlisted_recipient; /* smtpd_reject_unlisted_recipient */

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "global/dns.h"
 #include "smtpd/smtpd.h"
 #include "smtpd/smtpd_check.h"
 #include "util/mem.h"
@@ -66,6 +67,7 @@ static const check_restriction restrictions[] = {
     {"defer_unauth_destination", check_defer_unauth_destination, CHECK_GUARDS},
     {"permit", check_permit, 0},
     {"permit_auth_destination", check_permit_auth_destination, 0},
+    {"permit_dnswl_client", check_permit_dnswl_client, CHECK_ARG},
     {"permit_mynetworks", check_permit_mynetworks, 0},
     {"permit_sasl_authenticated", check_permit_sasl_authenticated, 0},
     {"permit_tls_clientcerts", check_permit_tls_clientcerts, 0},
@@ -78,6 +80,12 @@ static const check_restriction restrictions[] = {
     {"reject_non_fqdn_hostname", check_reject_non_fqdn_helo, 0}, /* Postfix < 2.3 name */
     {"reject_non_fqdn_recipient", check_reject_non_fqdn_recipient, 0},
     {"reject_non_fqdn_sender", check_reject_non_fqdn_sender, 0},
+    {"reject_rbl_client", check_reject_rbl_client, CHECK_ARG},
+    {"reject_rhsbl_client", check_reject_rhsbl_client, CHECK_ARG},
+    {"reject_rhsbl_helo", check_reject_rhsbl_helo, CHECK_ARG},
+    {"reject_rhsbl_recipient", check_reject_rhsbl_recipient, CHECK_ARG},
+    {"reject_rhsbl_reverse_client", check_reject_rhsbl_reverse_client, CHECK_ARG},
+    {"reject_rhsbl_sender", check_reject_rhsbl_sender, CHECK_ARG},
     {"reject_sender_login_mismatch", check_reject_sender_login_mismatch, 0},
     {"reject_unauth_destination", check_reject_unauth_destination, CHECK_GUARDS},
     {"reject_unauth_pipelining", check_reject_unauth_pipelining, 0},
@@ -85,7 +93,11 @@ static const check_restriction restrictions[] = {
      check_reject_unauthenticated_sender_login_mismatch, 0},
     {"reject_unknown_client", check_reject_unknown_client, 0}, /* Postfix < 2.3 name */
     {"reject_unknown_client_hostname", check_reject_unknown_client, 0},
+    {"reject_unknown_helo_hostname", check_reject_unknown_helo, 0},
+    {"reject_unknown_hostname", check_reject_unknown_helo, 0}, /* Postfix < 2.3 name */
+    {"reject_unknown_recipient_domain", check_reject_unknown_recipient_domain, 0},
     {"reject_unknown_reverse_client_hostname", check_reject_unknown_reverse_client, 0},
+    {"reject_unknown_sender_domain", check_reject_unknown_sender_domain, 0},
     {"reject_unlisted_recipient", check_reject_unlisted_recipient, 0},
     {"reject_unlisted_sender", check_reject_unlisted_sender, 0},
     {"warn_if_reject", check_warn_if_reject, 0},
@@ -568,6 +580,8 @@ void smtpd_check_init(config *cfg)
 
     delay_reject = config_bool(cfg, "smtpd_delay_reject");
     check_unlisted_init(cfg);
+    dns_configure(cfg);
+    check_dnsbl_init(cfg);
     check_login_init(cfg);
     classes = mem_alloc((names->argc + 1) * sizeof(*classes));
     for (nclasses = 0; nclasses < names->argc; nclasses++)
@@ -603,6 +617,7 @@ void smtpd_check_refresh(void)
 void smtpd_check_free(void)
 {
     check_unlisted_free();
+    check_dnsbl_free();
     check_login_free();
     for (int i = 0; i < L_COUNT; i++)
         check_list_release(&lists[i]);

@@ -15,7 +15,9 @@
  *   mynetworks, destinations, HELO and address syntax, pipelining, client
  *   names), smtpd_unlisted.c (local and virtual recipient tables),
  *   smtpd_access.c (check_*_access, with smtpd_access_keys.c and
- *   smtpd_access_action.c), smtpd_login.c (sender login mismatch).
+ *   smtpd_access_action.c), smtpd_login.c (sender login mismatch),
+ *   smtpd_domain.c (names that must exist in the DNS), smtpd_dnsbl.c
+ *   (DNS block and allow lists).
  *   Their names are one table in smtpd_check.c.
  */
 #ifndef SMTPD_SMTPD_CHECK_H
@@ -147,6 +149,23 @@ check_result check_reject_unauthenticated_sender_login_mismatch(check_ctx *x,
 void check_login_init(config *cfg);
 void check_login_refresh(void);
 void check_login_free(void);
+
+/* ---- smtpd_domain.c ---- */
+check_result check_reject_unknown_helo(check_ctx *x, const check_item *it);
+check_result check_reject_unknown_sender_domain(check_ctx *x, const check_item *it);
+check_result check_reject_unknown_recipient_domain(check_ctx *x, const check_item *it);
+
+/* ---- smtpd_dnsbl.c ---- */
+check_result check_reject_rbl_client(check_ctx *x, const check_item *it);
+check_result check_permit_dnswl_client(check_ctx *x, const check_item *it);
+check_result check_reject_rhsbl_client(check_ctx *x, const check_item *it);
+check_result check_reject_rhsbl_reverse_client(check_ctx *x, const check_item *it);
+check_result check_reject_rhsbl_helo(check_ctx *x, const check_item *it);
+check_result check_reject_rhsbl_sender(check_ctx *x, const check_item *it);
+check_result check_reject_rhsbl_recipient(check_ctx *x, const check_item *it);
+/* Open rbl_reply_maps; close it. */
+void check_dnsbl_init(config *cfg);
+void check_dnsbl_free(void);
 
 /* ---- smtpd_unlisted.c ---- */
 check_result check_reject_unlisted_recipient(check_ctx *x, const check_item *it);

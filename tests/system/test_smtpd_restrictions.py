@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import run as run_cmd
-from live import BIN, server_factory  # noqa: F401 (a fixture)
+from live import BIN, dnsmasq, free_port, server_factory  # noqa: F401 (fixtures)
 
 CLIENT = "localhost[127.0.0.1]"
 RCPT_LOG = "NOQUEUE: reject: RCPT from " + CLIENT + ": "
@@ -582,3 +582,130 @@ def test_hold_discard_redirect_filter_prepend(server_factory, table):
 
     send_one(server, "prepend@example.org")
     assert len([q for q in server.queued() if "X-Access: seen" in server.postcat(q)]) == 1
+
+
+# ---- DNS: names that must exist, block and allow lists (dnsmasq) ----
+
+DNS_RECORDS = (
+    "--mx-host=exists.test,mx.exists.test,10", "--host-record=mx.exists.test,127.0.0.1",
+    "--host-record=arec.test,127.0.0.1", "--mx-host=nullmx.test,.,0",
+    # Block lists: the client 127.0.0.1 is listed in bl.test (127.0.0.2,
+    # with a reason) and in bl4.test (127.0.0.4); allowed in wl.test.
+    "--host-record=1.0.0.127.bl.test,127.0.0.2",
+    "--txt-record=1.0.0.127.bl.test,listed for testing",
+    "--host-record=1.0.0.127.bl4.test,127.0.0.4",
+    "--host-record=1.0.0.127.wl.test,127.0.0.10",
+    # Domain lists: the sender domain, the HELO name, the client's name.
+    "--host-record=spammer.test.rhs.test,127.0.0.2",
+    "--host-record=badhelo.test.rhs.test,127.0.0.2",
+    "--host-record=localhost.rhs.test,127.0.0.2",
+)
+
+
+@pytest.fixture
+def dns_server(server_factory, dnsmasq):
+    """start(*settings): an instance whose DNS is dnsmasq with DNS_RECORDS."""
+    port = dnsmasq(*DNS_RECORDS)
+
+    def start(*settings):
+        return server_factory(f"dns_servers=127.0.0.1:{port}", *settings, services=())
+    return start
+
+
+@pytest.mark.parametrize("zone, listed", [
+    ("bl.test", True), ("bl.test=127.0.0.2", True), ("bl.test=127.0.0.3", False),
+    ("bl4.test=127.0.0.[3..5]", True), ("bl4.test=127.0.[0..255].[1;2;10..20]", False),
+    ("other.test", False),
+])
+def test_reject_rbl_client(dns_server, zone, listed):
+    server = dns_server(f"smtpd_client_restrictions=reject_rbl_client {zone}")
+    s = session(server)
+    got = s.cmd(f"RCPT TO:<{server.addr}>")
+    if not listed:
+        assert got == "250 2.1.5 Ok"
+        return
+    name = zone.split("=")[0]
+    reason = "; listed for testing" if name == "bl.test" else ""
+    reply = (f"554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using "
+             f"{name}{reason}")
+    assert got == reply
+    assert RCPT_LOG + reply + "; from=<a@example.org>" in server.log()
+
+
+def test_permit_dnswl_client_and_rbl_reply_maps(dns_server, table):
+    server = dns_server("smtpd_client_restrictions=permit_dnswl_client wl.test, "
+                        "reject_rbl_client bl.test")
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
+    path = table("rbl_replies", "bl.test 550 5.7.9 $rbl_what is on $rbl_domain ($rbl_reason)\n")
+    server = dns_server("smtpd_client_restrictions=reject_rbl_client bl.test",
+                        f"rbl_reply_maps=texthash:{path}")
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "550 5.7.9 127.0.0.1 is on bl.test (listed for testing)")
+
+
+@pytest.mark.parametrize("restriction, helo, sender, reply", [
+    ("reject_rhsbl_sender rhs.test", "client.example", "x@spammer.test",
+     "554 5.7.1 Service unavailable; Sender address [spammer.test] blocked using rhs.test"),
+    ("reject_rhsbl_helo rhs.test", "badhelo.test", "a@example.org",
+     "554 5.7.1 Service unavailable; Helo command [badhelo.test] blocked using rhs.test"),
+    ("reject_rhsbl_client rhs.test", "client.example", "a@example.org",
+     "554 5.7.1 Service unavailable; Client host [localhost] blocked using rhs.test"),
+    ("reject_rhsbl_sender rhs.test", "client.example", "x@clean.test", None),
+])
+def test_reject_rhsbl(dns_server, restriction, helo, sender, reply):
+    server = dns_server(f"smtpd_sender_restrictions={restriction}")
+    s = session(server, helo=helo, sender=sender)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (reply or "250 2.1.5 Ok")
+
+
+@pytest.mark.parametrize("sender, reply", [
+    ("a@exists.test", None),
+    ("a@arec.test", None),
+    ("a@nosuch.test", "450 4.1.8 <a@nosuch.test>: Sender address rejected: Domain not found"),
+    ("a@nullmx.test", "550 5.7.27 <a@nullmx.test>: Sender address rejected: Domain "
+     "nullmx.test does not accept mail (nullMX)"),
+    # Our own domains and address literals are not looked up.
+    ("a@test.example", None),
+    ("a@[127.0.0.1]", None),
+])
+def test_reject_unknown_sender_domain(dns_server, sender, reply):
+    server = dns_server("smtpd_sender_restrictions=reject_unknown_sender_domain")
+    s = session(server, sender=sender)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (reply or "250 2.1.5 Ok")
+
+
+def test_reject_unknown_recipient_domain_and_helo_hostname(dns_server):
+    server = dns_server("mynetworks=127.0.0.0/8", "unknown_address_reject_code=550",
+                        "smtpd_recipient_restrictions=reject_unknown_recipient_domain, "
+                        "permit_mynetworks, reject")
+    s = session(server)
+    assert s.cmd("RCPT TO:<b@exists.test>") == "250 2.1.5 Ok"
+    assert s.cmd("RCPT TO:<b@nosuch.test>") == (
+        "550 5.1.2 <b@nosuch.test>: Recipient address rejected: Domain not found")
+    assert s.cmd("RCPT TO:<b@nullmx.test>") == (
+        "556 5.1.10 <b@nullmx.test>: Recipient address rejected: Domain nullmx.test does not "
+        "accept mail (nullMX)")
+    server = dns_server("smtpd_helo_restrictions=reject_unknown_helo_hostname")
+    s = session(server, helo="nosuch.test")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "450 4.7.1 <nosuch.test>: Helo command rejected: Host not found")
+    for helo in ("arec.test", "exists.test", "[127.0.0.1]"):
+        s = session(server, helo=helo)
+        assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok", helo
+
+
+@pytest.mark.parametrize("action, reply", [
+    ("defer_if_permit", "450 4.1.8 <a@exists.test>: Sender address rejected: Domain not found"),
+    ("defer", "450 4.1.8 <a@exists.test>: Sender address rejected: Domain not found"),
+    # defer_if_reject: nothing else rejects, so the recipient passes.
+    ("defer_if_reject", None),
+])
+def test_a_dns_failure_follows_unknown_address_tempfail_action(server_factory, action, reply):
+    # No DNS server answers on this port.
+    server = server_factory(f"dns_servers=127.0.0.1:{free_port()}", "dns_lookup_timeout=1s",
+                            "smtpd_sender_restrictions=reject_unknown_sender_domain",
+                            f"unknown_address_tempfail_action={action}", services=())
+    s = session(server, sender="a@exists.test")
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (reply or "250 2.1.5 Ok")
