@@ -907,7 +907,8 @@ static void header_line(cleanup *c, const char *data, size_t len)
 {
     int continuation = len > 0 && (data[0] == ' ' || data[0] == '\t');
 
-    if ((continuation && c->header_count > 0) || (!continuation && mime_header_name_len(data, len))) {
+    if ((continuation && c->header_count > 0) ||
+        (!continuation && mime_header_name_len(data, len))) {
         if ((long long)(vstr_len(&c->hbuf) + len) <= c->header_size_limit) {
             store_header_line(c, data, len, continuation);
             return;
