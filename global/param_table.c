@@ -535,12 +535,16 @@ static const param_def param_rows[] = {
      "The time limit for the reply to RCPT TO."},
     {"smtp_sasl_auth_enable", PARAM_BOOL, "no", NOBOUNDS,
      "Authenticate to servers with SMTP AUTH."},
+    {"smtp_sasl_auth_soft_bounce", PARAM_BOOL, "yes", NOBOUNDS,
+     "Defer, not bounce, mail when a server refuses the login with 5xx."},
     {"smtp_sasl_mechanism_filter", PARAM_STR, "", NOBOUNDS,
      "The SASL mechanisms the client may use, of those a server offers; empty: all."},
     {"smtp_sasl_password_maps", PARAM_STR, "", NOBOUNDS,
-     "Tables from relayhost or destination (or sender) to username:password."},
+     "Tables from sender (smtp_sender_dependent_authentication), next hop as written "
+     "([host]:port), host, or server name to username:password."},
     {"smtp_sasl_path", PARAM_STR, "", NOBOUNDS,
-     "The Cyrus SASL application name of the client."},
+     "The Cyrus SASL application name of the client (Cyrus's client reads no configuration "
+     "file: accepted for compatibility)."},
     {"smtp_sasl_security_options", PARAM_STR,
      "noplaintext, noanonymous",
      ANY_OF("noanonymous|noplaintext|noactive|nodictionary|mutual_auth"),

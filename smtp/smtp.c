@@ -200,6 +200,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     /* LMTP has its own lmtp_tls_* settings, not implemented: no TLS. */
     if (!smtp_cf.lmtp)
         smtp_tls_init(cfg);
+    smtp_sasl_init(cfg);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
 }
 
@@ -215,6 +216,7 @@ static void pre_exit(const char *service, char **argv)
     (void)service;
     (void)argv;
     smtp_cache_close();
+    smtp_sasl_free();
 }
 
 int main(int argc, char **argv)

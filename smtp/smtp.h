@@ -6,9 +6,10 @@
  *   the queue file; smtp_addr.c turns the next hop into a list of server
  *   addresses (MX, A/AAAA, a literal, or a UNIX-domain socket for LMTP);
  *   smtp_proto.c tries them in turn and runs one session: greeting,
- *   EHLO/LHLO, STARTTLS by the next hop's TLS policy (smtp_tls.c), MAIL,
- *   RCPT, DATA, QUIT, reading replies with smtp_reply.c and sending the
- *   content with smtp_data.c; smtp_result.c logs and
+ *   EHLO/LHLO, STARTTLS by the next hop's TLS policy (smtp_tls.c), AUTH
+ *   when a password is known (smtp_sasl.c), MAIL, RCPT, DATA, QUIT,
+ *   reading replies with smtp_reply.c and sending the content with
+ *   smtp_data.c; smtp_result.c logs and
  *   answers each recipient. A session that ended cleanly is kept open
  *   for the next request to the same next hop (smtp_proto.c, "Connection
  *   reuse"). See man/man8/smtp.8.
@@ -173,6 +174,29 @@ int smtp_deliver_cached(smtp_request *r);
 int smtp_cache_expire(void);
 /* QUIT and close the kept session, if any (before the process exits). */
 void smtp_cache_close(void);
+
+/* ---- SMTP AUTH (smtp_sasl.c) ---- */
+
+typedef enum smtp_sasl_status {
+    SMTP_SASL_NONE,   /* not needed: disabled, not offered, no password for this server */
+    SMTP_SASL_OK,     /* logged in */
+    SMTP_SASL_FAIL,   /* this server will not do: try the next (why says why) */
+    SMTP_SASL_BOUNCE, /* a 5xx with smtp_sasl_auth_soft_bounce = no: reply decides */
+    SMTP_SASL_BROKEN, /* the connection failed (why) */
+} smtp_sasl_status;
+
+/* Read the settings, open smtp_sasl_password_maps and start Cyrus
+ * (before the privilege drop). */
+void smtp_sasl_init(config *cfg);
+void smtp_sasl_free(void);
+/* Log in after EHLO when offered (the AUTH keyword's mechanisms) and a
+ * password is known; encrypted: TLS is on (smtp_sasl_tls_security_options).
+ * reply holds the server's last reply. */
+smtp_sasl_status smtp_sasl_login(smtp_request *r, vstream *s, const char *offered, int encrypted,
+                                 smtp_reply *reply, vstr *why);
+/* Is the login chosen by sender (a session must not carry another
+ * sender's mail)? */
+int smtp_sasl_per_sender(void);
 
 /* ---- Results (smtp_result.c) ---- */
 

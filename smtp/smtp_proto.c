@@ -73,6 +73,9 @@ typedef struct session {
     /* What the server offered. */
     int pipelining, eight_bit, dsn, smtputf8, starttls;
     long long size_limit; /* 0: no limit announced; -1: no SIZE */
+    vstr auth;            /* AUTH mechanisms, "" when none */
+    int authenticated;    /* logged in (smtp_sasl.c) */
+    char auth_dsn[16];    /* fail_dsn of a refused login */
 } session;
 
 /* Command names for "in reply to X command" and "while sending X". */
@@ -113,6 +116,7 @@ static void parse_features(session *ss)
 
     ss->pipelining = ss->eight_bit = ss->dsn = ss->smtputf8 = ss->starttls = 0;
     ss->size_limit = -1;
+    vstr_reset(&ss->auth);
     while (p && *++p) {
         const char *end = strchr(p, '\n');
         size_t len = (size_t)(end - p);
@@ -130,6 +134,10 @@ static void parse_features(session *ss)
             ss->starttls = 1;
         else if (kw == 4 && strncasecmp(p, "SIZE", kw) == 0)
             ss->size_limit = kw < len ? strtoll(p + kw + 1, NULL, 10) : 0;
+        else if (kw == 4 && strncasecmp(p, "AUTH", kw) == 0 && kw < len)
+            vstr_set(&ss->auth, p + kw + 1, len - kw - 1);
+        else if (kw >= 5 && strncasecmp(p, "AUTH=", 5) == 0 && vstr_len(&ss->auth) == 0)
+            vstr_set(&ss->auth, p + 5, len - 5); /* the old form, when that is all there is */
         p = end;
     }
 }
@@ -467,6 +475,33 @@ done:
     mem_free(accepted);
 }
 
+/* AUTH after EHLO (smtp_sasl.c), as session_start answers: 0 (logged in
+ * or not needed), -1 (the next server; fail_dsn says how to defer), -2
+ * (the reply bounces everyone). */
+static int session_auth(session *ss)
+{
+    switch (smtp_sasl_login(ss->r, ss->s, vstr_str(&ss->auth), ss->tls != NULL, &ss->reply,
+                            &ss->why)) {
+    case SMTP_SASL_NONE:
+        return 0;
+    case SMTP_SASL_OK:
+        ss->authenticated = 1;
+        return 0;
+    case SMTP_SASL_BOUNCE:
+        return -2;
+    case SMTP_SASL_BROKEN:
+        ss->broken = 1;
+        return -1;
+    default:
+        /* The server's 5xx is its final word on this login, not on the
+         * mail: defer (smtp_sasl_auth_soft_bounce), as 4.X.Y. */
+        snprintf(ss->auth_dsn, sizeof(ss->auth_dsn), "4%s",
+                 ss->reply.code >= 400 && ss->reply.dsn[0] ? ss->reply.dsn + 1 : ".7.0");
+        ss->fail_dsn = ss->auth_dsn;
+        return -1;
+    }
+}
+
 static int connect_server(const smtp_server *srv, vstr *why)
 {
     int timeout = smtp_cf.connect_timeout;
@@ -484,6 +519,7 @@ static session *session_open(smtp_request *r, int fd)
     ss->s = vstream_fdopen(fd, VSTREAM_READ | VSTREAM_WRITE);
     smtp_reply_init(&ss->reply);
     vstr_init(&ss->why);
+    vstr_init(&ss->auth);
     return ss;
 }
 
@@ -499,6 +535,7 @@ static void session_close(session *ss, int quit_ms)
     vstream_close(ss->s);
     smtp_reply_release(&ss->reply);
     vstr_release(&ss->why);
+    vstr_release(&ss->auth);
     mem_free(ss);
 }
 
@@ -561,6 +598,9 @@ static void session_finish(session *ss, const smtp_server *srv, int uses, int64_
 
     for (size_t i = 0; i < r->req.rcpt_count && clean; i++)
         clean = r->rs[i].done;
+    /* A login chosen by sender must not carry the next sender's mail. */
+    if (ss->authenticated && smtp_sasl_per_sender())
+        clean = 0;
     if (!clean || !smtp_cf.cache_on_demand || now - opened_ms >= smtp_cf.reuse_time_limit ||
         (smtp_cf.reuse_count_limit > 0 && uses > smtp_cf.reuse_count_limit)) {
         session_close(ss, smtp_cf.quit_timeout);
@@ -626,7 +666,7 @@ int smtp_deliver_cached(smtp_request *r)
 int smtp_deliver(smtp_request *r, const smtp_servers *servers)
 {
     vstr last = VSTR_INIT, err = VSTR_INIT;
-    const char *last_dsn = "4.4.1";
+    char last_dsn[16] = "4.4.1";
 
     for (size_t i = 0; i < servers->count; i++) {
         const smtp_server *srv = &servers->list[i];
@@ -641,13 +681,15 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
         fd = connect_server(srv, &err);
         if (fd < 0) {
             vstr_set_fmt(&last, "connect to %s: %s", vstr_str(&r->relay), strerror(errno));
-            last_dsn = "4.4.1";
+            snprintf(last_dsn, sizeof(last_dsn), "4.4.1");
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
             continue;
         }
         opened_ms = clock_mono_ms();
         ss = session_open(r, fd);
         status = session_start(ss);
+        if (status == 0)
+            status = session_auth(ss);
         if (status == -2) {
             r->times.connected = delivery_log_now();
             smtp_result_rest(r, ss->reply.dsn, vstr_str(&ss->reply.text), "%s",
@@ -666,7 +708,9 @@ int smtp_deliver(smtp_request *r, const smtp_servers *servers)
         }
         if (status < 0) {
             vstr_set(&last, vstr_str(&ss->why), vstr_len(&ss->why));
-            last_dsn = ss->fail_dsn ? ss->fail_dsn : ss->broken ? "4.4.2" : "4.4.0";
+            /* Copied: fail_dsn may point into the session. */
+            snprintf(last_dsn, sizeof(last_dsn), "%s",
+                     ss->fail_dsn ? ss->fail_dsn : ss->broken ? "4.4.2" : "4.4.0");
             msg_info("%s: %s", r->req.queue_id, vstr_str(&last));
             /* As before reuse: no QUIT to a server that would not talk. */
             ss->broken = 1;
