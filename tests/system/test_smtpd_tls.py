@@ -502,3 +502,37 @@ def test_submission_offers_auth_only_after_starttls_and_receives_esmtpsa(server_
     log = srv.log()
     assert "Anonymous TLS connection established from localhost[127.0.0.1]" in log
     assert f"sasl_method=PLAIN, sasl_username={USER}" in log
+
+
+def test_tls_auth_only_offers_and_accepts_auth_only_after_starttls(server_factory,  # noqa: F811
+                                                                   certs, sasl_dir):
+    srv = server_factory(*tls_settings(certs), "smtpd_sasl_auth_enable=yes",
+                         f"cyrus_sasl_config_path={sasl_dir}", "smtpd_tls_auth_only=yes")
+    plain = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    c = srv.smtp()
+    c.ehlo()
+    assert c.has_extn("starttls") and not c.has_extn("auth")
+    assert c.docmd("AUTH PLAIN " + plain) == (503, b"5.5.1 Error: authentication not enabled")
+    c.starttls(context=client_context(certs))
+    c.ehlo("client.example")
+    assert {"PLAIN", "LOGIN"} <= set(c.esmtp_features["auth"].split())
+    assert c.docmd("AUTH PLAIN " + plain) == (235, b"2.7.0 Authentication successful")
+    c.quit()
+
+
+def test_sasl_tls_security_options_take_over_after_starttls(server_factory, certs,  # noqa: F811
+                                                           sasl_dir):
+    srv = server_factory(*tls_settings(certs), "smtpd_sasl_auth_enable=yes",
+                         f"cyrus_sasl_config_path={sasl_dir}",
+                         "smtpd_sasl_security_options=noanonymous, noplaintext",
+                         "smtpd_sasl_tls_security_options=noanonymous")
+    c = srv.smtp()
+    c.ehlo()
+    # In the clear: no mechanism that sends the password as it is.
+    offered = set(c.esmtp_features.get("auth", "").split())
+    assert "PLAIN" not in offered and "LOGIN" not in offered
+    assert c.docmd("AUTH PLAIN " + base64.b64encode(b"\0x\0y").decode())[0] == 504
+    c.starttls(context=client_context(certs))
+    c.ehlo("client.example")
+    assert {"PLAIN", "LOGIN"} <= set(c.esmtp_features["auth"].split())
+    c.quit()
