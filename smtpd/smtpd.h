@@ -93,6 +93,7 @@ typedef struct smtpd_settings {
     int tls_auth_only;
     int broken_sasl_clients; /* also "AUTH=mech ..." in the EHLO reply */
     int sasl_header;         /* smtpd_sasl_authenticated_header */
+    cidr_list *sasl_exceptions; /* smtpd_sasl_exceptions_networks: AUTH not announced */
     struct cleanup_checks *content_checks; /* header/body checks for cleanup */
     /* TLS (smtpd_tls.c) */
     int tls_level;         /* SMTPD_TLS_* from smtpd_tls_security_level */

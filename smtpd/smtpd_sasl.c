@@ -34,6 +34,7 @@
 void smtpd_sasl_init(config *cfg)
 {
     vstr err = VSTR_INIT;
+    argv_t *nets;
 
     smtpd_cf.sasl_enable = config_bool(cfg, "smtpd_sasl_auth_enable");
     smtpd_cf.tls_auth_only = config_bool(cfg, "smtpd_tls_auth_only");
@@ -47,6 +48,10 @@ void smtpd_sasl_init(config *cfg)
     if (sasl_security_flags(config_str(cfg, "smtpd_sasl_tls_security_options"),
                             &smtpd_cf.sasl_tls_flags, &err) < 0)
         msg_fatal("smtpd_sasl_tls_security_options: %s", vstr_str(&err));
+    nets = config_list(cfg, "smtpd_sasl_exceptions_networks");
+    if ((smtpd_cf.sasl_exceptions = cidr_list_parse(nets, &err)) == NULL)
+        msg_fatal("smtpd_sasl_exceptions_networks: %s", vstr_str(&err));
+    argv_free(nets);
     if (sasl_srv_init_lib(config_str(cfg, "smtpd_sasl_path"),
                           config_str(cfg, "cyrus_sasl_config_path"), &err) < 0)
         msg_fatal("%s", vstr_str(&err));
@@ -55,8 +60,10 @@ void smtpd_sasl_init(config *cfg)
 
 void smtpd_sasl_free(void)
 {
-    if (smtpd_cf.sasl_enable)
-        sasl_srv_done_lib();
+    if (!smtpd_cf.sasl_enable)
+        return;
+    cidr_list_free(smtpd_cf.sasl_exceptions);
+    sasl_srv_done_lib();
 }
 
 /* Is the session encrypted (STARTTLS or wrapper mode, smtpd_tls.c)? */
@@ -99,6 +106,9 @@ void smtpd_sasl_ehlo(smtpd_state *s, vstr *text)
         msg_warn("no SASL authentication mechanisms: check smtpd_sasl_security_options and "
                  "mech_list in %s.conf",
                  config_str(smtpd_cf.cfg, "smtpd_sasl_path"));
+    } else if (cidr_list_match(smtpd_cf.sasl_exceptions, vstr_str(&s->addr))) {
+        /* smtpd_sasl_exceptions_networks: not announced (for clients that
+         * would insist on it), yet accepted, as in Postfix. */
     } else {
         vstr_append_fmt(text, "250 AUTH %s\n", vstr_str(&mechs));
         if (smtpd_cf.broken_sasl_clients)

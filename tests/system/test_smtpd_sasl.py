@@ -104,6 +104,14 @@ def test_ehlo_offers_the_configured_mechanisms_and_old_clients_get_auth_equals(a
     raw.close()
 
 
+def test_exceptions_networks_hide_auth_but_still_accept_it(auth_server):
+    server = auth_server("smtpd_sasl_exceptions_networks=192.0.2.0/24, 127.0.0.0/8")
+    raw = server.raw()
+    assert "AUTH" not in ehlo(raw)
+    assert raw.cmd("AUTH PLAIN " + plain()) == "235 2.7.0 Authentication successful"
+    raw.close()
+
+
 def test_auth_is_not_offered_or_accepted_when_disabled(server_factory):  # noqa: F811
     server = server_factory()
     raw = server.raw()
