@@ -45,8 +45,13 @@ INJECT_SRC = pathlib.Path(__file__).resolve().parent / "helpers" / "qmgr_inject.
 
 def compile_helper(src, exe):
     """Build a C test helper against the built libglobal and libutil."""
+    # The libraries the programs link (Makefile's DEP_LIBS): a helper that
+    # reaches the table framework needs them all (lmdb, pcre2, ...).
+    deps = subprocess.run(["pkg-config", "--libs", "openssl", "libpcre2-8", "libsasl2", "lmdb"],
+                          capture_output=True, text=True).stdout.split()
     cmd = ["cc", "-std=gnu11", "-D_GNU_SOURCE", f"-I{REPO}", "-o", str(exe), str(src),
-           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), "-ldb"]
+           str(BUILD / "lib" / "libglobal.a"), str(BUILD / "lib" / "libutil.a"), *deps, "-ldb",
+           "-lresolv"]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         # A sanitizer build's libraries need the sanitizer runtime.
