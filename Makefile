@@ -189,7 +189,7 @@ install: all
 DEB_PACKAGES := build-essential pkg-config libssl-dev libdb-dev db5.3-util libpcre2-dev liblmdb-dev \
 	libsasl2-dev sasl2-bin libsasl2-modules libcmocka-dev python3-pytest clang \
 	postfix postfix-pcre swaks libnet-ssleay-perl testssl.sh dnsmasq-base bind9-dnsutils \
-	dovecot-imapd dovecot-lmtpd
+	dovecot-imapd dovecot-lmtpd unbound ldnsutils
 deps:
 	tests/install-deps $(DEB_PACKAGES)
 

@@ -183,6 +183,56 @@ int tls_client_prepare(tls_conn *c, const char *sni, const argv_t *names, const 
     return 0;
 }
 
+/* ---- DANE ---- */
+
+int tls_tlsa_parse(const unsigned char *rdata, size_t len, tls_tlsa *out)
+{
+    static const size_t digest_len[] = {0, 32, 64};
+
+    if (len < 4)
+        return -1;
+    out->usage = rdata[0];
+    out->selector = rdata[1];
+    out->mtype = rdata[2];
+    out->data = rdata + 3;
+    out->len = len - 3;
+    if ((out->usage != 2 && out->usage != 3) || out->selector > 1 || out->mtype > 2)
+        return -1;
+    if (out->mtype > 0 && out->len != digest_len[out->mtype])
+        return -1;
+    return 0;
+}
+
+int tls_ctx_dane_enable(tls_ctx *ctx, vstr *err)
+{
+    if (SSL_CTX_dane_enable(tls_ctx_ssl_ctx(ctx)) <= 0) {
+        vstr_set_str(err, "cannot enable DANE in the TLS context");
+        return -1;
+    }
+    return 0;
+}
+
+int tls_client_dane(tls_conn *c, const char *base, const tls_tlsa *recs, size_t n, vstr *err)
+{
+    SSL *ssl = tls_conn_ssl(c);
+    size_t added = 0;
+
+    if (SSL_dane_enable(ssl, base) <= 0) {
+        vstr_set_fmt(err, "cannot enable DANE for %s", base);
+        return -1;
+    }
+    SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+    for (size_t i = 0; i < n; i++)
+        if (SSL_dane_tlsa_add(ssl, (uint8_t)recs[i].usage, (uint8_t)recs[i].selector,
+                              (uint8_t)recs[i].mtype, recs[i].data, recs[i].len) > 0)
+            added++;
+    if (added == 0) {
+        vstr_set_fmt(err, "no usable TLSA record for %s", base);
+        return -1;
+    }
+    return 0;
+}
+
 tls_trust tls_client_trust(tls_conn *c)
 {
     SSL *ssl = tls_conn_ssl(c);
@@ -192,6 +242,9 @@ tls_trust tls_client_trust(tls_conn *c)
         return TLS_TRUST_ANONYMOUS;
     if (st == NULL || st->chain_failed)
         return TLS_TRUST_UNTRUSTED;
+    /* A TLSA record matched, and no name check failed: DANE's verdict. */
+    if (!st->name_failed && SSL_get0_dane_authority(ssl, NULL, NULL) >= 0)
+        return TLS_TRUST_VERIFIED;
     /* SSL_get0_peername: the name that matched; none when none was asked. */
     if (st->name_failed || SSL_get0_peername(ssl) == NULL)
         return TLS_TRUST_TRUSTED;

@@ -28,6 +28,10 @@
  *   strategies the certificate must match), protocols=... (Postfix's
  *   protocol syntax, global/tls) and ciphers=GRADE.
  *
+ *   DANE (RFC 7672) uses OpenSSL's own TLSA matching: the caller looks
+ *   the records up (validated), keeps the usable ones (tls_tlsa_parse)
+ *   and hands them to tls_client_dane before the handshake.
+ *
  *   Trust after the handshake, as Postfix logs it: Anonymous (no
  *   certificate), Untrusted (the chain does not verify), Trusted (it
  *   verifies but matches none of the names, or no names were asked for),
@@ -90,7 +94,28 @@ typedef enum tls_trust {
  * or -1 with err. */
 int tls_client_prepare(tls_conn *c, const char *sni, const argv_t *names, const char *protocols,
                        const char *cipherlist, vstr *err);
-/* After the handshake: how far the server's certificate is trusted. */
+/* A TLSA record (RFC 6698) that DANE for SMTP can use. */
+typedef struct tls_tlsa {
+    int usage;    /* 2 DANE-TA, 3 DANE-EE (RFC 7672 uses no others) */
+    int selector; /* 0 certificate, 1 public key */
+    int mtype;    /* 0 exact, 1 SHA2-256, 2 SHA2-512 */
+    const unsigned char *data;
+    size_t len;
+} tls_tlsa;
+
+/* Parse a TLSA record's rdata: 0 when DANE for SMTP can use it, -1 when
+ * it is malformed or of a usage, selector or matching type it cannot
+ * (RFC 7672 3.1: such records are ignored). */
+int tls_tlsa_parse(const unsigned char *rdata, size_t len, tls_tlsa *out);
+/* Allow DANE on connections of ctx (once, before any tls_conn_new). */
+int tls_ctx_dane_enable(tls_ctx *ctx, vstr *err);
+/* Before the handshake: authenticate the server by these TLSA records
+ * (n > 0), with base (the TLSA base domain) as its reference name; DANE-EE
+ * matches skip name checks (RFC 7672 3.1.1). 0, or -1 with err. */
+int tls_client_dane(tls_conn *c, const char *base, const tls_tlsa *recs, size_t n, vstr *err);
+
+/* After the handshake: how far the server's certificate is trusted. With
+ * DANE, Verified means a TLSA record matched. */
 tls_trust tls_client_trust(tls_conn *c);
 /* "Anonymous", "Untrusted", "Trusted", "Verified". */
 const char *tls_trust_name(tls_trust trust);

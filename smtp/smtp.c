@@ -183,6 +183,7 @@ static void serve(vstream *client, const char *service, char **argv)
             vstr_release(&r.rs[i].reason);
         mem_free(r.rs);
         tls_policy_release(&r.tls);
+        smtp_tls_server_release(&r);
         vstr_release(&r.relay);
         vstr_release(&site_reason);
         if (r.reader)

@@ -21,6 +21,7 @@
 
 #include "global/config.h"
 #include "global/deliver_request.h"
+#include "global/dns.h"
 #include "global/delivery_log.h"
 #include "global/queue_file.h"
 #include "global/tls_client.h"
@@ -72,6 +73,7 @@ typedef struct smtp_server {
     struct sockaddr_storage sa;
     socklen_t salen;
     char *path; /* a UNIX-domain socket (LMTP); NULL for inet */
+    int dnssec; /* its MX and address records were DNSSEC-validated */
 } smtp_server;
 
 typedef struct smtp_servers {
@@ -119,6 +121,9 @@ typedef struct smtp_request {
     int qmgr_lost;             /* a reply to qmgr failed */
     tls_policy tls;            /* for this next hop (smtp_tls.c) */
     int tls_plain;             /* may: the handshake failed, this server again without */
+    dns_answer tlsa_answer;    /* DANE: the server's TLSA records, */
+    tls_tlsa *tlsa;            /* the usable ones (pointing into it) */
+    size_t tlsa_count;
 } smtp_request;
 
 /* ---- TLS (smtp_tls.c) ---- */
@@ -129,10 +134,20 @@ void smtp_tls_init(config *cfg);
  * why when the table failed or the entry is bad (defer 4.3.0); -2 with
  * why for a level this client cannot give (defer 4.7.5). */
 int smtp_tls_policy(const char *nexthop, tls_policy *out, vstr *why);
-/* STARTTLS was accepted on s: the handshake with r's policy (SNI, names,
- * protocols, ciphers), the "... TLS connection established" log line, and
- * the peer's trust. The session, or NULL with why (s is then unusable). */
-tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_trust *trust, vstr *why);
+/* The level r's policy gives its current server srv: the policy's own,
+ * or for dane and dane-only what srv's TLSA records allow (may, encrypt,
+ * or dane-only meaning "authenticate by the TLSA records kept in r").
+ * 0, or -1 with why when srv cannot be used (4.7.5). */
+int smtp_tls_server_level(smtp_request *r, const smtp_server *srv, tls_level *level, vstr *why);
+/* Free the TLSA records kept in r. */
+void smtp_tls_server_release(smtp_request *r);
+/* STARTTLS was accepted on s: the handshake at level (from
+ * smtp_tls_server_level) with r's policy (SNI, names, protocols,
+ * ciphers, TLSA records), the "... TLS connection established" log line,
+ * and the peer's trust. The session, or NULL with why (s is then
+ * unusable). */
+tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_level level, tls_trust *trust,
+                             vstr *why);
 
 /* ---- Replies (smtp_reply.c) ---- */
 

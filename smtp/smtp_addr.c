@@ -22,7 +22,10 @@
  * resolv.conf, so tests can point at a resolver on a high loopback port)
  * or from the system's resolver (smtp_host_lookup = native, which reads
  * /etc/hosts), in the order smtp_host_lookup names.
- * At most smtp_mx_address_limit addresses are kept.
+ * At most smtp_mx_address_limit addresses are kept. A server's dnssec
+ * flag says that its address records, and the MX records that named it,
+ * came validated (the resolver's AD bit): only such a server may be
+ * authenticated by DANE (RFC 7672 2.2).
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -93,8 +96,10 @@ static int dns_addrs(smtp_servers *out, const char *host, int family, int port, 
     vstr_release(&why);
     if (*st != DNS_OK)
         return -1;
-    for (size_t i = 0; i < ans.count; i++, added++)
+    for (size_t i = 0; i < ans.count; i++, added++) {
         add_inet(out, host, family, ans.rr[i].data, port);
+        out->list[out->count - 1].dnssec = ans.authentic;
+    }
     dns_answer_free(&ans);
     return added;
 }
@@ -342,6 +347,9 @@ smtp_addr_status smtp_addr_resolve(const char *nexthop, smtp_servers *out, char 
             if (host_addrs(out, mx[i].name, port, &st) < 0)
                 msg_info("MX host %s of %s: no address: %s", mx[i].name, vstr_str(&host),
                          dns_status_text(st));
+        /* DANE trusts an MX host's name only from a validated MX answer. */
+        for (size_t i = 0; i < out->count; i++)
+            out->list[i].dnssec &= mx_ans.authentic;
         if (n > 0 && out->count == 0) {
             snprintf(dsn, 16, "4.4.4");
             vstr_set_fmt(why, "no MX host for %s has a usable address", vstr_str(&host));

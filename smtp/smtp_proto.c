@@ -162,11 +162,19 @@ static int __attribute__((format(printf, 2, 3))) tls_fail(session *ss, const cha
 static int start_tls(session *ss)
 {
     smtp_request *r = ss->r;
-    tls_level level = r->tls.level;
-    int required = tls_level_required(level);
+    tls_level level;
+    int required;
     vstr err = VSTR_INIT;
 
-    if (level == TLS_LEV_NONE || smtp_cf.lmtp || (r->tls_plain && !required))
+    if (r->tls.level == TLS_LEV_NONE || smtp_cf.lmtp)
+        return 0;
+    if (smtp_tls_server_level(r, r->server, &level, &err) < 0) {
+        tls_fail(ss, "%s", vstr_str(&err));
+        vstr_release(&err);
+        return -1;
+    }
+    required = tls_level_required(level);
+    if (r->tls_plain && !required)
         return 0;
     if (!ss->starttls)
         return required ? tls_fail(ss, "TLS is required, but was not offered by host %s",
@@ -185,7 +193,7 @@ static int start_tls(session *ss)
         vstr_set_fmt(&ss->why, "host %s sent data after its STARTTLS reply", vstr_str(&r->relay));
         return -1;
     }
-    ss->tls = smtp_tls_handshake(r, ss->s, &ss->trust, &err);
+    ss->tls = smtp_tls_handshake(r, ss->s, level, &ss->trust, &err);
     if (ss->tls == NULL) {
         ss->broken = 1; /* the stream is unusable now */
         vstr_set(&ss->why, vstr_str(&err), vstr_len(&err));

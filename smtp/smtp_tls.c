@@ -15,11 +15,9 @@
  * required, any certificate); verify and secure (the certificate must
  * chain to smtp_tls_CAfile / smtp_tls_CApath and match
  * smtp_tls_verify_cert_match / smtp_tls_secure_cert_match, or the
- * policy's match=). "dane" is taken as "may": without validated TLSA
- * records Postfix's dane is opportunistic, and Postern does not look up
- * TLSA records yet. "dane-only" and "fingerprint" are not implemented:
- * such a destination is deferred with 4.7.5 and says so, never sent
- * with less protection than asked for.
+ * policy's match=); dane and dane-only (below). "fingerprint" is not
+ * implemented: such a destination is deferred with 4.7.5 and says so,
+ * never sent with less protection than asked for.
  *
  * Match strategies: hostname (the server's name: the MX host, or the
  * relay host), nexthop (the next-hop domain), dot-nexthop (any name
@@ -27,17 +25,32 @@
  * below it). Opportunistic levels use smtp_tls_protocols and
  * smtp_tls_ciphers, mandatory ones (encrypt and above) the
  * smtp_tls_mandatory_* settings.
+ *
+ * DANE (RFC 7672), levels dane and dane-only, with smtp_dns_support_level
+ * = dnssec (without it, dane is may and dane-only defers). For each
+ * server whose MX and address records were validated (smtp_addr's
+ * dnssec flag), the TLSA records of _PORT._tcp.HOST are looked up; only
+ * a validated answer (the resolver's AD bit) counts. Usable records
+ * (DANE-TA or DANE-EE): TLS is required and the certificate must match
+ * one, with SNI and the reference name set to HOST (and the next-hop
+ * domain), DANE-EE without name checks. Records present but none usable:
+ * TLS without authentication (encrypt). No validated records, or a
+ * server not reached through validated records: dane is may, dane-only
+ * skips the server (4.7.5). A TLSA lookup that fails for now makes the
+ * server unusable (4.7.5): it cannot be told that it has none.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 
+#include "global/dns.h"
 #include "global/maps.h"
 #include "smtp/smtp.h"
 #include "util/argv.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/sock.h"
 
 static struct {
     config *cfg;
@@ -47,6 +60,7 @@ static struct {
     const char *servername;
     const char *verify_match, *secure_match;
     int loglevel;
+    int dnssec; /* smtp_dns_support_level = dnssec */
 } st;
 
 /* A context from the smtp_tls_* settings; fatal when they are unusable
@@ -86,9 +100,15 @@ void smtp_tls_init(config *cfg)
         st.policy_maps = maps_open("smtp_tls_policy_maps", maps_list, O_RDONLY, 0);
     /* Contexts (and keys) are made before the chroot and privilege drop;
      * only when some destination may use TLS. */
+    st.dnssec = strcasecmp(config_str(cfg, "smtp_dns_support_level"), "dnssec") == 0;
     if (st.level != TLS_LEV_NONE || st.policy_maps) {
+        vstr err = VSTR_INIT;
+
         st.opportunistic = make_ctx(cfg, 0);
         st.mandatory = make_ctx(cfg, 1);
+        if (st.dnssec && tls_ctx_dane_enable(st.mandatory, &err) < 0)
+            msg_fatal("smtp TLS: %s", vstr_str(&err));
+        vstr_release(&err);
     }
 }
 
@@ -140,9 +160,14 @@ int smtp_tls_policy(const char *nexthop, tls_policy *out, vstr *why)
         vstr_set(why, vstr_str(&key), vstr_len(&key));
         status = -1;
     }
-    if (status == 0 && out->level == TLS_LEV_DANE)
-        out->level = TLS_LEV_MAY;
-    if (status == 0 && (out->level == TLS_LEV_DANE_ONLY || out->level == TLS_LEV_FINGERPRINT)) {
+    if (status == 0 && out->level == TLS_LEV_DANE && !st.dnssec)
+        out->level = TLS_LEV_MAY; /* as Postfix: DANE needs validated DNS */
+    if (status == 0 && out->level == TLS_LEV_DANE_ONLY && !st.dnssec) {
+        vstr_set_fmt(why, "TLS security level \"dane-only\" for %s needs "
+                          "smtp_dns_support_level = dnssec", nexthop);
+        status = -2;
+    }
+    if (status == 0 && out->level == TLS_LEV_FINGERPRINT) {
         vstr_set_fmt(why, "TLS security level \"%s\" for %s is not supported by this client",
                      tls_level_name(out->level), nexthop);
         status = -2;
@@ -204,16 +229,93 @@ static void sni_name(const smtp_request *r, const smtp_server *srv, vstr *out)
         vstr_reset(out);
 }
 
-tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_trust *trust, vstr *why)
+void smtp_tls_server_release(smtp_request *r)
+{
+    dns_answer_free(&r->tlsa_answer);
+    mem_free(r->tlsa);
+    r->tlsa = NULL;
+    r->tlsa_count = 0;
+}
+
+/* The TLSA records of srv into r: 1 usable ones found, 0 none (or none
+ * validated), -1 with why when the lookup failed for now. */
+static int tlsa_lookup(smtp_request *r, const smtp_server *srv, vstr *why)
+{
+    vstr name = VSTR_INIT, err = VSTR_INIT, addr = VSTR_INIT;
+    int port = 0, found = 0;
+    dns_status ds;
+
+    sock_addr_text((const struct sockaddr *)&srv->sa, srv->salen, &addr, &port);
+    vstr_set_fmt(&name, "_%d._tcp.%s", port, srv->host);
+    ds = dns_lookup(vstr_str(&name), DNS_T_TLSA, dns_deadline(), &r->tlsa_answer, &err);
+    if (ds == DNS_RETRY || ds == DNS_FAIL) {
+        vstr_set_fmt(why, "TLSA lookup error for %s:%d: %s", srv->host, port, vstr_str(&err));
+        found = -1;
+    } else if (ds == DNS_OK && r->tlsa_answer.authentic) {
+        r->tlsa = mem_calloc(r->tlsa_answer.count, sizeof(tls_tlsa));
+        for (size_t i = 0; i < r->tlsa_answer.count; i++)
+            if (tls_tlsa_parse(r->tlsa_answer.rr[i].data, r->tlsa_answer.rr[i].len,
+                               &r->tlsa[r->tlsa_count]) == 0)
+                r->tlsa_count++;
+        /* Records, but none usable: RFC 7672 2.2, TLS without
+         * authentication. */
+        found = r->tlsa_count > 0 ? 1 : 2;
+    }
+    vstr_release(&name);
+    vstr_release(&err);
+    vstr_release(&addr);
+    return found;
+}
+
+int smtp_tls_server_level(smtp_request *r, const smtp_server *srv, tls_level *level, vstr *why)
+{
+    int found;
+
+    smtp_tls_server_release(r);
+    *level = r->tls.level;
+    if (*level != TLS_LEV_DANE && *level != TLS_LEV_DANE_ONLY)
+        return 0;
+    found = srv->dnssec ? tlsa_lookup(r, srv, why) : 0;
+    if (found < 0)
+        return -1;
+    if (found == 1) {
+        *level = TLS_LEV_DANE_ONLY; /* from here on: authenticate by TLSA */
+        return 0;
+    }
+    if (found == 2) {
+        *level = TLS_LEV_ENCRYPT;
+        return 0;
+    }
+    if (*level == TLS_LEV_DANE_ONLY) {
+        vstr_set_fmt(why, "no validated TLSA records for %s (dane-only)", srv->host);
+        return -1;
+    }
+    *level = TLS_LEV_MAY;
+    return 0;
+}
+
+tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_level level, tls_trust *trust,
+                             vstr *why)
 {
     const tls_policy *pol = &r->tls;
-    int mandatory = tls_level_required(pol->level);
+    int mandatory = tls_level_required(level);
+    int dane = r->tlsa_count > 0 && level == TLS_LEV_DANE_ONLY;
     tls_conn *c = tls_conn_new(mandatory ? st.mandatory : st.opportunistic, s);
-    argv_t *names = pol->level >= TLS_LEV_VERIFY ? match_names(r, r->server) : NULL;
+    argv_t *names = NULL;
     vstr sni = VSTR_INIT, ciphers = VSTR_INIT, err = VSTR_INIT, summary = VSTR_INIT;
     int ok = 0;
 
-    sni_name(r, r->server, &sni);
+    if (dane) {
+        /* RFC 7672 3.2: SNI and the reference names are the TLSA base
+         * domain, and the next-hop domain. */
+        names = argv_new();
+        nexthop_domain(r->req.nexthop, &sni);
+        argv_add(names, vstr_str(&sni));
+        vstr_set_str(&sni, r->server->host);
+    } else {
+        names = level >= TLS_LEV_VERIFY ? match_names(r, r->server) : NULL;
+        sni_name(r, r->server, &sni);
+    }
     if (vstr_len(&pol->ciphers)) {
         vstr name = VSTR_INIT;
 
@@ -223,7 +325,8 @@ tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_trust *trust, vstr
             vstr_reset(&ciphers);
         vstr_release(&name);
     }
-    if (tls_client_prepare(c, vstr_str(&sni), names, vstr_str(&pol->protocols), vstr_str(&ciphers),
+    if ((dane && tls_client_dane(c, r->server->host, r->tlsa, r->tlsa_count, &err) < 0) ||
+        tls_client_prepare(c, vstr_str(&sni), names, vstr_str(&pol->protocols), vstr_str(&ciphers),
                            &err) < 0 ||
         tls_conn_handshake(c, smtp_cf.starttls_timeout, &err) < 0) {
         vstr_set_fmt(why, "Cannot start TLS: handshake failure with %s: %s", vstr_str(&r->relay),

@@ -672,3 +672,33 @@ def smtp_sink():
     for p in procs:
         stop_process(p)
     shutil.rmtree(top, ignore_errors=True)
+
+
+# ---- a throwaway PKI made with the openssl command (TLS tests) ----
+
+def openssl(*args, cwd):
+    r = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def make_test_ca(d, name):
+    """d/NAME.key and d/NAME.crt: a self-signed CA (P-256, two days)."""
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2",
+            "-subj", f"/CN=Postern {name}", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+def make_test_cert(d, ca, name, *dns):
+    """d/NAME.key and d/NAME.crt: a server certificate for the DNS names,
+    issued by the CA d/CA.crt; certificates readable by everyone."""
+    san = ",".join(f"DNS:{n}" for n in dns)
+    (d / f"{name}.ext").write_text(f"subjectAltName={san}\nbasicConstraints=CA:FALSE\n"
+                                   "extendedKeyUsage=serverAuth\n")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={dns[0]}", cwd=d)
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+            "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext",
+            cwd=d)
+    for f in d.glob("*.crt"):
+        f.chmod(0o644)

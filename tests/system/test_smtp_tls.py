@@ -17,29 +17,7 @@ import tempfile
 import pytest
 
 from live import (PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
-                  relay_factory, smtp_sink, wait_until)
-
-
-def openssl(*args, cwd):
-    r = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0, r.stderr
-
-
-def make_ca(d, name):
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2",
-            "-subj", f"/CN=Postern {name}", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-
-
-def make_cert(d, ca, name, dns):
-    (d / f"{name}.ext").write_text(f"subjectAltName=DNS:{dns}\nbasicConstraints=CA:FALSE\n"
-                                   "extendedKeyUsage=serverAuth\n")
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={dns}", cwd=d)
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
-            "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", f"{name}.ext",
-            cwd=d)
+                  make_test_ca, make_test_cert, relay_factory, smtp_sink, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +26,9 @@ def pki():
         pytest.skip("openssl not installed")
     d = pathlib.Path(tempfile.mkdtemp(prefix="postern-pki-"))
     d.chmod(0o755)
-    make_ca(d, "ca")
-    make_ca(d, "otherca")
-    make_cert(d, "ca", "mx", "mx.tls.test")
-    for f in d.glob("*.crt"):
-        f.chmod(0o644)
+    make_test_ca(d, "ca")
+    make_test_ca(d, "otherca")
+    make_test_cert(d, "ca", "mx", "mx.tls.test")
     yield d
     shutil.rmtree(d, ignore_errors=True)
 

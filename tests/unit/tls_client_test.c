@@ -1,5 +1,6 @@
 /* Unit tests for global/tls_client: security level names, policy table
- * entries (level and attributes, bad ones refused), and the trust names. */
+ * entries (level and attributes, bad ones refused), the trust names, and
+ * which TLSA records DANE for SMTP can use. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,38 @@ static void trust_names_are_postfix_words(void **state)
     assert_string_equal(tls_trust_name(TLS_TRUST_VERIFIED), "Verified");
 }
 
+static void tlsa_records_dane_for_smtp_cannot_use_are_refused(void **state)
+{
+    unsigned char rd[3 + 64];
+    tls_tlsa t;
+
+    (void)state;
+    memset(rd, 0xab, sizeof(rd));
+    rd[0] = 3, rd[1] = 1, rd[2] = 1;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 32, &t), 0);
+    assert_int_equal(t.usage, 3);
+    assert_int_equal(t.selector, 1);
+    assert_int_equal(t.mtype, 1);
+    assert_int_equal(t.len, 32);
+    assert_ptr_equal(t.data, rd + 3);
+    /* SHA2-256 data must be 32 bytes, SHA2-512 64. */
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 31, &t), -1);
+    rd[2] = 2;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 64, &t), 0);
+    /* Exact match (0): any length of data; DANE-TA with a certificate. */
+    rd[0] = 2, rd[1] = 0, rd[2] = 0;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 5, &t), 0);
+    /* PKIX usages (0, 1) are not for SMTP (RFC 7672 3.1.3); nor are
+     * unknown selectors or matching types, or no data at all. */
+    rd[0] = 1;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 32, &t), -1);
+    rd[0] = 3, rd[1] = 2;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 32, &t), -1);
+    rd[1] = 1, rd[2] = 3;
+    assert_int_equal(tls_tlsa_parse(rd, 3 + 32, &t), -1);
+    assert_int_equal(tls_tlsa_parse(rd, 3, &t), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -91,6 +124,7 @@ int main(void)
         cmocka_unit_test(a_policy_entry_has_a_level_and_its_attributes),
         cmocka_unit_test(bad_entries_are_refused_with_a_reason),
         cmocka_unit_test(trust_names_are_postfix_words),
+        cmocka_unit_test(tlsa_records_dane_for_smtp_cannot_use_are_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
