@@ -709,3 +709,24 @@ def test_a_dns_failure_follows_unknown_address_tempfail_action(server_factory, a
                             f"unknown_address_tempfail_action={action}", services=())
     s = session(server, sender="a@exists.test")
     assert s.cmd(f"RCPT TO:<{server.addr}>") == (reply or "250 2.1.5 Ok")
+
+
+def test_reject_rbl_client_for_an_ipv6_client(server_factory, dnsmasq):
+    # ::1 reversed in nibbles under the zone.
+    nibbles = ".".join(reversed(f"{1:032x}"))
+    port = dnsmasq(f"--host-record={nibbles}.bl6.test,127.0.0.2")
+    server = server_factory(f"dns_servers=127.0.0.1:{port}",
+                            "smtpd_client_restrictions=reject_rbl_client bl6.test",
+                            services=(), listen="::1")
+    s = session(server)
+    got = s.cmd(f"RCPT TO:<{server.addr}>")
+    assert got == "554 5.7.1 Service unavailable; Client host [::1] blocked using bl6.test"
+
+
+def test_actions_found_at_mail_apply_to_the_message(server_factory, table):
+    path = table("actions", ACTION_TABLE)
+    server = server_factory(f"smtpd_sender_restrictions=check_sender_access texthash:{path}",
+                            "smtpd_delay_reject=no", services=())
+    assert send_one(server, "hold@example.org").startswith("250 2.0.0 Ok: queued as")
+    assert len(server.queued("hold")) == 1
+    assert f"NOQUEUE: hold: MAIL from {CLIENT}: <hold@example.org>" in server.log()
