@@ -768,7 +768,8 @@ static const param_def param_rows[] = {
     {"smtpd_tls_session_cache_database", PARAM_STR, "", NOBOUNDS,
      "A table that caches server TLS sessions; empty: session tickets only."},
     {"smtpd_tls_session_cache_timeout", PARAM_TIME, "3600s", TIME('s', 0),
-     "How long a TLS session may be resumed."},
+     "How long a TLS session may be resumed, and how often the session ticket key shared by "
+     "the smtpd processes changes; 0: no session tickets."},
     {"smtpd_tls_wrappermode", PARAM_BOOL, "no", NOBOUNDS,
      "Start TLS as soon as a client connects (port 465) instead of waiting for STARTTLS."},
     {"smtputf8_enable", PARAM_BOOL, "yes", NOBOUNDS,

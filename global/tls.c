@@ -11,10 +11,11 @@
  * - tls_conn_free leaves dead I/O functions on the stream, not the plain
  *   system calls: after a TLS session, the server skeleton still flushes
  *   and closes the stream, and nothing of it may go out in the clear.
- * - Session resumption is off (no tickets, no cache): tickets with a key
- *   that only one smtpd process knows would resume in that process alone,
- *   and a key shared by processes needs rotation this layer does not
- *   have yet.
+ * - Session resumption is off by default (no tickets, no cache): tickets
+ *   under a key that one process made up would resume in that process
+ *   alone. tls_ctx_enable_tickets turns them on with keys shared by every
+ *   process through a file (global/tls_ticket); there is no session-ID
+ *   cache.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,7 @@
 #include <openssl/x509v3.h>
 
 #include "global/tls.h"
+#include "global/tls_ticket.h"
 #include "util/argv.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -40,6 +42,7 @@ struct tls_ctx {
     tls_role role;
     const EVP_MD *digest;
     int has_key;
+    tls_tickets *tickets; /* NULL: no session tickets */
 };
 
 struct tls_conn {
@@ -341,6 +344,7 @@ void tls_ctx_free(tls_ctx *ctx)
     if (ctx == NULL)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    tls_tickets_free(ctx->tickets);
     mem_free(ctx);
 }
 
@@ -433,6 +437,39 @@ void tls_ctx_require_client_cert(tls_ctx *ctx, int depth)
 {
     SSL_CTX_set_verify(ctx->ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     SSL_CTX_set_verify_depth(ctx->ssl_ctx, depth);
+}
+
+static int ticket_key_cb(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
+                         EVP_CIPHER_CTX *cipher_ctx, EVP_MAC_CTX *mac_ctx, int enc)
+{
+    tls_ctx *ctx = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+    return tls_tickets_callback(ctx->tickets, key_name, iv, cipher_ctx, mac_ctx, enc);
+}
+
+int tls_ctx_enable_tickets(tls_ctx *ctx, const char *key_file, int lifetime_s,
+                           const char *id_context, vstr *err)
+{
+    size_t len = strlen(id_context);
+
+    if (ctx->role != TLS_ROLE_SERVER || lifetime_s <= 0)
+        msg_panic("tls_ctx_enable_tickets: not a server or no lifetime");
+    if (len > SSL_MAX_SID_CTX_LENGTH)
+        len = SSL_MAX_SID_CTX_LENGTH;
+    ERR_clear_error();
+    if (SSL_CTX_set_session_id_context(ctx->ssl_ctx, (const unsigned char *)id_context,
+                                       (unsigned)len) != 1 ||
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx->ssl_ctx, ticket_key_cb) != 1) {
+        openssl_fail(err, "cannot enable session tickets");
+        return -1;
+    }
+    tls_tickets_free(ctx->tickets);
+    ctx->tickets = tls_tickets_new(key_file, lifetime_s);
+    SSL_CTX_set_app_data(ctx->ssl_ctx, ctx);
+    SSL_CTX_clear_options(ctx->ssl_ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx->ssl_ctx, 1);
+    SSL_CTX_set_timeout(ctx->ssl_ctx, (long)lifetime_s);
+    return 0;
 }
 
 /* ---- Sessions ---- */

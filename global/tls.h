@@ -45,6 +45,10 @@
  *   A server also never offers anonymous (aNULL) suites: it always has a
  *   certificate, and such suites let an active attacker in the middle.
  *
+ *   Resumption: none unless a server calls tls_ctx_enable_tickets (keys
+ *   shared by every process through a file, global/tls_ticket.h). There
+ *   is no session-ID cache.
+ *
  *   Adding to this layer. A role's own settings live in their own file
  *   over the raw handles, without changing this interface:
  *   tls_ctx_ssl_ctx() gives the SSL_CTX (e.g. SSL_CTX_set_verify for the
@@ -141,6 +145,12 @@ void tls_ctx_ask_client_cert(tls_ctx *ctx, int depth);
 /* Server: require a client certificate that verifies; the handshake
  * fails without one. */
 void tls_ctx_require_client_cert(tls_ctx *ctx, int depth);
+/* Server: resumption with session tickets (RFC 5077, and TLS 1.3's),
+ * keys shared by every process through key_file and rotated every
+ * lifetime_s seconds (global/tls_ticket.h); tickets are valid for
+ * id_context (e.g. the service name) alone. 0, or -1 with err. */
+int tls_ctx_enable_tickets(tls_ctx *ctx, const char *key_file, int lifetime_s,
+                           const char *id_context, vstr *err);
 
 /* A session on stream (an open socket; nothing buffered unread: plaintext
  * before TLS must have been discarded, else msg_panic). */

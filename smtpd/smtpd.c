@@ -38,7 +38,6 @@ static void pre_init(config *cfg, const char *service, char **argv)
     argv_t *nets;
     struct passwd *pw;
 
-    (void)service;
     (void)argv;
     smtpd_cf.cfg = cfg;
     smtpd_cf.myhostname = config_str(cfg, "myhostname");
@@ -88,7 +87,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_check_init(cfg);
     smtpd_sasl_init(cfg);
     smtpd_cf.content_checks = cleanup_checks_open(cfg);
-    smtpd_tls_init(cfg);
+    smtpd_tls_init(cfg, service);
     vstr_release(&err);
 }
 

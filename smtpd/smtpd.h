@@ -184,8 +184,9 @@ int smtpd_pipelining_violation(smtpd_state *s, const char *after);
 const char *smtpd_protocol_name(const smtpd_state *s);
 
 /* ---- smtpd_tls.c ---- */
-/* Read the TLS settings and keys (pre_init, before the privilege drop). */
-void smtpd_tls_init(config *cfg);
+/* Read the TLS settings and keys (pre_init, before the privilege drop)
+ * for the master.cf service. */
+void smtpd_tls_init(config *cfg, const char *service);
 void smtpd_tls_free(void);
 /* At connect: 0 to go on (in wrapper mode, after the handshake); -1 when
  * the session must end (logged, and answered when that is possible). */

@@ -8,8 +8,10 @@
  * cert/key and eccert/eckey pairs), protocols and ciphers (the mandatory
  * ones at encrypt and in wrapper mode, as Postfix), smtpd_tls_ask_ccert
  * with smtpd_tls_CAfile/CApath, smtpd_tls_req_ccert (at encrypt or in
- * wrapper mode: no handshake without a certificate that verifies), and
- * relay_clientcerts for permit_tls_clientcerts.
+ * wrapper mode: no handshake without a certificate that verifies),
+ * relay_clientcerts for permit_tls_clientcerts, and session tickets for
+ * smtpd_tls_session_cache_timeout (global/tls_ticket: one key file in
+ * data_directory for every smtpd process, rotated at that interval).
  *
  * When TLS cannot be set up (no key, an unreadable file, a bad setting):
  * at "may" the server logs a warning naming the problem and does not
@@ -34,8 +36,25 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
+/* Session tickets (smtpd_tls_session_cache_timeout > 0): keys in
+ * data_directory shared by every smtpd of the instance, valid for this
+ * master.cf service alone. */
+static int enable_tickets(tls_ctx *ctx, config *cfg, const char *service, vstr *err)
+{
+    int lifetime = (int)config_time(cfg, "smtpd_tls_session_cache_timeout");
+    vstr path = VSTR_INIT;
+    int status;
+
+    if (lifetime <= 0)
+        return 0;
+    vstr_set_fmt(&path, "%s/smtpd_tls_ticket_keys", config_str(cfg, "data_directory"));
+    status = tls_ctx_enable_tickets(ctx, vstr_str(&path), lifetime, service, err);
+    vstr_release(&path);
+    return status;
+}
+
 /* Build the context from main.cf; NULL with err when TLS cannot work. */
-static tls_ctx *server_context(config *cfg, int mandatory, vstr *err)
+static tls_ctx *server_context(config *cfg, const char *service, int mandatory, vstr *err)
 {
     tls_params p;
     tls_ctx *ctx;
@@ -51,7 +70,8 @@ static tls_ctx *server_context(config *cfg, int mandatory, vstr *err)
             config_str(cfg, "smtpd_tls_key_file"), config_str(cfg, "smtpd_tls_eccert_file"),
             config_str(cfg, "smtpd_tls_eckey_file"), err) < 0 ||
         tls_ctx_load_CA(ctx, config_str(cfg, "smtpd_tls_CAfile"),
-                        config_str(cfg, "smtpd_tls_CApath"), err) < 0) {
+                        config_str(cfg, "smtpd_tls_CApath"), err) < 0 ||
+        enable_tickets(ctx, cfg, service, err) < 0) {
         tls_ctx_free(ctx);
         return NULL;
     }
@@ -69,7 +89,7 @@ static tls_ctx *server_context(config *cfg, int mandatory, vstr *err)
     return ctx;
 }
 
-void smtpd_tls_init(config *cfg)
+void smtpd_tls_init(config *cfg, const char *service)
 {
     const char *level = config_str(cfg, "smtpd_tls_security_level");
     vstr err = VSTR_INIT;
@@ -95,8 +115,11 @@ void smtpd_tls_init(config *cfg)
         maps_open("relay_clientcerts", config_str(cfg, "relay_clientcerts"), O_RDONLY, 0);
     if (smtpd_cf.tls_level == SMTPD_TLS_NONE && !smtpd_cf.tls_wrappermode)
         return;
+    if (*config_str(cfg, "smtpd_tls_session_cache_database"))
+        msg_warn("smtpd_tls_session_cache_database is not implemented and is ignored: sessions "
+                 "are resumed with tickets (smtpd_tls_session_cache_timeout)");
     mandatory = smtpd_cf.tls_level == SMTPD_TLS_ENCRYPT || smtpd_cf.tls_wrappermode;
-    smtpd_cf.tls_ctx = server_context(cfg, mandatory, &err);
+    smtpd_cf.tls_ctx = server_context(cfg, service, mandatory, &err);
     if (smtpd_cf.tls_ctx == NULL) {
         if (mandatory) {
             smtpd_cf.tls_unavailable = vstr_steal(&err);

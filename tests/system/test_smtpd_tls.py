@@ -149,8 +149,8 @@ def test_openssl_s_client_starttls_delivers_and_received_says_esmtps_and_cipher(
     assert ("Anonymous TLS connection established from localhost[127.0.0.1]: TLSv1.3 with "
             "cipher TLS_AES_256_GCM_SHA384 (256/256 bits)") in log
     assert "proto=ESMTPS" not in log  # nothing was rejected
-    assert wait_until(lambda: "disconnect from" in tls_server.log(), timeout=10)
-    assert "ehlo=2 starttls=1 mail=1 rcpt=1 data=1 noop=1 quit=1 commands=8" in tls_server.log()
+    assert wait_until(lambda: "ehlo=2 starttls=1 mail=1 rcpt=1 data=1 noop=1 quit=1 commands=8"
+                      in tls_server.log(), timeout=10), tls_server.log()
 
 
 def test_swaks_tls_delivers(tls_server):
@@ -230,10 +230,11 @@ def test_text_pipelined_after_starttls_is_discarded_not_executed(server_factory,
     tls.sendall(b"QUIT\r\n")
     assert reply() == "221 2.0.0 Bye"
     tls.close()
-    assert wait_until(lambda: "disconnect from" in srv.log(), timeout=10)
+    # (The fixture's probe connection has its own disconnect line.)
+    assert wait_until(lambda: "ehlo=1 starttls=1 help=1 quit=1 commands=4" in srv.log(),
+                      timeout=10), srv.log()
     log = srv.log()
     assert "discarding 6 bytes sent after STARTTLS by localhost[127.0.0.1]" in log
-    assert "ehlo=1 starttls=1 help=1 quit=1 commands=4" in log
     assert "rset" not in log
 
 
@@ -536,3 +537,68 @@ def test_sasl_tls_security_options_take_over_after_starttls(server_factory, cert
     c.ehlo("client.example")
     assert {"PLAIN", "LOGIN"} <= set(c.esmtp_features["auth"].split())
     c.quit()
+
+
+# ---- session resumption ----
+
+def tls_session(srv, ctx, session=None):
+    """STARTTLS (offering session, if any) and EHLO; returns the TLS socket,
+    which has its session ticket once EHLO's reply was read."""
+    raw = srv.raw()
+    assert raw.reply().startswith("220 ")
+    raw.cmd("EHLO client.example")
+    assert raw.cmd("STARTTLS").startswith("220 ")
+    tls = ctx.wrap_socket(raw.sock, server_hostname="test.example", session=session)
+    reply = tls_reader(tls)
+    tls.sendall(b"EHLO client.example\r\n")
+    while not reply().startswith("250 "):
+        pass
+    return tls
+
+
+def test_session_tickets_resume_in_another_process_and_rotate(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs, "may", "smtpd_tls_session_cache_timeout=2s"))
+    ctx = client_context(certs)
+    first = tls_session(srv, ctx)
+    assert not first.session_reused and first.session.has_ticket
+    # first stays open: the next client is served by another smtpd process.
+    second = tls_session(srv, ctx, first.session)
+    assert second.session_reused
+    keys = srv.dir / "data" / "smtpd_tls_ticket_keys"
+    assert keys.stat().st_mode & 0o777 == 0o600 and keys.stat().st_size == 88
+    pids = set()
+    for line in srv.log().splitlines():
+        if "TLS connection established from" in line:
+            pids.add(line.split("smtpd[")[1].split("]")[0])
+    assert len(pids) == 2, srv.log()
+    for s in (first, second):
+        s.close()
+    # A ticket made late in its key's lifetime (2s) ...
+    time.sleep(1.5)
+    late = tls_session(srv, ctx)
+    late_session = late.session
+    late.close()
+    # ... still resumes after the key was replaced: the previous key
+    # decrypts (and the ticket is renewed) while the session is valid.
+    time.sleep(1.0)
+    third = tls_session(srv, ctx, late_session)
+    assert third.session_reused
+    assert keys.stat().st_size == 2 * 88
+    third.close()
+    # Past the session's lifetime: a full handshake.
+    time.sleep(2.5)
+    fourth = tls_session(srv, ctx, late_session)
+    assert not fourth.session_reused
+    fourth.close()
+
+
+def test_no_session_tickets_when_the_cache_timeout_is_zero(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs, "may", "smtpd_tls_session_cache_timeout=0"))
+    ctx = client_context(certs)
+    first = tls_session(srv, ctx)
+    assert not first.session.has_ticket
+    second = tls_session(srv, ctx, first.session)
+    assert not second.session_reused
+    first.close()
+    second.close()
+    assert not (srv.dir / "data" / "smtpd_tls_ticket_keys").exists()
