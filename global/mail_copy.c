@@ -79,8 +79,7 @@ int mail_copy_scan_delivered(queue_reader *r, htable *seen, size_t max, size_t l
     }
     /* Headers only: up to the first empty line. Folded Delivered-To: lines
      * are joined; a header too long to be an address is skipped. */
-    while ((st = queue_file_read_line(r, &line, line_bound)) == QUEUE_LINE ||
-           st == QUEUE_PIECE) {
+    while ((st = queue_file_read_line(r, &line, line_bound)) == QUEUE_LINE || st == QUEUE_PIECE) {
         if (st == QUEUE_PIECE || in_piece) {
             in_piece = st == QUEUE_PIECE;
             vstr_reset(&header);

@@ -71,7 +71,7 @@ typedef struct local_config {
     long long mailbox_size_limit;
     long command_time_limit;
     mbox_lock_policy lock; /* mailbox_delivery_lock, deliver_lock_*, stale_lock_time */
-    int allow_commands; /* LOCAL_CLASS_* bits */
+    int allow_commands;    /* LOCAL_CLASS_* bits */
     int allow_files;
     int delivered_header; /* LOCAL_CLASS_* bits of prepend_delivered_header */
     int strict_ownership;

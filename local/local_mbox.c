@@ -123,9 +123,8 @@ static void deliver_spool_mbox(const local_state *state, local_outcome *out,
      * writing is still done as default_privs. */
     if (local_cf.privileged &&
         (user->uid == 0 || !spool_open_to_users(local_cf.mail_spool_directory))) {
-        job.fd =
-            mbox_lock_open(path, &local_cf.lock, job.owner, user->uid, user->gid, 0, &dotlocked, &dsn,
-                           &reason);
+        job.fd = mbox_lock_open(path, &local_cf.lock, job.owner, user->uid, user->gid, 0,
+                                &dotlocked, &dsn, &reason);
         if (job.fd < 0) {
             local_result(state, out, vstr_str(&dsn), "%s", vstr_str(&reason));
             goto done;

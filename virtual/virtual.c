@@ -127,8 +127,8 @@ static int serve_request(vstream *client)
     vstr why = VSTR_INIT;
     int status, ok = 1, opened;
 
-    status = deliver_request_read(client, &req, VIRTUAL_IDLE_TIMEOUT_MS,
-                                  VIRTUAL_REQUEST_TIMEOUT_MS);
+    status =
+        deliver_request_read(client, &req, VIRTUAL_IDLE_TIMEOUT_MS, VIRTUAL_REQUEST_TIMEOUT_MS);
     if (status <= 0) {
         deliver_request_free(&req);
         return 0;

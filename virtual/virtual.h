@@ -48,8 +48,8 @@ extern virtual_config virtual_cf;
 typedef struct virtual_message {
     const deliver_request *req;
     queue_reader *reader;
-    double arrival;  /* from the queue file, with microseconds */
-    double received; /* when the request came */
+    double arrival;       /* from the queue file, with microseconds */
+    double received;      /* when the request came */
     htable *delivered_to; /* lower-case Delivered-To: addresses of the message */
 } virtual_message;
 

@@ -134,11 +134,13 @@ void virtual_deliver_rcpt(const virtual_message *msg, const deliver_rcpt *rcpt,
         virtual_set_result(res, "4.3.5", "mail system configuration error");
         goto done;
     }
-    if (virtual_cf.privileged &&
-        (find_id(virtual_cf.uid_maps, vstr_str(&addr), "uid", virtual_cf.minimum_uid, &uid,
-                 res) < 0 ||
-         find_id(virtual_cf.gid_maps, vstr_str(&addr), "gid", 1, &gid, res) < 0))
-        goto done;
+    if (virtual_cf.privileged) {
+        const char *a = vstr_str(&addr);
+
+        if (find_id(virtual_cf.uid_maps, a, "uid", virtual_cf.minimum_uid, &uid, res) < 0 ||
+            find_id(virtual_cf.gid_maps, a, "gid", 1, &gid, res) < 0)
+            goto done;
+    }
     vstr_set_fmt(&path, "%s/%s", virtual_cf.mailbox_base, vstr_str(&value));
     box.address = vstr_str(&addr);
     box.orig_to = NULL;
