@@ -9,6 +9,8 @@ raw sockets where a test must send what a well-behaved client would not
 """
 
 import base64
+import os
+import pwd
 import shutil
 import smtplib
 import socket
@@ -20,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from live import PrivatePostfix, Raw, free_port, wait_until
+from conftest import Instance
+from live import PrivatePostfix, Raw, free_port, stop_instance, wait_until
 from live import server_factory  # noqa: F401 (fixture)
 # The sasldb of AUTH's own tests, for TLS with AUTH.
 from test_smtpd_sasl import PASSWORD, USER, sasl_dir  # noqa: F401 (fixture)
@@ -602,3 +605,36 @@ def test_no_session_tickets_when_the_cache_timeout_is_zero(server_factory, certs
     first.close()
     second.close()
     assert not (srv.dir / "data" / "smtpd_tls_ticket_keys").exists()
+
+
+# ---- privileges ----
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_a_key_only_root_can_read_is_loaded_before_the_privilege_drop(certs, tmp_path):
+    # The key sits where only root can even look (pytest's tmp_path is 0700).
+    key = tmp_path / "key.pem"
+    key.write_text((certs / "rsa-chain.pem").read_text())
+    key.chmod(0o600)
+    base = Path(tempfile.mkdtemp(prefix="postern-tls-root-"))
+    base.chmod(0o755)
+    inst = Instance(base / "instance")
+    port = free_port()
+    try:
+        inst.init("myhostname=test.example", "mydomain=example", "mail_owner=nobody",
+                  "setgid_group=nogroup", "smtpd_tls_security_level=may",
+                  f"smtpd_tls_chain_files={key}", "smtpd_tls_loglevel=1")
+        inst.master_cf.write_text(f"127.0.0.1:{port} inet n - n - - smtpd\n")
+        r = inst.postern("start")
+        assert r.returncode == 0, r.stderr
+        assert wait_until(lambda: listening(port), timeout=10)
+        c = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30)
+        c.starttls(context=client_context(certs))
+        assert c.ehlo()[0] == 250
+        c.quit()
+        log = (inst.dir / "maillog").read_text()
+        assert "Anonymous TLS connection established from localhost[127.0.0.1]" in log
+        pid = int(log.split("Anonymous TLS")[0].rsplit("smtpd[", 1)[1].split("]")[0])
+        assert os.stat(f"/proc/{pid}").st_uid == pwd.getpwnam("nobody").pw_uid
+    finally:
+        stop_instance(inst, {})
+        shutil.rmtree(base, ignore_errors=True)
