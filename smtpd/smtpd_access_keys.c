@@ -60,7 +60,10 @@ void access_keys_address(access_keys *k, const char *addr, const addr_find_opts 
         vstr_set_fmt(&key, "%s@%s", vstr_str(&user), vstr_str(&domain));
         add(k, vstr_str(&key), vstr_len(&key), 0);
     }
-    if (vstr_len(&domain)) {
+    if (vstr_str(&domain)[0] == '[') {
+        /* An address literal has no parent domains. */
+        add(k, vstr_str(&domain), vstr_len(&domain), 0);
+    } else if (vstr_len(&domain)) {
         size_t first = k->keys->argc;
 
         add_domain(k, vstr_str(&domain), parent_style);
@@ -86,9 +89,9 @@ void access_keys_host(access_keys *k, const char *name, int parent_style)
 {
     size_t n = strlen(name);
 
-    /* "[192.0.2.1]" is an address, not a domain with parents. */
     if (n == 0)
         return;
+    /* "[192.0.2.1]" is an address, not a domain with parents. */
     if (n > 2 && name[0] == '[' && name[n - 1] == ']') {
         add(k, name, n, 1);
         return;

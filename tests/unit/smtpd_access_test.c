@@ -48,6 +48,8 @@ static void address_keys_in_postfix_order(void **state)
                    "user@sub.example.com*|sub.example.com|.example.com|.com|user@");
     expect_address("user", 1, "user*|user@");
     expect_address("user+ext", 1, "user+ext*|user+ext@|user@");
+    /* An address literal is looked up as written, without parents. */
+    expect_address("u@[192.0.2.1]", 1, "u@[192.0.2.1]*|[192.0.2.1]|u@");
     /* A leading delimiter is no extension. */
     expect_address("+x@example.com", 1, "+x@example.com*|example.com|com|+x@");
 }
