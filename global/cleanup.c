@@ -28,6 +28,7 @@
 #include "util/mem.h"
 #include "util/msg.h"
 #include "global/addr_list.h"
+#include "global/addr_rewrite.h"
 #include "global/cleanup.h"
 #include "global/cleanup_checks.h"
 #include "global/dsn.h"
@@ -46,6 +47,7 @@ const cleanup_status_info cleanup_status_table[] = {
     {CLEANUP_BAD_ADDR, 553, "5.1.3", "bad address syntax"},
     {CLEANUP_CONTENT, 550, "5.7.1", "message content rejected"},
     {CLEANUP_TABLE, 451, "4.3.0", "temporary lookup failure"},
+    {CLEANUP_ALIAS, 451, "4.6.0", "alias expansion error"},
     {CLEANUP_OK, 0, NULL, NULL},
 };
 
@@ -126,6 +128,7 @@ struct cleanup {
     cleanup_rcpt *rcpts;
     size_t rcpt_count, rcpt_cap;
     htable *rcpt_seen;
+    addr_rewrite *rw; /* the process's rewriting tables (global/addr_rewrite) */
 
     /* Content. */
     enum phase phase;
@@ -438,6 +441,7 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     c->arrival_sec = tv.tv_sec;
     c->arrival_usec = tv.tv_usec;
     c->rcpt_seen = htable_new(16);
+    c->rw = addr_rewrite_tables(cfg);
     c->phase = PHASE_HEADERS;
     /* Postfix's content_filter: the route is decided now and travels with
      * the message (a FILTER action may replace it); qmgr honours it. A
@@ -831,6 +835,68 @@ static void check_headers(cleanup *c)
     vstr_release(&out);
 }
 
+/* The envelope rewriting of Postfix's cleanup (global/addr_rewrite):
+ * canonical and masquerading for the sender, canonical and then virtual
+ * alias expansion for each recipient. Each result keeps the recipient as
+ * given as its original recipient (DSN, logs); the same address with the
+ * same DSN original recipient is written once. A REDIRECT replaces every
+ * recipient anyway: no virtual alias expansion then, as in Postfix. */
+static void rewrite_addresses(cleanup *c)
+{
+    cleanup_rcpt *old = c->rcpts;
+    size_t count = c->rcpt_count;
+    vstr out = VSTR_INIT, why = VSTR_INIT;
+    argv_t *list = argv_new();
+
+    if (c->sender && *c->sender) {
+        if (addr_rewrite_sender(c->rw, c->sender, &out, &why) < 0) {
+            msg_warn("%s: %s -- message not accepted", c->id, vstr_str(&why));
+            fail(c, CLEANUP_ALIAS, "%s", vstr_str(&why));
+        } else if (!vstr_equals(&out, c->sender)) {
+            mem_free(c->sender);
+            c->sender = mem_strdup(vstr_str(&out));
+            (void)address_ok(c, c->sender, "sender");
+        }
+    }
+    c->rcpts = NULL;
+    c->rcpt_count = c->rcpt_cap = 0;
+    htable_free(c->rcpt_seen, NULL);
+    c->rcpt_seen = htable_new(16);
+    for (size_t i = 0; i < count && c->status == CLEANUP_OK; i++) {
+        const cleanup_rcpt *r = &old[i];
+        int st = ADDR_REWRITE_OK;
+
+        argv_truncate(list, 0);
+        if (addr_rewrite_recipient(c->rw, r->addr, &out, &why) < 0)
+            st = ADDR_REWRITE_TABLE;
+        else if (c->redirect)
+            argv_add(list, vstr_str(&out));
+        else
+            st = addr_rewrite_virtual(c->rw, vstr_str(&out), list, &why);
+        if (st != ADDR_REWRITE_OK) {
+            msg_warn("%s: %s -- message not accepted", c->id, vstr_str(&why));
+            fail(c, CLEANUP_ALIAS, "%s", vstr_str(&why));
+            break;
+        }
+        for (size_t k = 0; k < list->argc; k++) {
+            const char *orig = r->orig;
+
+            if (orig == NULL && strcmp(list->argv[k], r->addr) != 0)
+                orig = r->addr;
+            add_rcpt(c, list->argv[k], orig, r->dsn_orcpt, r->dsn_notify);
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        mem_free(old[i].addr);
+        mem_free(old[i].orig);
+        mem_free(old[i].dsn_orcpt);
+    }
+    mem_free(old);
+    argv_free(list);
+    vstr_release(&out);
+    vstr_release(&why);
+}
+
 /* The header block is complete: inspect, write everything so far, and
  * switch to streaming the body. */
 static void end_headers(cleanup *c)
@@ -854,6 +920,8 @@ static void end_headers(cleanup *c)
     }
     if (c->flags & CLEANUP_FLAG_EXTRACT)
         extract_recipients(c, &value);
+    if (c->status == CLEANUP_OK)
+        rewrite_addresses(c);
     if (c->status != CLEANUP_OK)
         goto out;
     if (c->rcpt_count == 0) {

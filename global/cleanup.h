@@ -49,6 +49,15 @@
  *   recipient (with the same DSN original recipient) is written once.
  *   Header text itself is never rewritten.
  *
+ *   When the header block ends, the envelope is rewritten as Postfix's
+ *   cleanup does (global/addr_rewrite): canonical_maps and masquerading
+ *   for the sender, canonical_maps and then virtual_alias_maps expansion
+ *   (one to many) for each recipient, each result keeping the recipient
+ *   as given as its original recipient. A table that fails, or an
+ *   expansion past virtual_alias_recursion_limit or
+ *   virtual_alias_expansion_limit, is CLEANUP_ALIAS (451 4.6.0): the
+ *   mail is tried again later, never bounced as unknown.
+ *
  *   A content line longer than line_length_limit is stored as P pieces of
  *   that length and a final L; nothing is ever truncated. Bytes are not
  *   interpreted: 8-bit text, and even NULs, pass unchanged. The message
@@ -122,6 +131,7 @@ typedef enum cleanup_status {
     CLEANUP_BAD_ADDR,   /* 5.1.3 bad address syntax (envelope) */
     CLEANUP_CONTENT,    /* 5.7.1 message content rejected (cleanup_reject) */
     CLEANUP_TABLE,      /* 4.3.0 temporary lookup failure (cleanup_lookup_failed) */
+    CLEANUP_ALIAS,      /* 4.6.0 alias expansion error (rewriting tables, limits) */
 } cleanup_status;
 
 typedef struct cleanup_status_info {

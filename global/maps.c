@@ -1,6 +1,7 @@
 /*
  * maps - a list of lookup tables searched in order
  */
+#include <fcntl.h>
 #include <string.h>
 
 #include "global/maps.h"
@@ -121,6 +122,16 @@ int maps_refresh(maps **m, const char *list, int open_flags, int dict_flags)
     *m = maps_open(title, list, open_flags, dict_flags);
     mem_free(title);
     return 1;
+}
+
+maps *maps_open_param(config *cfg, const char *param)
+{
+    return maps_open(param, config_str(cfg, param), O_RDONLY, 0);
+}
+
+int maps_refresh_param(maps **m, config *cfg, const char *param)
+{
+    return maps_refresh(m, config_str(cfg, param), O_RDONLY, 0);
 }
 
 int maps_is_surrogate(const dict *d)

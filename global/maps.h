@@ -25,6 +25,7 @@
 #ifndef GLOBAL_MAPS_H
 #define GLOBAL_MAPS_H
 
+#include "global/config.h"
 #include "util/argv.h"
 #include "util/dict.h"
 #include "util/vstr.h"
@@ -40,6 +41,9 @@ typedef struct maps {
 argv_t *maps_split(const char *list);
 /* Open every table in list (may be empty: no tables). */
 maps *maps_open(const char *title, const char *list, int open_flags, int dict_flags);
+/* The tables named by the main.cf parameter param (read-only; param is
+ * also the title). */
+maps *maps_open_param(config *cfg, const char *param);
 /* DICT_FOUND (value set; *which, if not NULL, is the table), DICT_NOTFOUND,
  * DICT_ERROR (maps_error says why). */
 int maps_find(maps *m, const char *key, vstr *value, dict **which);
@@ -58,6 +62,8 @@ int maps_changed(const maps *m);
  * sees the rebuilt file. Returns 1 when it reopened, else 0. A table the
  * process may no longer read becomes a surrogate, as at start. */
 int maps_refresh(maps **m, const char *list, int open_flags, int dict_flags);
+/* maps_refresh for a list opened with maps_open_param. */
+int maps_refresh_param(maps **m, config *cfg, const char *param);
 /* True for the stand-in of a table that could not be opened. */
 int maps_is_surrogate(const dict *d);
 void maps_free(maps *m);

@@ -28,6 +28,8 @@ const char *resolve_class_name(resolve_class rclass)
     switch (rclass) {
     case RESOLVE_LOCAL:
         return "local";
+    case RESOLVE_ALIAS:
+        return "alias";
     case RESOLVE_VIRTUAL:
         return "virtual";
     case RESOLVE_RELAY:
@@ -247,6 +249,15 @@ resolve_class resolve_addr(const resolve_rules *rules, const char *addr, resolve
     }
     if (!domain_syntax_ok(vstr_str(&res->domain)))
         return fail(res, "5.1.2", "bad destination domain syntax");
+
+    if ((match = resolve_domain_match_tables(rules, rules->virtual_alias_domains,
+                                             vstr_str(&res->domain), 0, &res->reason)) < 0)
+        return table_failed(res, "virtual_alias_domains");
+    if (match) {
+        use_transport(res, "error:" RESOLVE_ALIAS_UNKNOWN, NULL);
+        res->rclass = RESOLVE_ALIAS;
+        return res->rclass;
+    }
 
     if ((match = resolve_domain_match_tables(rules, rules->virtual_mailbox_domains,
                                              vstr_str(&res->domain), 0, &res->reason)) < 0)

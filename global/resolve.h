@@ -16,6 +16,11 @@
  *
  *   - local: an unqualified address, or a domain in mydestination:
  *     local_transport (nexthop: the transport's own, else myhostname);
+ *   - alias: a domain in virtual_alias_domains: every address there is
+ *     an alias, expanded when the message was queued (global/
+ *     addr_rewrite); one that reaches routing had none, and bounces
+ *     (qmgr: 5.1.1 "User unknown in virtual alias table"); smtpd refuses
+ *     it at RCPT. transport and nexthop are "error" and that text;
  *   - virtual: a domain in virtual_mailbox_domains: virtual_transport
  *     (nexthop: the transport's own, else the recipient domain);
  *   - relay: a domain in relay_domains (a listed domain also covers its
@@ -55,11 +60,15 @@
 
 typedef enum resolve_class {
     RESOLVE_LOCAL = 1, /* mydestination, or unqualified */
+    RESOLVE_ALIAS,     /* virtual_alias_domains */
     RESOLVE_VIRTUAL,   /* virtual_mailbox_domains */
     RESOLVE_RELAY,     /* relay_domains */
     RESOLVE_DEFAULT,   /* anything else */
     RESOLVE_ERROR,     /* undeliverable as written: status and reason say why */
 } resolve_class;
+
+/* The nexthop (error text) of the alias class. */
+#define RESOLVE_ALIAS_UNKNOWN "5.1.1 User unknown in virtual alias table"
 
 /* Look domain (lower case, no trailing dot) up as a key in a lookup table
  * of a domain list ("hash:/etc/postern/relay_domains"): 1 found, 0 not
@@ -69,6 +78,7 @@ typedef int (*resolve_table_fn)(void *ctx, const char *table, const char *domain
 typedef struct resolve_rules {
     const char *myhostname;
     const argv_t *mydestination; /* expanded list; NULL is empty */
+    const argv_t *virtual_alias_domains;
     const argv_t *virtual_mailbox_domains;
     const argv_t *relay_domains;
     const char *local_transport; /* "transport" or "transport:nexthop" */

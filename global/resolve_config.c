@@ -103,11 +103,14 @@ static int lookup_domain(void *ctx, const char *table, const char *domain, vstr 
 void resolve_config_init(resolve_config *rc, config *cfg)
 {
     rc->mydestination = expand_files("mydestination", config_list(cfg, "mydestination"));
+    rc->alias_domains =
+        expand_files("virtual_alias_domains", config_list(cfg, "virtual_alias_domains"));
     rc->virtual_domains =
         expand_files("virtual_mailbox_domains", config_list(cfg, "virtual_mailbox_domains"));
     rc->relay_domains = expand_files("relay_domains", config_list(cfg, "relay_domains"));
     rc->domain_tables = htable_new(8);
     open_tables(rc, "mydestination", rc->mydestination);
+    open_tables(rc, "virtual_alias_domains", rc->alias_domains);
     open_tables(rc, "virtual_mailbox_domains", rc->virtual_domains);
     open_tables(rc, "relay_domains", rc->relay_domains);
     rc->local_transport = mem_strdup(config_str(cfg, "local_transport"));
@@ -116,6 +119,7 @@ void resolve_config_init(resolve_config *rc, config *cfg)
     rc->default_transport = mem_strdup(config_str(cfg, "default_transport"));
     rc->rules.myhostname = config_str(cfg, "myhostname");
     rc->rules.mydestination = rc->mydestination;
+    rc->rules.virtual_alias_domains = rc->alias_domains;
     rc->rules.virtual_mailbox_domains = rc->virtual_domains;
     rc->rules.relay_domains = rc->relay_domains;
     rc->rules.local_transport = rc->local_transport;
@@ -138,6 +142,7 @@ void resolve_config_free(resolve_config *rc)
     if (rc->domain_tables)
         htable_free(rc->domain_tables, close_table);
     argv_free(rc->mydestination);
+    argv_free(rc->alias_domains);
     argv_free(rc->virtual_domains);
     argv_free(rc->relay_domains);
     mem_free(rc->local_transport);

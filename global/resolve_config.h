@@ -9,7 +9,8 @@
  *   resolve_config_free(&rc);
  *
  * DESCRIPTION
- *   One reading of mydestination, virtual_mailbox_domains, relay_domains,
+ *   One reading of mydestination, virtual_alias_domains,
+ *   virtual_mailbox_domains, relay_domains,
  *   the four *_transport parameters and relayhost, shared by qmgr (which
  *   routes mail) and smtpd (which decides at RCPT what it may accept), so
  *   the two always agree on a domain's class.
@@ -35,7 +36,7 @@
 
 typedef struct resolve_config {
     resolve_rules rules; /* points into the members below */
-    argv_t *mydestination, *virtual_domains, *relay_domains;
+    argv_t *mydestination, *alias_domains, *virtual_domains, *relay_domains;
     htable *domain_tables; /* "type:name" in those lists -> dict */
     char *local_transport, *virtual_transport, *relay_transport, *default_transport;
     char *relayhost;

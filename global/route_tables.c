@@ -18,11 +18,10 @@ route_tables *route_tables_open(config *cfg)
     route_tables *rt = mem_calloc(1, sizeof(*rt));
 
     rt->cfg = cfg;
-    rt->transport = maps_open(transport_param, config_str(cfg, transport_param), O_RDONLY, 0);
-    rt->relocated = maps_open(relocated_param, config_str(cfg, relocated_param), O_RDONLY, 0);
-    rt->sender_relay =
-        maps_open(sender_relay_param, config_str(cfg, sender_relay_param), O_RDONLY, 0);
-    rt->opts.delimiters = config_str(cfg, "recipient_delimiter");
+    rt->transport = maps_open_param(cfg, transport_param);
+    rt->relocated = maps_open_param(cfg, relocated_param);
+    rt->sender_relay = maps_open_param(cfg, sender_relay_param);
+    rt->opts.delimiters = mem_strdup(config_str(cfg, "recipient_delimiter"));
     rt->opts.owner_request_special = config_bool(cfg, "owner_request_special");
     rt->parent_style = addr_find_parent_style(config_str(cfg, "parent_domain_matches_subdomains"),
                                               transport_param);
@@ -33,9 +32,9 @@ route_tables *route_tables_open(config *cfg)
 
 void route_tables_refresh(route_tables *rt)
 {
-    maps_refresh(&rt->transport, config_str(rt->cfg, transport_param), O_RDONLY, 0);
-    maps_refresh(&rt->relocated, config_str(rt->cfg, relocated_param), O_RDONLY, 0);
-    maps_refresh(&rt->sender_relay, config_str(rt->cfg, sender_relay_param), O_RDONLY, 0);
+    maps_refresh_param(&rt->transport, rt->cfg, transport_param);
+    maps_refresh_param(&rt->relocated, rt->cfg, relocated_param);
+    maps_refresh_param(&rt->sender_relay, rt->cfg, sender_relay_param);
 }
 
 void route_tables_free(route_tables *rt)
@@ -46,6 +45,7 @@ void route_tables_free(route_tables *rt)
     maps_free(rt->relocated);
     maps_free(rt->sender_relay);
     mem_free(rt->null_sender_key);
+    mem_free((char *)rt->opts.delimiters);
     mem_free(rt);
 }
 

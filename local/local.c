@@ -35,6 +35,7 @@
 
 #include "global/deliver_request.h"
 #include "global/delivery_log.h"
+#include "global/addr_rewrite.h"
 #include "global/server.h"
 #include "local/local.h"
 #include "util/mem.h"
@@ -172,6 +173,8 @@ static void pre_init(config *cfg, const char *service, char **argv)
     (void)service;
     (void)argv;
     local_config_init(cfg);
+    /* The queue-file writer's rewriting tables, before the privilege drop. */
+    (void)addr_rewrite_tables(cfg);
 }
 
 static void post_init(config *cfg, const char *service, char **argv)
@@ -189,6 +192,7 @@ static void pre_exit(const char *service, char **argv)
     (void)service;
     (void)argv;
     local_config_free();
+    addr_rewrite_release();
 }
 
 int main(int argc, char **argv)

@@ -42,6 +42,7 @@
 #include "global/master_proto.h"
 #include "global/queue_id.h"
 #include "global/cleanup_checks.h"
+#include "global/addr_rewrite.h"
 #include "global/server.h"
 #include "global/trigger.h"
 #include "pickup/pickup.h"
@@ -73,6 +74,8 @@ static void pickup_pre_init(config *cfg, const char *service, char **argv)
     pk.ctx.privileged = geteuid() == 0;
     pk.ctx.instance_uid = geteuid();
     pk.ctx.checks = cleanup_checks_open(cfg);
+    /* The queue-file writer's rewriting tables, before the privilege drop. */
+    (void)addr_rewrite_tables(cfg);
 }
 
 static void pickup_post_init(config *cfg, const char *service, char **argv)
@@ -210,6 +213,7 @@ static void pickup_pre_exit(const char *service, char **argv)
     pk.later = NULL;
     cleanup_checks_free(pk.ctx.checks);
     pk.ctx.checks = NULL;
+    addr_rewrite_release();
 }
 
 int main(int argc, char **argv)

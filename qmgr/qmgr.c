@@ -43,6 +43,7 @@
 #include "util/msg.h"
 #include "global/master_proto.h"
 #include "global/queue_id.h"
+#include "global/addr_rewrite.h"
 #include "global/server.h"
 #include "qmgr/qmgr.h"
 
@@ -103,6 +104,8 @@ static void qmgr_pre_init(config *cfg, const char *service, char **argv)
     qm.cfg = cfg;
     read_settings(&qm);
     qmgr_resolve_init(&qm);
+    /* The queue-file writer's rewriting tables, before the privilege drop. */
+    (void)addr_rewrite_tables(cfg);
 }
 
 static void qmgr_post_init(config *cfg, const char *service, char **argv)
@@ -238,6 +241,7 @@ static void qmgr_pre_exit(const char *service, char **argv)
     qmgr_scan_free(qm.scan_active);
     qmgr_scan_free(qm.scan_incoming);
     qmgr_scan_free(qm.scan_deferred);
+    addr_rewrite_release();
     htable_free(qm.active_ids, NULL);
     qmgr_resolve_free(&qm);
 }

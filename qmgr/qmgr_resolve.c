@@ -14,7 +14,11 @@
  *   Then, as Postfix's trivial-rewrite and qmgr do (global/route_tables):
  *   sender_dependent_relayhost_maps replaces relayhost for the message's
  *   sender; a message with a content_filter attribute sends every
- *   recipient to the filter; otherwise relocated_maps bounces a moved
+ *   recipient to the filter (an empty nexthop there is
+ *   default_filter_nexthop, else the recipient domain); a recipient in
+ *   virtual_alias_domains had no alias when it was queued and bounces
+ *   (5.1.1 User unknown in virtual alias table); otherwise
+ *   relocated_maps bounces a moved
  *   recipient (5.1.6) and transport_maps may change the transport and
  *   nexthop. The "error" transport bounces and "retry" defers here, with
  *   the nexthop as the reason. The tables are opened again when their
@@ -190,6 +194,9 @@ void qmgr_resolve_message(qmgr *q, qmgr_message *msg)
             finish_here(&b, r, res.status, vstr_str(&res.reason));
         else if (filter != NULL && *filter)
             route_filter(q, &b, r, filter, &res);
+        else if (res.rclass == RESOLVE_ALIAS)
+            route(q, &b, r, vstr_str(&res.transport), vstr_str(&res.nexthop),
+                  "virtual_alias_domains");
         else if (relay_error != NULL &&
                  (res.rclass == RESOLVE_RELAY || res.rclass == RESOLVE_DEFAULT))
             table_failed(&b, r, relay_error);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "global/cleanup_checks.h"
+#include "global/addr_rewrite.h"
 #include "global/server.h"
 #include "smtpd/smtpd.h"
 #include "util/mem.h"
@@ -41,6 +42,8 @@ static void pre_init(config *cfg, const char *service, char **argv)
     (void)argv;
     smtpd_cf.cfg = cfg;
     smtpd_cf.myhostname = config_str(cfg, "myhostname");
+    /* The queue-file writer's rewriting tables, before the privilege drop. */
+    (void)addr_rewrite_tables(cfg);
     vstr_init(&smtpd_cf.banner);
     if (config_expand_text(cfg, config_str(cfg, "smtpd_banner"), &smtpd_cf.banner, &err) < 0)
         msg_fatal("smtpd_banner: %s", vstr_str(&err));
@@ -62,6 +65,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.relay_reject_code = (int)config_int(cfg, "relay_domains_reject_code");
     smtpd_cf.unknown_local_code = (int)config_int(cfg, "unknown_local_recipient_reject_code");
     smtpd_cf.unknown_virtual_code = (int)config_int(cfg, "unknown_virtual_mailbox_reject_code");
+    smtpd_cf.unknown_alias_code = (int)config_int(cfg, "unknown_virtual_alias_reject_code");
     smtpd_cf.non_fqdn_code = (int)config_int(cfg, "non_fqdn_reject_code");
     smtpd_cf.reject_code = (int)config_int(cfg, "reject_code");
     smtpd_cf.defer_code = (int)config_int(cfg, "defer_code");
@@ -99,6 +103,7 @@ static void pre_exit(const char *service, char **argv)
     smtpd_sasl_free();
     cleanup_checks_free(smtpd_cf.content_checks);
     smtpd_tls_free();
+    addr_rewrite_release();
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
     vstr_release(&smtpd_cf.banner);

@@ -64,6 +64,7 @@ typedef struct smtpd_settings {
     int relay_reject_code;    /* relay_domains_reject_code */
     int unknown_local_code;   /* unknown_local_recipient_reject_code */
     int unknown_virtual_code; /* unknown_virtual_mailbox_reject_code */
+    int unknown_alias_code;   /* unknown_virtual_alias_reject_code */
     int non_fqdn_code;        /* non_fqdn_reject_code */
     int reject_code;          /* reject_code: the reject restriction */
     int defer_code;           /* defer_code: defer, defer_if_* */

@@ -119,6 +119,7 @@ int check_auth_destination(check_ctx *x)
 {
     switch (x->res.rclass) {
     case RESOLVE_LOCAL:
+    case RESOLVE_ALIAS:
     case RESOLVE_VIRTUAL:
     case RESOLVE_RELAY:
         return !has_routing(x->rcpt);

@@ -13,6 +13,13 @@
  *   - For virtual_mailbox_domains, when virtual_mailbox_maps is set: the
  *     address must be a key there, by local(8)'s keys (user+ext@domain,
  *     user@domain, @domain).
+ *   - For virtual_alias_domains: the address must have an entry in
+ *     virtual_alias_maps (global/addr_rewrite's lookup order), else
+ *     "550 5.1.1 <addr>: Recipient address rejected: User unknown in
+ *     virtual alias table" (unknown_virtual_alias_reject_code).
+ *   In every class, an address with an entry in canonical_maps,
+ *   (sender_|recipient_)canonical_maps or virtual_alias_maps is known, as
+ *   in Postfix (the rewritten address decides where it goes).
  *   Other domains are not checked. A table that fails answers 451 4.3.0.
  *   smtpd_check.c applies the recipient check after the RCPT lists when
  *   smtpd_reject_unlisted_recipient is on (Postfix's default).
@@ -20,6 +27,7 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "global/addr_rewrite.h"
 #include "smtpd/smtpd_check.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -133,16 +141,37 @@ static int virtual_recipient_known(const char *addr, const char *domain)
     return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
 }
 
+/* Does address rewriting know addr (a canonical or virtual alias entry)?
+ * 1 yes, 0 no, -1 a table failed (the answer is set). */
+static int rewrite_known(check_ctx *x, addr_rewrite *rw, const char *addr, int sender)
+{
+    vstr why = VSTR_INIT;
+    int known = addr_rewrite_known(rw, addr, sender, &why);
+
+    if (known < 0)
+        (void)check_lookup_error(x, addr, vstr_str(&why));
+    vstr_release(&why);
+    return known;
+}
+
 /* Judge addr, resolved as res: DUNNO when known or not checked; a reject
  * with code, DSN and class; or a lookup error. */
-static check_result unlisted(check_ctx *x, const char *addr, const resolve_result *res,
+static check_result unlisted(check_ctx *x, const char *addr, const resolve_result *res, int sender,
                              const char *dsn, const char *reply_class)
 {
+    addr_rewrite *rw = addr_rewrite_tables(smtpd_cf.cfg);
     const char *table;
     const maps *m;
     int known, code;
 
-    if (res->rclass == RESOLVE_LOCAL && smtpd_cf.local_rcpt_check) {
+    if ((known = rewrite_known(x, rw, addr, sender)) != 0)
+        return known > 0 ? CHECK_DUNNO : CHECK_ERROR;
+    if (res->rclass == RESOLVE_ALIAS) {
+        table = "virtual alias table";
+        m = rw->virtual_alias;
+        code = smtpd_cf.unknown_alias_code;
+        known = 0;
+    } else if (res->rclass == RESOLVE_LOCAL && smtpd_cf.local_rcpt_check) {
         table = "local recipient table";
         m = smtpd_cf.local_rcpt_maps;
         code = smtpd_cf.unknown_local_code;
@@ -168,7 +197,7 @@ check_result check_reject_unlisted_recipient(check_ctx *x, const check_item *it)
     (void)it;
     if (x->rcpt == NULL)
         return CHECK_DUNNO;
-    return unlisted(x, x->rcpt, &x->res, "5.1.1", "Recipient address");
+    return unlisted(x, x->rcpt, &x->res, 0, "5.1.1", "Recipient address");
 }
 
 check_result check_reject_unlisted_sender(check_ctx *x, const check_item *it)
@@ -181,7 +210,7 @@ check_result check_reject_unlisted_sender(check_ctx *x, const check_item *it)
         return CHECK_DUNNO;
     resolve_result_init(&res);
     resolve_addr(&smtpd_cf.resolve.rules, x->sender, &res);
-    st = unlisted(x, x->sender, &res, "5.1.0", "Sender address");
+    st = unlisted(x, x->sender, &res, 1, "5.1.0", "Sender address");
     resolve_result_release(&res);
     return st;
 }

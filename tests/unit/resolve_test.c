@@ -110,6 +110,21 @@ static void virtual_relay_and_default_classes(void **state)
     expect(f, "eve@[192.0.2.1]", RESOLVE_DEFAULT, "smtp", "[192.0.2.1]");
 }
 
+static void virtual_alias_domains_are_the_alias_class(void **state)
+{
+    fixture *f = *state;
+    argv_t *aliases = argv_split("alias.example.org", " ");
+
+    f->rules.virtual_alias_domains = aliases;
+    /* after mydestination, before virtual mailbox domains */
+    expect(f, "u@Alias.Example.org.", RESOLVE_ALIAS, "error", RESOLVE_ALIAS_UNKNOWN);
+    expect(f, "u@mx.example.com", RESOLVE_LOCAL, "local", "mx.example.com");
+    expect(f, "u@sub.alias.example.org", RESOLVE_DEFAULT, "smtp", "sub.alias.example.org");
+    assert_string_equal(resolve_class_name(RESOLVE_ALIAS), "alias");
+    f->rules.virtual_alias_domains = NULL;
+    argv_free(aliases);
+}
+
 static void relayhost_and_transport_nexthop_precedence(void **state)
 {
     fixture *f = *state;
@@ -253,6 +268,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(domain_case_and_trailing_dot_do_not_matter, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(virtual_relay_and_default_classes, setup, teardown),
+        cmocka_unit_test_setup_teardown(virtual_alias_domains_are_the_alias_class, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(relayhost_and_transport_nexthop_precedence, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(routing_operators_are_never_local, setup, teardown),
