@@ -210,6 +210,11 @@ smtp_sasl_status smtp_sasl_login(smtp_request *r, vstream *s, const char *offere
 
     if (!sasl.enable || offered == NULL || *offered == 0)
         goto out;
+    /* A table rebuilt since (postmap) is opened again; one this process
+     * can no longer read fails its lookups, and the mail is deferred
+     * until the agent is restarted. */
+    (void)maps_refresh(&sasl.passwords, config_str(smtp_cf.cfg, "smtp_sasl_password_maps"),
+                       O_RDONLY, 0);
     if ((found = find_password(r, &creds)) < 0) {
         msg_warn("%s: %s", r->req.queue_id, maps_error(sasl.passwords));
         vstr_set_str(why, "smtp_sasl_password_maps lookup error");

@@ -123,6 +123,21 @@ def test_a_wrong_password_defers_with_the_servers_reply(relay_factory, sasl_post
                     r"535 5\.7\.8 Error: authentication failed", m.group(1)), m.group(1)
 
 
+def test_a_corrected_password_table_is_used_by_the_next_attempt(relay_factory, sasl_postfix,
+                                                                password_map):
+    pf = sasl_postfix("PLAIN LOGIN")
+    key = f"[127.0.0.1]:{pf.port}"
+    lv = relay_factory(*relay_settings(pf, password_map(f"{key} {USER}:wrong\n"),
+                                       "smtp_sasl_security_options=noanonymous"))
+    send(lv, ["rcpt@pf.example"], mail("fixed later"))
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*status=deferred")
+    password_map(f"{key} {USER}:{PASSWORD}\n")
+    r = lv.inst.postern("flush")
+    assert r.returncode == 0, r.stderr
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*status=sent", timeout=60)
+    assert "sasl_method=PLAIN" in pf.maillog()
+
+
 def test_without_a_password_for_the_relayhost_no_auth_is_tried(relay_factory, sasl_postfix,
                                                                password_map):
     pf = sasl_postfix("PLAIN LOGIN")
