@@ -71,6 +71,7 @@ static addr_rewrite *open_tables(config *cfg)
     rw->masquerade_exceptions = config_list(cfg, "masquerade_exceptions");
     rw->recursion_limit = config_int(cfg, "virtual_alias_recursion_limit");
     rw->expansion_limit = config_int(cfg, "virtual_alias_expansion_limit");
+    rw->length_limit = config_int(cfg, "virtual_alias_address_length_limit");
     return rw;
 }
 
@@ -354,6 +355,16 @@ static int expand(addr_rewrite *rw, const char *addr, argv_t *list, htable *self
             if (st == DICT_NOTFOUND) {
                 argv_free(res);
                 break;
+            }
+            for (size_t i = 0; i < res->argc; i++) {
+                if ((long long)strlen(res->argv[i]) > rw->length_limit) {
+                    vstr_set_fmt(why,
+                                 "%s: a result for %s is longer than "
+                                 "virtual_alias_address_length_limit (%lld)",
+                                 virtual_param, addr, rw->length_limit);
+                    argv_free(res);
+                    return ADDR_REWRITE_LIMIT;
+                }
             }
             lhs = mem_strdup(list->argv[arg]);
             for (size_t i = 0; i < res->argc; i++) {

@@ -31,8 +31,9 @@
  *      the table or maps to itself (the usual "user@d user@d, other@d"
  *      keeps a copy). More than virtual_alias_recursion_limit steps for
  *      one address (a loop such as a -> b -> a) or more than
- *      virtual_alias_expansion_limit addresses is an error: the message
- *      is deferred (4.6.0 "Alias expansion error"), never cut short.
+ *      virtual_alias_expansion_limit addresses, or a result longer than
+ *      virtual_alias_address_length_limit, is an error: the message is
+ *      deferred (4.6.0 "Alias expansion error"), never cut short.
  *
  *   Lookups use global/addr_find's order; the bare local part is a key
  *   only for a domain in myorigin or mydestination. Where
@@ -82,7 +83,7 @@ typedef struct addr_rewrite {
     int propagate_canonical, propagate_virtual;
     argv_t *masquerade_domains;
     argv_t *masquerade_exceptions;
-    long long recursion_limit, expansion_limit;
+    long long recursion_limit, expansion_limit, length_limit;
 } addr_rewrite;
 
 /* The process's tables for cfg (opened on the first call, or when cfg

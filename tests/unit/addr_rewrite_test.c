@@ -66,15 +66,18 @@ static void virtual_expansion_one_to_many_recursive_and_self(void **state)
 
 static void virtual_loops_limits_and_errors(void **state)
 {
-    config *cfg = cfg_of("virtual_alias_recursion_limit = 5\nvirtual_alias_expansion_limit = 3\n"
-                         "virtual_alias_maps = inline:{ a@x=b@x, b@x=a@x, "
-                         "{ big@x = 1@y, 2@y, 3@y, 4@y }, empty@x=\"\" }\n");
+    config *cfg = cfg_of(
+        "virtual_alias_recursion_limit = 5\nvirtual_alias_expansion_limit = 3\n"
+        "virtual_alias_address_length_limit = 20\n"
+        "virtual_alias_maps = inline:{ a@x=b@x, b@x=a@x, "
+        "{ big@x = 1@y, 2@y, 3@y, 4@y }, empty@x=\"\", long@x=a-very-long-name@example.com }\n");
     addr_rewrite *rw = addr_rewrite_tables(cfg);
     config *broken;
 
     (void)state;
     expect_virtual(rw, "a@x", "LIMIT");
     expect_virtual(rw, "big@x", "LIMIT");
+    expect_virtual(rw, "long@x", "LIMIT");
     /* a value with no address is a broken entry, not "no alias" */
     expect_virtual(rw, "empty@x", "ERR");
     broken = cfg_of("virtual_alias_maps = fail:down\n");
