@@ -3,7 +3,7 @@ global/cleanup): virtual_alias_maps and virtual_alias_domains, canonical
 maps and masquerading; and smtpd refusing an unknown virtual alias at RCPT.
 
 Real instances: smtpd on a loopback port with qmgr and local behind it
-(test_smtpd's server_factory), mail sent with smtplib, results read from
+(live.server_factory), mail sent with smtplib, results read from
 the mailbox local wrote (Return-Path:, X-Original-To:, Delivered-To:) and
 from the log.
 """
@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from live import wait_until
-from test_smtpd import server_factory  # noqa: F401
+from conftest import run as run_cmd
+from live import BIN, server_factory, wait_until  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -210,3 +210,25 @@ def test_an_unaliased_address_in_an_alias_domain_that_gets_queued_bounces(server
         r"in virtual alias table\)", server.log()), timeout=30), server.log()
     (dsn,) = delivered(server, 1)
     assert dsn.get_content_type() == "multipart/report"
+
+
+def test_a_rebuilt_virtual_table_is_used_for_the_next_message(server_factory, login):
+    server = server_factory("virtual_alias_domains=valias.test",
+                            "virtual_alias_maps=hash:$config_directory/virtual")
+    table = server.dir / "virtual"
+
+    def build(text):
+        table.write_text(text)
+        r = run_cmd([BIN / "postmap", "-c", server.dir, f"hash:{table}"], user=server.inst.user)
+        assert r.returncode == 0, r.stderr
+
+    build(f"team@valias.test {login}+one@test.example\n")
+    send(server, ["team@valias.test"], subject="first")
+    delivered(server, 1)
+    time.sleep(1.1)  # a new modification time
+    build(f"team@valias.test {login}+two@test.example\n")
+    send(server, ["team@valias.test"], subject="second")
+    msgs = delivered(server, 2)
+    assert {m["Subject"]: m["Delivered-To"] for m in msgs} == {
+        "first": f"{login}+one@test.example", "second": f"{login}+two@test.example"}
+    assert "virtual_alias_maps: table has changed -- opening it again" in server.log()
