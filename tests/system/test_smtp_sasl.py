@@ -95,6 +95,17 @@ def test_cram_md5_needs_no_permission_for_plaintext(relay_factory, sasl_postfix,
     assert "sasl_method=CRAM-MD5" in pf.maillog(), pf.maillog()
 
 
+def test_scram_sha_256_with_the_servers_final_signature(relay_factory, sasl_postfix,
+                                                       password_map):
+    if not any(pathlib.Path("/usr/lib/x86_64-linux-gnu/sasl2").glob("libscram.so*")):
+        pytest.skip("libsasl2-modules has no SCRAM here")
+    pf = sasl_postfix("SCRAM-SHA-256 CRAM-MD5 PLAIN")
+    lv = relay_factory(*relay_settings(pf, password_map(f"127.0.0.1 {USER}:{PASSWORD}\n")))
+    send(lv, ["rcpt@pf.example"], mail("scram"))
+    wait_log(lv, r"to=<rcpt@pf\.example>, .*status=sent")
+    assert "sasl_method=SCRAM-SHA-256" in pf.maillog(), pf.maillog()
+
+
 def test_by_default_no_password_goes_out_in_the_clear_and_the_mail_is_deferred(
         relay_factory, sasl_postfix, password_map):
     pf = sasl_postfix("PLAIN LOGIN")

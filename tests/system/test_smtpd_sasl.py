@@ -39,7 +39,8 @@ def sasl_dir():
                        input=PASSWORD, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     db.chmod(0o644)
-    mechs = "PLAIN LOGIN" + (" CRAM-MD5" if have_mech("crammd5") else "")
+    mechs = "PLAIN LOGIN" + (" CRAM-MD5" if have_mech("crammd5") else "") + \
+        (" SCRAM-SHA-256" if have_mech("scram") else "")
     (d / "smtpd.conf").write_text(f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
                                   f"sasldb_path: {db}\nmech_list: {mechs}\n")
     yield d
@@ -197,6 +198,50 @@ def test_cram_md5_by_hand(auth_server):
     challenge = base64.b64decode(reply[4:])
     digest = hmac.new(PASSWORD.encode(), challenge, "md5").hexdigest()
     assert raw.cmd(b64(f"{USER} {digest}")) == "235 2.7.0 Authentication successful"
+    raw.close()
+
+
+def scram_sha256(raw, user, password):
+    """An RFC 5802/7677 client; returns the final reply."""
+    import hashlib
+    import secrets
+
+    def hmac_sha256(key, msg):
+        return hmac.new(key, msg.encode(), "sha256").digest()
+    cnonce = secrets.token_hex(12)
+    first_bare = f"n={user},r={cnonce}"
+    reply = raw.cmd("AUTH SCRAM-SHA-256 " + b64("n,," + first_bare))
+    assert reply.startswith("334 "), reply
+    server_first = base64.b64decode(reply[4:]).decode()
+    attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+    assert attrs["r"].startswith(cnonce)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(attrs["s"]),
+                                 int(attrs["i"]))
+    client_key = hmac_sha256(salted, "Client Key")
+    without_proof = f"c={b64('n,,')},r={attrs['r']}"
+    auth_message = f"{first_bare},{server_first},{without_proof}"
+    signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message.encode(),
+                         "sha256").digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    reply = raw.cmd(b64(f"{without_proof},p={base64.b64encode(proof).decode()}"))
+    if not reply.startswith("334 "):
+        return reply
+    # The server's signature comes as a last challenge (RFC 4954 4): check
+    # it, then an empty response.
+    server_sig = hmac.new(hmac_sha256(salted, "Server Key"), auth_message.encode(),
+                          "sha256").digest()
+    assert base64.b64decode(reply[4:]).decode() == "v=" + base64.b64encode(server_sig).decode()
+    return raw.cmd("")
+
+
+def test_scram_sha_256_by_hand(auth_server):
+    if not have_mech("scram"):
+        pytest.skip("libsasl2-modules has no SCRAM here")
+    server = auth_server()
+    raw = server.raw()
+    assert "SCRAM-SHA-256" in ehlo(raw)
+    assert scram_sha256(raw, USER, "wrong").startswith("535 5.7.8 ")
+    assert scram_sha256(raw, USER, PASSWORD) == "235 2.7.0 Authentication successful"
     raw.close()
 
 
