@@ -257,6 +257,7 @@ void smtpd_tls_starttls(smtpd_state *s, const char *arg)
     if (start_tls(s) < 0) {
         msg_info("lost connection after STARTTLS from %s", vstr_str(&s->namaddr));
         s->quit = 1;
+        s->last_code = 421; /* no reply can follow, but the command failed: starttls=0/1 */
     }
 }
 

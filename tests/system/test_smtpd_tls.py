@@ -187,6 +187,7 @@ def test_tls_1_1_is_refused_and_1_2_accepted(tls_server, certs):
     assert wait_until(lambda: "SSL_accept error from localhost[127.0.0.1]: TLS handshake "
                       "failed: " in tls_server.log(), timeout=10)
     assert "unsupported protocol" in tls_server.log()
+    assert wait_until(lambda: "ehlo=1 starttls=0/1 commands=1/2" in tls_server.log(), timeout=10)
     r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
                         f"127.0.0.1:{tls_server.port}", "-tls1_2", "-CAfile",
                         str(certs / "ca.pem"), "-verify_return_error"], input="",
@@ -638,3 +639,51 @@ def test_a_key_only_root_can_read_is_loaded_before_the_privilege_drop(certs, tmp
     finally:
         stop_instance(inst, {})
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---- the stock submission services ----
+
+def stock_service(name, port):
+    """The commented-out service `name` of conf/master.cf, uncommented and
+    listening on 127.0.0.1:port."""
+    stock = (Path(__file__).resolve().parents[2] / "conf" / "master.cf").read_text()
+    lines, inside = [], False
+    for line in stock.splitlines():
+        if line.startswith(f"#{name} "):
+            inside = True
+            lines.append(line[1:].replace(name, f"127.0.0.1:{port}", 1))
+        elif inside and line.startswith("#  -o "):
+            lines.append(line[1:])
+        else:
+            inside = False
+    assert lines, f"no {name} in conf/master.cf"
+    return "\n".join(lines)
+
+
+def test_stock_submission_and_submissions_services_when_uncommented(server_factory, certs,  # noqa: F811
+                                                                   sasl_dir):
+    srv = server_factory(*tls_settings(certs), f"cyrus_sasl_config_path={sasl_dir}")
+    p587, p465 = free_port(), free_port()
+    add_service(srv, stock_service("submission", p587) + "\n" + stock_service("submissions", p465))
+    assert wait_until(lambda: listening(p587) and listening(p465), timeout=15), srv.log()
+    # 587: STARTTLS first; AUTH only after it; nobody unauthenticated sends.
+    c = smtplib.SMTP("127.0.0.1", p587, local_hostname="client.example", timeout=30)
+    c.ehlo()
+    assert c.has_extn("starttls") and not c.has_extn("auth")
+    assert c.docmd("MAIL FROM:<someone@example.org>")[0] == 530
+    c.starttls(context=client_context(certs))
+    c.ehlo()
+    assert c.has_extn("auth")
+    assert c.docmd("MAIL FROM:<someone@example.org>")[0] == 250
+    assert c.docmd(f"RCPT TO:<{srv.addr}>")[0] == 554
+    c.quit()
+    for port, tls in ((p587, "--tls"), (p465, "--tls-on-connect")):
+        r = subprocess.run(["swaks", "--server", f"127.0.0.1:{port}", "--helo", "client.example",
+                            "--from", "someone@example.org", "--to", "friend@elsewhere.example",
+                            tls, "--auth", "PLAIN", "--auth-user", USER, "--auth-password",
+                            PASSWORD], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "250 2.0.0 Ok: queued as" in r.stdout
+    log = srv.log()
+    assert "postern/submission/smtpd[" in log and "postern/submissions/smtpd[" in log
+    assert log.count("sasl_method=PLAIN, sasl_username=" + USER) == 2
