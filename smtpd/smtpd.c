@@ -119,6 +119,7 @@ void smtpd_reset_transaction(smtpd_state *s)
     s->stage = SMTPD_STAGE_NO_MAIL;
     vstr_reset(&s->sender);
     s->sender_given = 0;
+    vstr_reset(&s->defer_sender);
     s->body_type = NULL;
     s->smtputf8 = 0;
     s->dsn_ret = NULL;
@@ -264,6 +265,9 @@ static void serve(vstream *client, const char *service, char **argv)
     vstr_release(&s.tls_received_ccert);
     vstr_release(&s.name);
     vstr_release(&s.reverse_name);
+    vstr_release(&s.defer_client);
+    vstr_release(&s.defer_helo);
+    vstr_release(&s.defer_sender);
     vstr_release(&s.addr);
     vstr_release(&s.namaddr);
     vstr_release(&s.helo);

@@ -141,6 +141,9 @@ typedef struct smtpd_state {
     unsigned unknown_total;
     int ill_pipelining; /* sent commands ahead where it may not (reject_unauth_pipelining) */
     int access_denied;  /* smtpd_client_restrictions refused the connection */
+    /* With smtpd_delay_reject = no: a defer_if_permit of the client, HELO
+     * and sender stages waits for RCPT, as in Postfix ("" when none). */
+    vstr defer_client, defer_helo, defer_sender;
     /* AUTH (smtpd_sasl.c) */
     sasl_srv *sasl;     /* made at EHLO when AUTH is offered */
     vstr sasl_method;   /* "" until authenticated */

@@ -425,16 +425,23 @@ static int permit_or_defer(check_ctx *x)
     return -1;
 }
 
-/* One command's lists; 0 or -1 (the reply has been sent). */
-static int check_stage(smtpd_state *s, const char *cmd, const int *order, size_t n)
+/* One command's lists; 0 or -1 (the reply has been sent). A
+ * defer_if_permit waits in *saved for RCPT when saved is not NULL. */
+static int check_stage(smtpd_state *s, const char *cmd, const int *order, size_t n,
+                       vstr *saved)
 {
     check_ctx x;
     int st;
 
     ctx_init(&x, s, cmd);
     st = run_lists(&x, order, n);
-    if (st == 0)
+    if (saved != NULL) {
+        vstr_reset(saved);
+        if (st == 0 && x.defer_if_permit)
+            vstr_set(saved, vstr_str(&x.permit_defer), vstr_len(&x.permit_defer));
+    } else if (st == 0) {
         st = permit_or_defer(&x);
+    }
     ctx_release(&x);
     return st;
 }
@@ -445,7 +452,7 @@ int smtpd_check_connect(smtpd_state *s)
 
     if (delay_reject)
         return 0;
-    return check_stage(s, "CONNECT", order, 1);
+    return check_stage(s, "CONNECT", order, 1, &s->defer_client);
 }
 
 int smtpd_check_helo(smtpd_state *s, const char *helo)
@@ -459,7 +466,7 @@ int smtpd_check_helo(smtpd_state *s, const char *helo)
     /* Judged before it becomes the session's HELO name. */
     vstr_set(&saved, vstr_str(&s->helo), vstr_len(&s->helo));
     vstr_set_str(&s->helo, helo);
-    st = check_stage(s, "HELO", order, 1);
+    st = check_stage(s, "HELO", order, 1, &s->defer_helo);
     vstr_set(&s->helo, vstr_str(&saved), vstr_len(&saved));
     vstr_release(&saved);
     return st;
@@ -492,24 +499,38 @@ int smtpd_check_mail(smtpd_state *s)
     st = run_lists(&x, order, 1);
     if (st == 0)
         st = implicit_unlisted_sender(&x);
-    if (st == 0)
-        st = permit_or_defer(&x);
+    vstr_reset(&s->defer_sender);
+    if (st == 0 && x.defer_if_permit)
+        vstr_set(&s->defer_sender, vstr_str(&x.permit_defer), vstr_len(&x.permit_defer));
     ctx_release(&x);
     return st;
+}
+
+/* A defer_if_permit that an earlier stage left for RCPT. */
+static void earlier_defer_if_permit(check_ctx *x)
+{
+    const vstr *saved[] = {&x->s->defer_client, &x->s->defer_helo, &x->s->defer_sender};
+
+    for (size_t i = 0; i < 3 && !x->defer_if_permit; i++) {
+        if (vstr_len(saved[i]) == 0)
+            continue;
+        x->defer_if_permit = 1;
+        vstr_set(&x->permit_defer, vstr_str(saved[i]), vstr_len(saved[i]));
+    }
 }
 
 int smtpd_check_data(smtpd_state *s)
 {
     static const int order[] = {L_DATA};
 
-    return check_stage(s, "DATA", order, 1);
+    return check_stage(s, "DATA", order, 1, NULL);
 }
 
 int smtpd_check_eod(smtpd_state *s)
 {
     static const int order[] = {L_EOD};
 
-    return check_stage(s, "END-OF-MESSAGE", order, 1);
+    return check_stage(s, "END-OF-MESSAGE", order, 1, NULL);
 }
 
 int smtpd_check_rcpt(smtpd_state *s, const char *addr)
@@ -520,6 +541,8 @@ int smtpd_check_rcpt(smtpd_state *s, const char *addr)
 
     ctx_init(&x, s, "RCPT");
     x.rcpt = addr;
+    if (!delay_reject)
+        earlier_defer_if_permit(&x);
     resolve_addr(&smtpd_cf.resolve.rules, addr, &x.res);
     if (!relay_guarded) {
         x.param = "smtpd_relay_restrictions";

@@ -9,13 +9,15 @@ real socket. The client is 127.0.0.1, named localhost by its PTR.
 
 import pathlib
 import shutil
+import smtplib
 import tempfile
 import time
 
 import pytest
 
 from conftest import run as run_cmd
-from live import BIN, dnsmasq, free_port, server_factory  # noqa: F401 (fixtures)
+from live import (BIN, PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
+                  server_factory)
 
 CLIENT = "localhost[127.0.0.1]"
 RCPT_LOG = "NOQUEUE: reject: RCPT from " + CLIENT + ": "
@@ -338,7 +340,8 @@ def table():
     shutil.rmtree(d, ignore_errors=True)
 
 
-SENDER_TABLE = """\
+# Values every access-table test uses, here and beside Postfix below.
+COMMON_ACCESS = """\
 reject@example.org      REJECT
 custom@example.org      550 5.7.2 you are blocked
 defer@example.org       DEFER try later
@@ -348,11 +351,14 @@ anyuser@                REJECT any domain
 <>                      550 no bounces here
 ok@example.org          OK
 dunno@example.org       DUNNO
+dip@example.org         DEFER_IF_PERMIT checking later
+"""
+
+SENDER_TABLE = COMMON_ACCESS + """\
 warn@example.org        WARN odd sender
 digits@example.org      12345
 class@example.org       strict
 list@example.org        reject_unauth_destination, permit
-dip@example.org         DEFER_IF_PERMIT checking later
 bad@example.org         650 nonsense
 tables@example.org      check_client_access texthash:/etc/passwd
 """
@@ -730,3 +736,63 @@ def test_actions_found_at_mail_apply_to_the_message(server_factory, table):
     assert send_one(server, "hold@example.org").startswith("250 2.0.0 Ok: queued as")
     assert len(server.queued("hold")) == 1
     assert f"NOQUEUE: hold: MAIL from {CLIENT}: <hold@example.org>" in server.log()
+
+
+# ---- side by side with Postfix ----
+
+SIDE_BY_SIDE_TABLE = COMMON_ACCESS + """\
+plain@example.org       550 no status code
+dir@example.org         DEFER_IF_REJECT
+strict@example.org      strict
+"""
+
+SIDE_BY_SIDE_SENDERS = [
+    "reject@example.org", "custom@example.org", "plain@example.org", "defer@example.org",
+    "code@example.org", "x@sub.example.net", "x@deep.sub.example.net",
+    "anyuser@elsewhere.example", "anyuser+tag@elsewhere.example", "", "ok@example.org",
+    "dunno@example.org", "dip@example.org", "dir@example.org", "strict@example.org",
+    "a@localhost", "nobody@example.org",
+]
+SIDE_BY_SIDE_HELOS = ["client.example", "bad_host!", "client", "[127.0.0.1]", "-a.example"]
+
+
+def rcpt_replies(host, port, rcpt, senders, helos):
+    """The EHLO, MAIL and RCPT replies for each sender (with a good HELO),
+    then for each HELO."""
+    out = []
+    for sender, helo in [(x, "client.example") for x in senders] + [
+            ("a@example.org", h) for h in helos]:
+        c = smtplib.SMTP(host, port, local_hostname="x", timeout=30)
+        replies = [c.ehlo(helo), c.mail(sender), c.rcpt(rcpt), c.docmd("DATA")]
+        # The EHLO keywords differ; its code and first line do not.
+        replies[0] = (replies[0][0], replies[0][1].split(b"\n")[0] if replies[0][0] != 250
+                      else b"")
+        out.append((sender, helo, [(code, text.decode()) for code, text in replies]))
+        c.close()
+    return out
+
+
+@pytest.mark.parametrize("delay", ["yes", "no"])
+def test_replies_match_postfix(server_factory, table, delay):
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and Debian's postfix")
+    path = table("side", SIDE_BY_SIDE_TABLE)
+    settings = (f"smtpd_delay_reject={delay}", "smtpd_data_restrictions=reject_unauth_pipelining",
+                f"smtpd_sender_restrictions=check_sender_access texthash:{path}, "
+                "reject_non_fqdn_sender, defer_if_reject, reject_unlisted_sender",
+                "smtpd_helo_restrictions=reject_invalid_helo_hostname, "
+                "reject_non_fqdn_helo_hostname",
+                "smtpd_restriction_classes=strict", "strict=reject_unauth_destination, reject",
+                "recipient_delimiter=+")
+    server = server_factory(*settings, services=())
+    pf = PrivatePostfix()
+    try:
+        pf.start(*settings, "smtpd_error_sleep_time=0")
+        theirs = rcpt_replies("127.0.0.1", pf.port, "rcpt@pf.example", SIDE_BY_SIDE_SENDERS,
+                              SIDE_BY_SIDE_HELOS)
+    finally:
+        pf.stop()
+    ours = rcpt_replies("127.0.0.1", server.port, server.addr, SIDE_BY_SIDE_SENDERS,
+                        SIDE_BY_SIDE_HELOS)
+    for mine, postfix in zip(ours, theirs):
+        assert mine == postfix
