@@ -16,7 +16,8 @@ import tempfile
 
 import pytest
 
-from live import Raw, server_factory, wait_until  # noqa: F401 (fixtures)
+from conftest import run as run_cmd
+from live import BIN, Raw, free_port, root_instance, server_factory, wait_until  # noqa: F401
 
 USER, PASSWORD, REALM = "alice", "s3cret pass", "test.example"
 PLUGINS = pathlib.Path("/usr/lib/x86_64-linux-gnu/sasl2")
@@ -323,3 +324,43 @@ def test_sender_login_mismatch(auth_server, sasl_dir, restriction, auth_ok, anon
                              f"not owned by user {USER}"), reply
     assert rcpt_reply(raw, "").startswith("250 ")
     raw.close()
+
+
+# ---- privilege separation: Cyrus starts as root, AUTH runs as mail_owner ----
+
+def test_root_started_smtpd_reads_the_sasldb_as_mail_owner_at_auth(root_instance, sasl_dir):
+    inst_dir, _, env = root_instance
+    db = sasl_dir / "sasldb2"
+    shutil.chown(db, "root", "postern")
+    db.chmod(0o640)
+    port = free_port()
+    r = run_cmd([BIN / "postconf", "-c", inst_dir, "-e", "smtpd_sasl_auth_enable=yes",
+                 f"cyrus_sasl_config_path={sasl_dir}"])
+    assert r.returncode == 0, r.stderr
+    with open(inst_dir / "master.cf", "a") as f:
+        f.write(f"127.0.0.1:{port} inet n - n - - smtpd\n")
+    r = run_cmd([BIN / "postern", "-c", inst_dir, "reload"], env=env)
+    assert r.returncode == 0, r.stderr
+
+    def auth_reply():
+        raw = Raw("127.0.0.1", port)
+        ehlo(raw)
+        reply = raw.cmd("AUTH PLAIN " + plain())
+        raw.close()
+        return reply
+
+    def listening():
+        try:
+            Raw("127.0.0.1", port).close()
+            return True
+        except OSError:
+            return False
+    assert wait_until(listening, timeout=10)
+    # Group postern may read it: the daemon, now postern, logs in.
+    assert auth_reply() == "235 2.7.0 Authentication successful"
+    # Root alone may read it: smtpd started as root, yet AUTH fails, so the
+    # file is read at AUTH time by mail_owner, as smtpd(8) says.
+    db.chmod(0o600)
+    assert auth_reply().startswith("535 5.7.8 ")
+    log = (inst_dir / "maillog").read_text(errors="replace")
+    assert "Permission denied" in log, log
