@@ -134,6 +134,16 @@ def test_a_wrong_password_defers_with_the_servers_reply(relay_factory, sasl_post
                     r"535 5\.7\.8 Error: authentication failed", m.group(1)), m.group(1)
 
 
+def test_without_soft_bounce_a_refused_login_bounces(relay_factory, sasl_postfix, password_map):
+    pf = sasl_postfix("PLAIN LOGIN")
+    lv = relay_factory(*relay_settings(pf, password_map(f"[127.0.0.1]:{pf.port} {USER}:wrong\n"),
+                                       "smtp_sasl_security_options=noanonymous",
+                                       "smtp_sasl_auth_soft_bounce=no"))
+    send(lv, ["rcpt@pf.example"], mail("bounce it"))
+    m = wait_log(lv, r"to=<rcpt@pf\.example>, .*dsn=5\.7\.8, status=bounced \((.*)\)$")
+    assert "SASL authentication failed; server 127.0.0.1[127.0.0.1]" in m.group(1), m.group(1)
+
+
 def test_a_corrected_password_table_is_used_by_the_next_attempt(relay_factory, sasl_postfix,
                                                                 password_map):
     pf = sasl_postfix("PLAIN LOGIN")
