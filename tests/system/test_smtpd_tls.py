@@ -687,3 +687,14 @@ def test_stock_submission_and_submissions_services_when_uncommented(server_facto
     log = srv.log()
     assert "postern/submission/smtpd[" in log and "postern/submissions/smtpd[" in log
     assert log.count("sasl_method=PLAIN, sasl_username=" + USER) == 2
+
+
+def test_a_silent_client_after_starttls_times_out(server_factory, certs):  # noqa: F811
+    srv = server_factory(*tls_settings(certs), "smtpd_starttls_timeout=1s")
+    raw = starttls_raw(srv, certs)
+    assert raw.reply() == "220 2.0.0 Ready to start TLS"
+    start = time.monotonic()
+    assert raw.closed()  # no ClientHello: the server gives up
+    assert 0.8 < time.monotonic() - start < 10
+    assert wait_until(lambda: "SSL_accept error from localhost[127.0.0.1]: timeout during the "
+                      "TLS handshake" in srv.log(), timeout=10), srv.log()
