@@ -75,8 +75,7 @@ sasl_cli *sasl_cli_create(const char *service, const char *server, const char *u
     a->secret = mem_calloc(1, a->secret_size);
     a->secret->len = (unsigned long)plen;
     memcpy(a->secret->data, password, plen);
-    a->callbacks[0] =
-        (sasl_callback_t){SASL_CB_USER, (int (*)(void))(void (*)(void))get_user, a};
+    a->callbacks[0] = (sasl_callback_t){SASL_CB_USER, (int (*)(void))(void (*)(void))get_user, a};
     a->callbacks[1] =
         (sasl_callback_t){SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))get_user, a};
     a->callbacks[2] =

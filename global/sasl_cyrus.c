@@ -68,9 +68,9 @@ int sasl_security_flags(const char *options, unsigned *flags, vstr *err)
         const char *name;
         unsigned flag;
     } words[] = {
-        {"noanonymous", SASL_SEC_NOANONYMOUS},   {"noplaintext", SASL_SEC_NOPLAINTEXT},
-        {"noactive", SASL_SEC_NOACTIVE},         {"nodictionary", SASL_SEC_NODICTIONARY},
-        {"mutual_auth", SASL_SEC_MUTUAL_AUTH},   {"forward_secrecy", SASL_SEC_FORWARD_SECRECY},
+        {"noanonymous", SASL_SEC_NOANONYMOUS}, {"noplaintext", SASL_SEC_NOPLAINTEXT},
+        {"noactive", SASL_SEC_NOACTIVE},       {"nodictionary", SASL_SEC_NODICTIONARY},
+        {"mutual_auth", SASL_SEC_MUTUAL_AUTH}, {"forward_secrecy", SASL_SEC_FORWARD_SECRECY},
     };
     argv_t *list = argv_split(options, ", \t\r\n");
     int status = 0;

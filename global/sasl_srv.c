@@ -44,15 +44,14 @@ int sasl_srv_set_flags(sasl_srv *a, unsigned sec_flags, vstr *err)
     props.maxbufsize = 0;
     props.security_flags = sec_flags;
     if ((rc = sasl_setprop(a->conn, SASL_SEC_PROPS, &props)) != SASL_OK) {
-        vstr_set_fmt(err, "cannot set SASL security properties: %s",
-                     sasl_errdetail(a->conn));
+        vstr_set_fmt(err, "cannot set SASL security properties: %s", sasl_errdetail(a->conn));
         return -1;
     }
     return 0;
 }
 
 sasl_srv *sasl_srv_create(const char *service, const char *hostname, const char *realm,
-                                unsigned sec_flags, vstr *err)
+                          unsigned sec_flags, vstr *err)
 {
     sasl_srv *a = mem_calloc(1, sizeof(*a));
     int rc;
@@ -86,8 +85,8 @@ int sasl_srv_mechanisms(sasl_srv *a, vstr *out)
 }
 
 /* Map a Cyrus result to ours, with the challenge or the reason. */
-static sasl_srv_status result(int rc, const char *out, unsigned outlen,
-                                 vstr *challenge, vstr *reason)
+static sasl_srv_status result(int rc, const char *out, unsigned outlen, vstr *challenge,
+                              vstr *reason)
 {
     vstr_reset(challenge);
     vstr_reset(reason);
@@ -113,8 +112,8 @@ static sasl_srv_status result(int rc, const char *out, unsigned outlen,
     }
 }
 
-sasl_srv_status sasl_srv_start(sasl_srv *a, const char *mech, const char *resp,
-                                     size_t len, vstr *challenge, vstr *reason)
+sasl_srv_status sasl_srv_start(sasl_srv *a, const char *mech, const char *resp, size_t len,
+                               vstr *challenge, vstr *reason)
 {
     const char *out = NULL;
     unsigned outlen = 0;
@@ -126,8 +125,8 @@ sasl_srv_status sasl_srv_start(sasl_srv *a, const char *mech, const char *resp,
     return result(rc, out, outlen, challenge, reason);
 }
 
-sasl_srv_status sasl_srv_step(sasl_srv *a, const char *resp, size_t len,
-                                    vstr *challenge, vstr *reason)
+sasl_srv_status sasl_srv_step(sasl_srv *a, const char *resp, size_t len, vstr *challenge,
+                              vstr *reason)
 {
     const char *out = NULL;
     unsigned outlen = 0;

@@ -13,9 +13,9 @@
  *
  * DESCRIPTION
  *   One sasl_srv per exchange: after a failed or cancelled one the
- *   caller makes a new one, as Cyrus keeps mechanism state. Responses and challenges are raw bytes; base64 is
- *   the caller's (sasl_cyrus.h). No security layer is ever negotiated
- *   (max_ssf 0): after AUTH the SMTP stream stays as it was.
+ *   caller makes a new one, as Cyrus keeps mechanism state. Responses and challenges are raw
+ * bytes; base64 is the caller's (sasl_cyrus.h). No security layer is ever negotiated (max_ssf 0):
+ * after AUTH the SMTP stream stays as it was.
  *
  *   The library is initialised once per process, with APPNAME.conf
  *   (pwcheck_method, mech_list, auxprop_plugin, sasldb_path, ...) read
@@ -49,7 +49,7 @@ void sasl_srv_done_lib(void);
 /* A context for one session. sec_flags: SASL_SEC_* (sasl_security_flags).
  * realm may be "" (none). NULL with err on failure. */
 sasl_srv *sasl_srv_create(const char *service, const char *hostname, const char *realm,
-                                unsigned sec_flags, vstr *err);
+                          unsigned sec_flags, vstr *err);
 /* Change the required properties (after STARTTLS). 0, or -1 with err. */
 int sasl_srv_set_flags(sasl_srv *a, unsigned sec_flags, vstr *err);
 /* The mechanisms offered, separated by single spaces; 0 when there are
@@ -57,11 +57,11 @@ int sasl_srv_set_flags(sasl_srv *a, unsigned sec_flags, vstr *err);
 int sasl_srv_mechanisms(sasl_srv *a, vstr *out);
 /* Begin with mechanism mech; resp is the initial response (NULL: none
  * given, which differs from an empty one). */
-sasl_srv_status sasl_srv_start(sasl_srv *a, const char *mech, const char *resp,
-                                     size_t len, vstr *challenge, vstr *reason);
+sasl_srv_status sasl_srv_start(sasl_srv *a, const char *mech, const char *resp, size_t len,
+                               vstr *challenge, vstr *reason);
 /* The client's next response. */
-sasl_srv_status sasl_srv_step(sasl_srv *a, const char *resp, size_t len,
-                                    vstr *challenge, vstr *reason);
+sasl_srv_status sasl_srv_step(sasl_srv *a, const char *resp, size_t len, vstr *challenge,
+                              vstr *reason);
 /* Cyrus's detailed text of the last failure, for the log (never for the
  * client: it may say whether the user exists). */
 const char *sasl_srv_detail(sasl_srv *a);

@@ -224,8 +224,7 @@ smtp_sasl_status smtp_sasl_login(smtp_request *r, vstream *s, const char *offere
     if (found == 0)
         goto out;
     if ((colon = strchr(vstr_str(&creds), ':')) == NULL) {
-        msg_warn("smtp_sasl_password_maps: the entry for %s is not user:password",
-                 r->req.nexthop);
+        msg_warn("smtp_sasl_password_maps: the entry for %s is not user:password", r->req.nexthop);
         vstr_set_str(why, "smtp_sasl_password_maps entry without a password");
         st = SMTP_SASL_FAIL;
         goto out;
@@ -233,8 +232,8 @@ smtp_sasl_status smtp_sasl_login(smtp_request *r, vstream *s, const char *offere
     vstr_truncate(&creds, (size_t)(colon - vstr_str(&creds)));
     filter_mechanisms(offered, &mechs);
     a = sasl_cli_create("smtp", r->server && r->server->host ? r->server->host : r->req.nexthop,
-                        vstr_str(&creds), colon + 1,
-                        encrypted ? sasl.tls_flags : sasl.flags, &err);
+                        vstr_str(&creds), colon + 1, encrypted ? sasl.tls_flags : sasl.flags,
+                        &err);
     if (a == NULL) {
         msg_warn("%s", vstr_str(&err));
         vstr_set_fmt(why, "SASL authentication failed; cannot authenticate to server %s: %s",

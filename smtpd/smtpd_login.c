@@ -39,8 +39,8 @@ void check_login_init(config *cfg)
 
 void check_login_refresh(void)
 {
-    (void)maps_refresh(&login_maps, config_str(smtpd_cf.cfg, "smtpd_sender_login_maps"),
-                       O_RDONLY, 0);
+    (void)maps_refresh(&login_maps, config_str(smtpd_cf.cfg, "smtpd_sender_login_maps"), O_RDONLY,
+                       0);
 }
 
 void check_login_free(void)
@@ -97,8 +97,7 @@ static check_result login_mismatch(check_ctx *x, int authenticated, int unauthen
         res = check_reject(x, "553 5.7.1 <%s>: Sender address rejected: not owned by user %s",
                            x->sender, login);
     else if (!is_auth && found)
-        res = check_reject(x, "553 5.7.1 <%s>: Sender address rejected: not logged in",
-                           x->sender);
+        res = check_reject(x, "553 5.7.1 <%s>: Sender address rejected: not logged in", x->sender);
     vstr_release(&owners);
     return res;
 }
@@ -115,8 +114,7 @@ check_result check_reject_authenticated_sender_login_mismatch(check_ctx *x, cons
     return login_mismatch(x, 1, 0);
 }
 
-check_result check_reject_unauthenticated_sender_login_mismatch(check_ctx *x,
-                                                                const check_item *it)
+check_result check_reject_unauthenticated_sender_login_mismatch(check_ctx *x, const check_item *it)
 {
     (void)it;
     return login_mismatch(x, 0, 1);

@@ -90,9 +90,8 @@ static void security_options_map_to_cyrus_flags(void **state)
     assert_int_equal(flags, 0);
     assert_int_equal(sasl_security_flags("noplaintext, noanonymous", &flags, &err), 0);
     assert_int_equal(flags, SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS);
-    assert_int_equal(sasl_security_flags("noactive nodictionary,mutual_auth forward_secrecy",
-                                         &flags, &err),
-                     0);
+    assert_int_equal(
+        sasl_security_flags("noactive nodictionary,mutual_auth forward_secrecy", &flags, &err), 0);
     assert_int_equal(flags, SASL_SEC_NOACTIVE | SASL_SEC_NODICTIONARY | SASL_SEC_MUTUAL_AUTH |
                                 SASL_SEC_FORWARD_SECRECY);
     assert_int_equal(sasl_security_flags("noanonymous, nosuch", &flags, &err), -1);
