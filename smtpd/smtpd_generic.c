@@ -56,7 +56,7 @@ check_result check_defer_if_permit(check_ctx *x, const check_item *it)
 {
     (void)it;
     x->defer_if_permit = 1;
-    vstr_set_fmt(&x->permit_defer, "%d 4.7.1 <%s>: %s rejected: defer_if_permit requested",
+    vstr_set_fmt(&x->permit_defer, "%d 4.7.0 <%s>: %s rejected: defer_if_permit requested",
                  smtpd_cf.defer_code, x->reply_name, x->reply_class);
     return CHECK_DUNNO;
 }

@@ -10,6 +10,7 @@ real socket. The client is 127.0.0.1, named localhost by its PTR.
 import pathlib
 import shutil
 import smtplib
+import socket
 import tempfile
 import time
 
@@ -192,7 +193,7 @@ def test_defer_if_permit_defers_what_would_pass(server_factory):
                             "smtpd_client_restrictions=defer_if_permit", services=())
     s = session(server)
     assert s.cmd(f"RCPT TO:<{server.addr}>") == (
-        f"450 4.7.1 <{CLIENT}>: Client host rejected: defer_if_permit requested")
+        f"450 4.7.0 <{CLIENT}>: Client host rejected: defer_if_permit requested")
     # A reject stays a reject.
     assert s.cmd("RCPT TO:<u@remote.example>") == (
         "454 4.7.1 <u@remote.example>: Relay access denied")
@@ -796,3 +797,52 @@ def test_replies_match_postfix(server_factory, table, delay):
                         SIDE_BY_SIDE_HELOS)
     for mine, postfix in zip(ours, theirs):
         assert mine == postfix
+
+
+def dialogue(port, rcpt):
+    """Greeting, EHLO, MAIL, RCPT, DATA, content, QUIT over a raw socket:
+    each reply's code, and its text when it is a refusal."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    f = s.makefile("rb")
+
+    def reply():
+        lines = []
+        while True:
+            line = f.readline().decode().rstrip("\r\n")
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                break
+        code = lines[0][:3]
+        return code if code < "400" else lines[0]
+    out = [reply()]
+    for cmd in ("EHLO client.example", "MAIL FROM:<a@example.org>", f"RCPT TO:<{rcpt}>",
+                "DATA", "Subject: x\r\n\r\nbody\r\n.", "QUIT"):
+        s.sendall(cmd.encode() + b"\r\n")
+        out.append(reply())
+        if out[-1] in ("221", "") or (cmd == "DATA" and out[-1] != "354"):
+            break
+    s.close()
+    return out
+
+
+@pytest.mark.parametrize("delay", ["yes", "no"])
+@pytest.mark.parametrize("restrictions", [
+    ("smtpd_client_restrictions=check_client_access texthash:{t}",),
+    ("smtpd_client_restrictions=warn_if_reject, reject, check_client_access texthash:{t}",),
+    ("smtpd_client_restrictions=defer_if_permit",),
+    ("smtpd_data_restrictions=reject",),
+    ("smtpd_end_of_data_restrictions=check_client_access texthash:{t}",),
+])
+def test_client_and_data_stages_match_postfix(server_factory, table, delay, restrictions):
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and Debian's postfix")
+    path = table("clients", "127.0.0.1 550 5.7.3 go away\n")
+    settings = (f"smtpd_delay_reject={delay}", *(r.format(t=path) for r in restrictions))
+    server = server_factory(*settings, services=())
+    pf = PrivatePostfix()
+    try:
+        pf.start(*settings, "smtpd_error_sleep_time=0")
+        theirs = dialogue(pf.port, "rcpt@pf.example")
+    finally:
+        pf.stop()
+    assert dialogue(server.port, server.addr) == theirs
