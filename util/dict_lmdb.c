@@ -14,6 +14,10 @@
  *
  * Keys and values are written with a trailing NUL and read with or
  * without one, as dict_db does.
+ *
+ * Lookups share one read transaction, reset after each lookup and
+ * renewed before the next (no allocation, and each lookup still sees the
+ * latest committed table).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +47,7 @@ typedef struct dict_lmdb {
     MDB_env *env;
     MDB_dbi dbi;
     MDB_txn *bulk_txn; /* the build's transaction; NULL otherwise */
+    MDB_txn *read_txn; /* lookups: made once, reset between lookups */
     MDB_txn *seq_txn;  /* sequence: a read transaction and its cursor */
     MDB_cursor *cursor;
     char *path;     /* NAME.lmdb */
@@ -87,11 +92,18 @@ static int dict_lmdb_end(dict_lmdb *dl, MDB_txn *txn, int commit)
 static int dict_lmdb_lookup(dict *d, const char *key, vstr *value)
 {
     dict_lmdb *dl = (dict_lmdb *)d;
-    MDB_txn *txn;
+    MDB_txn *txn = dl->bulk_txn;
     MDB_val k, v;
-    int rc, status = DICT_NOTFOUND;
+    int rc = 0, status = DICT_NOTFOUND;
 
-    if ((rc = dict_lmdb_begin(dl, MDB_RDONLY, &txn)) != 0)
+    if (txn == NULL) {
+        if (dl->read_txn != NULL)
+            rc = mdb_txn_renew(dl->read_txn);
+        else
+            rc = mdb_txn_begin(dl->env, NULL, MDB_RDONLY, &dl->read_txn);
+        txn = dl->read_txn;
+    }
+    if (rc != 0)
         return dict_set_error(d, "lmdb:%s: begin transaction: %s", d->name, mdb_strerror(rc));
     for (int with_nul = 1; with_nul >= 0; with_nul--) {
         if (!(d->flags & (with_nul ? DICT_FLAG_TRY1NULL : DICT_FLAG_TRY0NULL)))
@@ -110,7 +122,8 @@ static int dict_lmdb_lookup(dict *d, const char *key, vstr *value)
             break;
         }
     }
-    dict_lmdb_end(dl, txn, 0);
+    if (txn == dl->read_txn)
+        mdb_txn_reset(txn);
     return status;
 }
 
@@ -248,6 +261,9 @@ static int dict_lmdb_close(dict *d, int commit)
     int status = 0;
 
     dict_lmdb_end_sequence(dl);
+    if (dl->read_txn != NULL)
+        mdb_txn_abort(dl->read_txn);
+    dl->read_txn = NULL;
     if (dl->bulk_txn != NULL) {
         if (commit)
             status = dict_lmdb_commit_bulk(dl);

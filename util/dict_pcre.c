@@ -27,9 +27,11 @@
 /* Backtracking memory for one match, in KiB. */
 #define DICT_PCRE_HEAP_LIMIT (16 * 1024)
 
-/* Match data is made per match rather than kept per pattern: PCRE2 keeps
- * a match's backtracking memory in it, which would add up over a table
- * of thousands of rules. */
+/* One match block per table, made at open with room for every group a
+ * result may name, serves all its rules: no lookup allocates one per
+ * rule. (Not one per pattern: PCRE2 keeps a match's backtracking memory
+ * in it, which would add up over a table of thousands of rules; per
+ * table it stays under DICT_PCRE_HEAP_LIMIT.) */
 typedef struct dict_pcre_pattern {
     pcre2_code *code;
     pcre2_match_context *context;
@@ -113,16 +115,29 @@ done:
     return status;
 }
 
-static int dict_pcre_match(void *pattern, const char *key, dict_rules_groups *g, vstr *why)
+static void *dict_pcre_scratch_new(void)
 {
-    dict_pcre_pattern *pp = pattern;
-    pcre2_match_data *data = pcre2_match_data_create_from_pattern(pp->code, NULL);
-    PCRE2_SIZE *ovector;
-    int rc;
+    pcre2_match_data *data = pcre2_match_data_create(DICT_RULES_GROUPS_MAX, NULL);
 
     if (data == NULL)
         msg_fatal("pcre: out of memory");
-    rc = pcre2_match(pp->code, (PCRE2_SPTR)key, strlen(key), 0, 0, data, pp->context);
+    return data;
+}
+
+static void dict_pcre_scratch_free(void *scratch)
+{
+    pcre2_match_data_free(scratch);
+}
+
+static int dict_pcre_match(void *pattern, const dict_rules_key *key, dict_rules_groups *g,
+                           vstr *why)
+{
+    dict_pcre_pattern *pp = pattern;
+    pcre2_match_data *data = key->scratch;
+    PCRE2_SIZE *ovector;
+    int rc;
+
+    rc = pcre2_match(pp->code, (PCRE2_SPTR)key->text, key->len, 0, 0, data, pp->context);
     if (rc == PCRE2_ERROR_NOMATCH) {
         rc = 0;
     } else if (rc < 0) {
@@ -131,19 +146,25 @@ static int dict_pcre_match(void *pattern, const char *key, dict_rules_groups *g,
         rc = -1;
     } else {
         ovector = pcre2_get_ovector_pointer(data);
-        g->count = rc > DICT_RULES_GROUPS_MAX ? DICT_RULES_GROUPS_MAX : rc;
+        /* 0: more groups than the block holds; it kept the first ones. */
+        g->count = rc == 0 || rc > DICT_RULES_GROUPS_MAX ? DICT_RULES_GROUPS_MAX : rc;
         for (int i = 0; i < g->count; i++) {
             g->start[i] = ovector[2 * i] == PCRE2_UNSET ? (size_t)-1 : ovector[2 * i];
             g->end[i] = ovector[2 * i + 1];
         }
         rc = 1;
     }
-    pcre2_match_data_free(data);
     return rc;
 }
 
 static const dict_rules_ops dict_pcre_ops = {
-    "pcre", dict_pcre_compile, dict_pcre_match, dict_pcre_release, 1,
+    .type = "pcre",
+    .compile = dict_pcre_compile,
+    .match = dict_pcre_match,
+    .release = dict_pcre_release,
+    .substitute = 1,
+    .scratch_new = dict_pcre_scratch_new,
+    .scratch_free = dict_pcre_scratch_free,
 };
 
 dict *dict_pcre_open(const char *name, int open_flags, int dict_flags, vstr *err)

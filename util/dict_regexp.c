@@ -220,13 +220,14 @@ done:
     return status;
 }
 
-static int dict_regexp_match(void *pattern, const char *key, dict_rules_groups *g, vstr *why)
+static int dict_regexp_match(void *pattern, const dict_rules_key *key, dict_rules_groups *g,
+                             vstr *why)
 {
     dict_regexp_pattern *rp = pattern;
     regmatch_t m[DICT_RULES_GROUPS_MAX];
     size_t n =
         rp->re.re_nsub + 1 < DICT_RULES_GROUPS_MAX ? rp->re.re_nsub + 1 : DICT_RULES_GROUPS_MAX;
-    int rc = regexec(&rp->re, key, n, m, 0);
+    int rc = regexec(&rp->re, key->text, n, m, 0);
 
     if (rc == REG_NOMATCH)
         return 0;
@@ -246,7 +247,11 @@ static int dict_regexp_match(void *pattern, const char *key, dict_rules_groups *
 }
 
 static const dict_rules_ops dict_regexp_ops = {
-    "regexp", dict_regexp_compile, dict_regexp_match, dict_regexp_release, 1,
+    .type = "regexp",
+    .compile = dict_regexp_compile,
+    .match = dict_regexp_match,
+    .release = dict_regexp_release,
+    .substitute = 1,
 };
 
 dict *dict_regexp_open(const char *name, int open_flags, int dict_flags, vstr *err)

@@ -32,6 +32,7 @@ typedef struct dict_rules {
     dict_rule *rules;
     size_t count;
     dict_rules_groups groups; /* scratch for lookups */
+    void *scratch;            /* ops->scratch_new */
 } dict_rules;
 
 /* Expand result into out with the groups of key. With g NULL, only check
@@ -102,7 +103,10 @@ static int dict_rules_lookup(dict *d, const char *key, vstr *value)
     dict_rules *dr = (dict_rules *)d;
     vstr why = VSTR_INIT;
     int status = DICT_NOTFOUND;
+    dict_rules_key k = {key, strlen(key), dr->scratch};
 
+    if (dr->ops->prepare != NULL)
+        dr->ops->prepare(dr->scratch, key);
     for (size_t i = 0; i < dr->count;) {
         dict_rule *r = &dr->rules[i];
         int m;
@@ -112,7 +116,7 @@ static int dict_rules_lookup(dict *d, const char *key, vstr *value)
             continue;
         }
         dr->groups.count = 0;
-        m = dr->ops->match(r->pattern, key, &dr->groups, &why);
+        m = dr->ops->match(r->pattern, &k, &dr->groups, &why);
         if (m < 0) {
             status = dict_set_error(d, "%s:%s, line %d: %s", d->type, d->name, r->lineno,
                                     vstr_str(&why));
@@ -154,6 +158,9 @@ static void dict_rules_release(dict_rules *dr)
     mem_free(dr->rules);
     dr->rules = NULL;
     dr->count = 0;
+    if (dr->scratch != NULL)
+        dr->ops->scratch_free(dr->scratch);
+    dr->scratch = NULL;
 }
 
 static int dict_rules_close(dict *d, int commit)
@@ -255,6 +262,8 @@ dict *dict_rules_open(const dict_rules_ops *ops, const char *name, int open_flag
     dr = (dict_rules *)dict_alloc(sizeof(*dr), ops->type, name, open_flags,
                                   (dict_flags & ~DICT_FLAG_FOLD_KEY) | DICT_FLAG_PATTERN);
     dr->ops = ops;
+    if (ops->scratch_new != NULL)
+        dr->scratch = ops->scratch_new();
     while ((status = dict_source_next(&src, &why)) != 0) {
         dict_rule *r;
 

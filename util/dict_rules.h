@@ -2,7 +2,7 @@
  * dict_rules - tables that are ordered lists of patterns (pcre:, regexp:, cidr:)
  *
  * SYNOPSIS
- *   static const dict_rules_ops ops = {"pcre", compile, match, release, 1};
+ *   static const dict_rules_ops ops = {.type = "pcre", .compile = compile, ...};
  *   dict *dict_pcre_open(const char *name, int open_flags, int dict_flags, vstr *err)
  *   {
  *       return dict_rules_open(&ops, name, open_flags, dict_flags, err);
@@ -59,6 +59,13 @@ typedef struct dict_rules_groups {
     int count;
 } dict_rules_groups;
 
+/* The key of one lookup, as every rule's match sees it. */
+typedef struct dict_rules_key {
+    const char *text;
+    size_t len;    /* strlen(text) */
+    void *scratch; /* the table's scratch (ops->scratch_new), after ops->prepare */
+} dict_rules_key;
+
 typedef struct dict_rules_ops {
     const char *type;
     /* Compile the pattern at the start of text: 0 with *pattern, *used (bytes
@@ -67,9 +74,17 @@ typedef struct dict_rules_ops {
     int (*compile)(const char *text, size_t *used, void **pattern, int *groups, vstr *why);
     /* 1 when key matches (g filled in when not NULL), 0 when not, -1 with a
      * reason in why. */
-    int (*match)(void *pattern, const char *key, dict_rules_groups *g, vstr *why);
+    int (*match)(void *pattern, const dict_rules_key *key, dict_rules_groups *g, vstr *why);
     void (*release)(void *pattern);
     int substitute; /* results take $n */
+    /* Optional: memory a table keeps for its lookups, made at open, freed
+     * at close (pcre: one match block for all rules), so that no lookup
+     * allocates per rule. */
+    void *(*scratch_new)(void);
+    void (*scratch_free)(void *scratch);
+    /* Optional: work done once per lookup, not once per rule (cidr: the
+     * key parsed as an address), leaving its result in scratch. */
+    void (*prepare)(void *scratch, const char *key);
 } dict_rules_ops;
 
 /* Open a rules table of the type ops describes (the body of a dict_open_fn). */

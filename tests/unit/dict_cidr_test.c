@@ -62,6 +62,30 @@ static void test_odd_prefix_lengths_if_and_negation(void **state)
     vstr_release(&err);
 }
 
+/* As Postfix's cidr tables: brackets around IPv4 too; an IPv4-mapped IPv6
+ * key is IPv6 (never matches IPv4 rules); a bracketed key is no address. */
+static void test_brackets_and_mapped_addresses_as_postfix(void **state)
+{
+    vstr err = VSTR_INIT;
+    dict *d = open_table("cidr",
+                         "[192.0.2.1]/32 bracketed\n"
+                         "[198.51.100.0]/24 net\n"
+                         "::ffff:203.0.113.0/120 mapped\n"
+                         "203.0.113.0/24 four\n",
+                         &err);
+
+    (void)state;
+    assert_non_null(d);
+    expect(d, "192.0.2.1", DICT_FOUND, "bracketed");
+    expect(d, "198.51.100.7", DICT_FOUND, "net");
+    expect(d, "::ffff:192.0.2.1", DICT_NOTFOUND, NULL);
+    expect(d, "::ffff:203.0.113.5", DICT_FOUND, "mapped");
+    expect(d, "203.0.113.5", DICT_FOUND, "four");
+    expect(d, "[192.0.2.1]", DICT_NOTFOUND, NULL);
+    dict_close(d, NULL);
+    vstr_release(&err);
+}
+
 static void test_errors_name_file_and_line(void **state)
 {
     (void)state;
@@ -82,6 +106,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_match_wins_both_families),
         cmocka_unit_test(test_odd_prefix_lengths_if_and_negation),
+        cmocka_unit_test(test_brackets_and_mapped_addresses_as_postfix),
         cmocka_unit_test(test_errors_name_file_and_line),
     };
 
