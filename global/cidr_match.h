@@ -3,25 +3,47 @@
  *   cidr_match - is a client address in a list of networks (mynetworks)?
  *
  * SYNOPSIS
- *   vstr err = VSTR_INIT;
- *   cidr_list *nets = cidr_list_parse(config_list(cfg, "mynetworks"), &err);
- *   if (cidr_list_match(nets, "192.0.2.7")) ... trusted ...
+ *   vstr err = VSTR_INIT, why = VSTR_INIT;
+ *   argv_t *list = maps_split(config_str(cfg, "mynetworks"));
+ *   cidr_list *nets = cidr_list_parse(list, &err);
+ *   switch (cidr_list_match(nets, "192.0.2.7", &why)) {
+ *   case 1:  ... trusted ...
+ *   case 0:  ... not listed ...
+ *   case -1: ... a table could not be read: vstr_str(&why); defer (451 4.3.0) ...
+ *   }
  *   cidr_list_free(nets);
  *
  * DESCRIPTION
- *   A list element is an address ("192.0.2.1", "2001:db8::1", an IPv6
- *   address may be written in brackets "[2001:db8::1]") or a network in
- *   CIDR notation ("10.0.0.0/8", "[2001:db8::]/32"), as in Postfix's
- *   mynetworks. A network is compared on its prefix only, so
- *   "10.1.2.3/8" means 10.0.0.0/8. An IPv4 client seen through an IPv6
- *   socket ("::ffff:192.0.2.7") matches IPv4 networks.
+ *   The list of Postfix's mynetworks: elements are tried in order and the
+ *   first that matches decides.
  *
- *   Pure: no I/O; "/file" and "type:table" elements are the caller's to
- *   expand (smtpd does not take tables in mynetworks yet).
+ *   192.0.2.0/24, 192.0.2.1, [192.0.2.1], [2001:db8::]/32, 2001:db8::1
+ *           a network or an address (util/cidr: brackets optional, both
+ *           families; bits after the prefix are an error). IPv6 may be
+ *           written without brackets where it cannot be read as
+ *           "type:table" (Postfix wants the brackets).
+ *   type:table
+ *           a lookup table (cidr:, hash:, inline:{...}, ...) asked for the
+ *           client address; found means listed, whatever the value.
+ *   /file/name
+ *           the patterns in the file, read once here: any of these forms,
+ *           separated by white space or commas, '#' starts a comment line;
+ *           files may name files, up to CIDR_LIST_DEPTH_MAX deep.
+ *   !pattern
+ *           when pattern matches, the address is not listed, and the
+ *           search stops ("!192.0.2.5 192.0.2.0/24": all of the network
+ *           but one host); "!/file/name" negates every pattern of it.
+ *
+ *   Tables are opened here, once: call before any privilege drop. A table
+ *   that cannot be opened is logged and stands as a surrogate whose every
+ *   lookup fails, so the list answers -1 (a temporary failure) rather
+ *   than "not listed" or "listed".
  *
  * DIAGNOSTICS
- *   cidr_list_parse returns NULL with "bad network: ELEMENT (reason)" in
- *   err for the first element that is neither an address nor a network.
+ *   cidr_list_parse returns NULL with "bad network: ELEMENT (reason)" (or
+ *   "FILE: reason") in err for the first element it cannot use.
+ *   cidr_list_match returns -1 with the table's reason in why when a table
+ *   lookup fails before a decision.
  */
 #ifndef GLOBAL_CIDR_MATCH_H
 #define GLOBAL_CIDR_MATCH_H
@@ -29,14 +51,18 @@
 #include "util/argv.h"
 #include "util/vstr.h"
 
+#define CIDR_LIST_DEPTH_MAX 10           /* /file/name inside /file/name */
+#define CIDR_LIST_FILE_MAX (1024 * 1024) /* bytes of one /file/name */
+
 typedef struct cidr_list cidr_list;
 
-/* Parse every element of list; NULL and a reason in err on a bad one. */
+/* Parse (and open the tables and read the files of) every element of
+ * list; NULL and a reason in err on a bad one. */
 cidr_list *cidr_list_parse(const argv_t *list, vstr *err);
-/* 1 when addr (text form, IPv4 or IPv6) is in one of the networks; 0 when
- * not, or when addr is not an address at all. */
-int cidr_list_match(const cidr_list *nets, const char *addr);
-/* The number of networks in the list. */
+/* 1 when addr (text form, IPv4 or IPv6) is listed, 0 when not, -1 with a
+ * reason in why when a table lookup failed. */
+int cidr_list_match(const cidr_list *nets, const char *addr, vstr *why);
+/* The number of patterns in the list (files expanded). */
 size_t cidr_list_count(const cidr_list *nets);
 void cidr_list_free(cidr_list *nets);
 

@@ -354,7 +354,10 @@ static const param_def param_rows[] = {
      "Received: headers. Default: the system's host name, qualified through the resolver, "
      "else with .localdomain appended."},
     {"mynetworks", PARAM_STR, NULL, DERIVED,
-     "The client networks trusted to relay through this host (permit_mynetworks). Default: "
+     "The client networks trusted to relay through this host (permit_mynetworks), tried in "
+     "order, the first match deciding: network/prefix or address (IPv6 in brackets), "
+     "/file/name (its patterns, '#' comments), type:table (the client address looked up), "
+     "!pattern (not trusted). A table that cannot be read defers (451 4.3.0). Default: "
      "computed from mynetworks_style."},
     {"mynetworks_style", PARAM_STR, "host", ONE_OF("host|subnet|class"),
      "How the default mynetworks is computed: host trusts 127.0.0.0/8, [::1]/128 and this "

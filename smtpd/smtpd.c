@@ -26,6 +26,7 @@
 
 #include "global/cleanup_checks.h"
 #include "global/addr_rewrite.h"
+#include "global/maps.h"
 #include "global/server.h"
 #include "smtpd/smtpd.h"
 #include "util/mem.h"
@@ -78,7 +79,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.access_map_defer_code = (int)config_int(cfg, "access_map_defer_code");
     smtpd_cf.reject_unlisted_recipient = config_bool(cfg, "smtpd_reject_unlisted_recipient");
     smtpd_cf.reject_unlisted_sender = config_bool(cfg, "smtpd_reject_unlisted_sender");
-    nets = config_list(cfg, "mynetworks");
+    nets = maps_split(config_str(cfg, "mynetworks"));
     if ((smtpd_cf.mynetworks = cidr_list_parse(nets, &err)) == NULL)
         msg_fatal("mynetworks: %s", vstr_str(&err));
     argv_free(nets);

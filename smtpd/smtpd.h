@@ -293,7 +293,8 @@ int smtpd_check_eod(smtpd_state *s);
 /* Give the access-table actions found so far (HOLD, DISCARD, REDIRECT,
  * FILTER, PREPEND) to the message's queue file, once it exists. */
 void smtpd_access_apply(smtpd_state *s);
-/* Is the client in mynetworks? */
-int smtpd_check_mynetworks(const smtpd_state *s);
+/* Is the client in mynetworks? 1 or 0; -1 with the reason in why when a
+ * table in the list could not be read. */
+int smtpd_check_mynetworks(const smtpd_state *s, vstr *why);
 
 #endif

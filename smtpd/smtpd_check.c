@@ -574,9 +574,9 @@ int smtpd_check_rcpt(smtpd_state *s, const char *addr)
     return status;
 }
 
-int smtpd_check_mynetworks(const smtpd_state *s)
+int smtpd_check_mynetworks(const smtpd_state *s, vstr *why)
 {
-    return cidr_list_match(smtpd_cf.mynetworks, vstr_str(&s->addr));
+    return cidr_list_match(smtpd_cf.mynetworks, vstr_str(&s->addr), why);
 }
 
 static void compile_param(check_list *l, config *cfg, const char *param)

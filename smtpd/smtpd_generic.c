@@ -75,10 +75,27 @@ check_result check_warn_if_reject(check_ctx *x, const check_item *it)
     return CHECK_DUNNO;
 }
 
+/* A table of mynetworks that cannot be read is a temporary failure, never
+ * a permit. */
 check_result check_permit_mynetworks(check_ctx *x, const check_item *it)
 {
+    vstr why = VSTR_INIT;
+    check_result res;
+
     (void)it;
-    return smtpd_check_mynetworks(x->s) ? CHECK_PERMIT : CHECK_DUNNO;
+    switch (smtpd_check_mynetworks(x->s, &why)) {
+    case 1:
+        res = CHECK_PERMIT;
+        break;
+    case 0:
+        res = CHECK_DUNNO;
+        break;
+    default:
+        res = check_lookup_error(x, vstr_str(&x->s->namaddr), vstr_str(&why));
+        break;
+    }
+    vstr_release(&why);
+    return res;
 }
 
 check_result check_permit_sasl_authenticated(check_ctx *x, const check_item *it)
