@@ -114,19 +114,35 @@ int table_cmd_query(dict **tables, int count, const char *key, vstr *value)
     return DICT_NOTFOUND;
 }
 
+/* A line at a time (fgets), not a byte at a time: with -q - reading took
+ * a third of a lookup's instructions. */
 int table_cmd_read_key(vstr *key)
 {
-    int c;
+    char buf[TABLE_CMD_KEY_MAX + 2]; /* the longest key, '\n' and NUL */
+    size_t len;
 
     vstr_reset(key);
-    while ((c = getchar()) != EOF && c != '\n') {
-        if (vstr_len(key) >= TABLE_CMD_KEY_MAX)
-            msg_fatal("stdin: key longer than %d bytes", TABLE_CMD_KEY_MAX);
-        vstr_append_char(key, c);
+    if (fgets(buf, sizeof(buf), stdin) == NULL) {
+        if (ferror(stdin))
+            msg_fatal("read standard input: %s", strerror(errno));
+        return 0;
     }
-    if (ferror(stdin))
-        msg_fatal("read standard input: %s", strerror(errno));
-    return c != EOF || vstr_len(key) > 0;
+    len = strlen(buf);
+    if (len > 0 && buf[len - 1] == '\n')
+        len--;
+    else if (len > TABLE_CMD_KEY_MAX)
+        msg_fatal("stdin: key longer than %d bytes", TABLE_CMD_KEY_MAX);
+    vstr_set(key, buf, len);
+    return 1;
+}
+
+/* "key SEP value\n" on standard output. */
+static void table_cmd_print(const char *key, const char *sep, const char *value)
+{
+    fputs(key, stdout);
+    fputs(sep, stdout);
+    fputs(value, stdout);
+    putchar('\n');
 }
 
 int table_cmd_query_stdin(dict **tables, int count, const char *sep)
@@ -136,7 +152,7 @@ int table_cmd_query_stdin(dict **tables, int count, const char *sep)
 
     while (table_cmd_read_key(&key)) {
         if (table_cmd_query(tables, count, vstr_str(&key), &value) == DICT_FOUND) {
-            printf("%s%s%s\n", vstr_str(&key), sep, vstr_str(&value));
+            table_cmd_print(vstr_str(&key), sep, vstr_str(&value));
             found = 1;
         }
     }
@@ -152,7 +168,7 @@ void table_cmd_dump(dict *d, const char *sep)
 
     for (status = dict_sequence(d, DICT_SEQ_FIRST, &key, &value); status == DICT_FOUND;
          status = dict_sequence(d, DICT_SEQ_NEXT, &key, &value))
-        printf("%s%s%s\n", vstr_str(&key), sep, vstr_str(&value));
+        table_cmd_print(vstr_str(&key), sep, vstr_str(&value));
     if (status == DICT_ERROR)
         msg_fatal_status(TABLE_CMD_EXIT_ERROR, "%s", dict_error(d));
     vstr_release(&key);
