@@ -26,6 +26,7 @@ typedef struct cidr_entry {
 } cidr_entry;
 
 struct cidr_list {
+    const char *title; /* the parameter, for warnings */
     cidr_entry *entries;
     size_t count;
     size_t cap;
@@ -128,7 +129,7 @@ static int cidr_list_add_one(cidr_list *nets, const char *elem, int negate, int 
     if (is_table(p)) {
         e = cidr_list_add(nets, negate);
         if ((e->table = dict_open(p, O_RDONLY, DICT_FLAG_NONE, &why)) == NULL) {
-            msg_warn("mynetworks: %s", vstr_str(&why));
+            msg_warn("%s: %s", nets->title, vstr_str(&why));
             e->table = dict_surrogate(p, vstr_str(&why));
         }
         vstr_release(&why);
@@ -153,10 +154,11 @@ static int cidr_list_add_all(cidr_list *nets, const argv_t *list, int negate, in
     return 0;
 }
 
-cidr_list *cidr_list_parse(const argv_t *list, vstr *err)
+cidr_list *cidr_list_parse(const char *title, const argv_t *list, vstr *err)
 {
     cidr_list *nets = mem_calloc(1, sizeof(*nets));
 
+    nets->title = title;
     if (cidr_list_add_all(nets, list, 0, 0, err) < 0) {
         cidr_list_free(nets);
         return NULL;

@@ -5,7 +5,7 @@
  * SYNOPSIS
  *   vstr err = VSTR_INIT, why = VSTR_INIT;
  *   argv_t *list = maps_split(config_str(cfg, "mynetworks"));
- *   cidr_list *nets = cidr_list_parse(list, &err);
+ *   cidr_list *nets = cidr_list_parse("mynetworks", list, &err);
  *   switch (cidr_list_match(nets, "192.0.2.7", &why)) {
  *   case 1:  ... trusted ...
  *   case 0:  ... not listed ...
@@ -57,8 +57,9 @@
 typedef struct cidr_list cidr_list;
 
 /* Parse (and open the tables and read the files of) every element of
- * list; NULL and a reason in err on a bad one. */
-cidr_list *cidr_list_parse(const argv_t *list, vstr *err);
+ * list, the value of parameter title (named in warnings); NULL and a
+ * reason in err on a bad one. */
+cidr_list *cidr_list_parse(const char *title, const argv_t *list, vstr *err);
 /* 1 when addr (text form, IPv4 or IPv6) is listed, 0 when not, -1 with a
  * reason in why when a table lookup failed. */
 int cidr_list_match(const cidr_list *nets, const char *addr, vstr *why);

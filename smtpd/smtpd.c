@@ -80,7 +80,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.reject_unlisted_recipient = config_bool(cfg, "smtpd_reject_unlisted_recipient");
     smtpd_cf.reject_unlisted_sender = config_bool(cfg, "smtpd_reject_unlisted_sender");
     nets = maps_split(config_str(cfg, "mynetworks"));
-    if ((smtpd_cf.mynetworks = cidr_list_parse(nets, &err)) == NULL)
+    if ((smtpd_cf.mynetworks = cidr_list_parse("mynetworks", nets, &err)) == NULL)
         msg_fatal("mynetworks: %s", vstr_str(&err));
     argv_free(nets);
     resolve_config_init(&smtpd_cf.resolve, cfg);

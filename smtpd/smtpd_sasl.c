@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "global/maps.h"
 #include "global/sasl_cyrus.h"
 #include "global/sasl_srv.h"
 #include "smtpd/smtpd.h"
@@ -48,8 +49,9 @@ void smtpd_sasl_init(config *cfg)
     if (sasl_security_flags(config_str(cfg, "smtpd_sasl_tls_security_options"),
                             &smtpd_cf.sasl_tls_flags, &err) < 0)
         msg_fatal("smtpd_sasl_tls_security_options: %s", vstr_str(&err));
-    nets = config_list(cfg, "smtpd_sasl_exceptions_networks");
-    if ((smtpd_cf.sasl_exceptions = cidr_list_parse(nets, &err)) == NULL)
+    nets = maps_split(config_str(cfg, "smtpd_sasl_exceptions_networks"));
+    if ((smtpd_cf.sasl_exceptions =
+             cidr_list_parse("smtpd_sasl_exceptions_networks", nets, &err)) == NULL)
         msg_fatal("smtpd_sasl_exceptions_networks: %s", vstr_str(&err));
     argv_free(nets);
     if (sasl_srv_init_lib(config_str(cfg, "smtpd_sasl_path"),
@@ -96,6 +98,19 @@ static int new_context(smtpd_state *s)
     return s->sasl ? 0 : -1;
 }
 
+/* Is the client in smtpd_sasl_exceptions_networks? A table that cannot be
+ * read counts as "no" (AUTH is announced), as in Postfix. */
+static int sasl_excepted(const smtpd_state *s)
+{
+    vstr why = VSTR_INIT;
+    int m = cidr_list_match(smtpd_cf.sasl_exceptions, vstr_str(&s->addr), &why);
+
+    if (m < 0)
+        msg_warn("smtpd_sasl_exceptions_networks: %s", vstr_str(&why));
+    vstr_release(&why);
+    return m == 1;
+}
+
 void smtpd_sasl_ehlo(smtpd_state *s, vstr *text)
 {
     vstr mechs = VSTR_INIT;
@@ -106,7 +121,7 @@ void smtpd_sasl_ehlo(smtpd_state *s, vstr *text)
         msg_warn("no SASL authentication mechanisms: check smtpd_sasl_security_options and "
                  "mech_list in %s.conf",
                  config_str(smtpd_cf.cfg, "smtpd_sasl_path"));
-    } else if (cidr_list_match(smtpd_cf.sasl_exceptions, vstr_str(&s->addr))) {
+    } else if (sasl_excepted(s)) {
         /* smtpd_sasl_exceptions_networks: not announced (for clients that
          * would insist on it), yet accepted, as in Postfix. */
     } else {

@@ -15,7 +15,7 @@
 static cidr_list *parse_err(const char *text, vstr *err)
 {
     argv_t *list = maps_split(text);
-    cidr_list *nets = cidr_list_parse(list, err);
+    cidr_list *nets = cidr_list_parse("mynetworks", list, err);
 
     argv_free(list);
     return nets;
