@@ -846,3 +846,43 @@ def test_client_and_data_stages_match_postfix(server_factory, table, delay, rest
     finally:
         pf.stop()
     assert dialogue(server.port, server.addr) == theirs
+
+
+RECIPIENT_TABLE = """\
+blocked@remote.example  REJECT
+remote.example          DUNNO
+.remote.example         550 5.7.4 subdomain
+sub.other.example       450 4.2.0 later
+user@                   REJECT user anywhere
+"""
+RECIPIENTS = ["blocked@remote.example", "free@remote.example", "u@x.remote.example",
+              "u@sub.other.example", "u@deep.sub.other.example", "user@remote.example",
+              "user+tag@elsewhere.example", "u@localhost", "u", "<>"]
+
+
+@pytest.mark.parametrize("parent", ["", "smtpd_access_maps"])
+def test_recipient_access_matches_postfix(server_factory, table, parent):
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and Debian's postfix")
+    path = table("rcpts", RECIPIENT_TABLE)
+    settings = (f"smtpd_recipient_restrictions=check_recipient_access texthash:{path}, "
+                "reject_non_fqdn_recipient, permit_mynetworks, reject_unauth_destination",
+                f"parent_domain_matches_subdomains={parent}", "recipient_delimiter=+")
+
+    def replies(port):
+        c = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30)
+        c.mail("a@example.org")
+        out = [c.docmd(f"RCPT TO:<{r}>" if r != "<>" else "RCPT TO:<>") for r in RECIPIENTS]
+        c.close()
+        return [(code, text.decode()) for code, text in out]
+    server = server_factory(*settings, services=())
+    pf = PrivatePostfix()
+    try:
+        pf.start(*settings, "smtpd_error_sleep_time=0")
+        theirs = replies(pf.port)
+    finally:
+        pf.stop()
+    ours = replies(server.port)
+    assert ours == theirs
+    # Not a comparison of two servers that accept everything.
+    assert len({code for code, _ in ours}) >= 4, ours
