@@ -161,7 +161,9 @@ static void log_action(check_ctx *x, const char *what, const char *word, const a
 {
     vstr text = VSTR_INIT;
 
-    if (vstr_len(&a->text) && a->kind != ACCESS_PREPEND)
+    if (vstr_len(&a->text) && a->kind == ACCESS_WARN)
+        vstr_set(&text, vstr_str(&a->text), vstr_len(&a->text)); /* Postfix logs it alone */
+    else if (vstr_len(&a->text) && a->kind != ACCESS_PREPEND)
         vstr_set_fmt(&text, "<%s>: %s %s", name, cls, vstr_str(&a->text));
     else
         vstr_set_fmt(&text, "<%s>: %s triggers %s action", name, cls, word);
