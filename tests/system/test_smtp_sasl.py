@@ -8,6 +8,7 @@ delivery proves the login, and Postfix's own log says which mechanism
 and user it saw.
 """
 
+import os
 import pathlib
 import re
 import shutil
@@ -57,9 +58,12 @@ def password_map():
     d.chmod(0o755)
 
     def make(text):
-        f = d / "sasl_passwd"
-        f.write_text(text)
-        f.chmod(0o644)
+        # A new file renamed into place, as postmap does: a rewrite in
+        # place within the same second would look unchanged (mtime, inode).
+        f, tmp = d / "sasl_passwd", d / "sasl_passwd.tmp"
+        tmp.write_text(text)
+        tmp.chmod(0o644)
+        os.replace(tmp, f)
         return f"texthash:{f}"
 
     yield make
