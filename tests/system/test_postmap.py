@@ -328,6 +328,12 @@ def example_keys():
             key = line.split()[0].rstrip(":")
             keys += [key, key.upper(), key.lower(), key.title(), "x" + key, key + "x"]
     keys += ["", "nobody", "example", "@", "*", "1.2.3.5", "192.168.7.1", "user@example.com"]
+    # The derived keys global/addr_find tries for an address: with and
+    # without an extension, the bare local part, @domain, parent domains
+    # in both spellings.
+    keys += ["info+tag@example.com", "info+tag", "info", "@example.com", "sub.example.com",
+             ".sub.example.com", "example.com.", "com", ".com", "postmaster+x@example.com",
+             "wietse+ext", "joe+x@host.example", "@host.example", "host.example"]
     return keys
 
 
