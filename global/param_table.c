@@ -607,9 +607,10 @@ static const param_def param_rows[] = {
     {"smtp_tls_servername", PARAM_STR, "", NOBOUNDS,
      "The name sent with SNI: hostname, nexthop or a fixed name; empty: none."},
     {"smtp_tls_session_cache_database", PARAM_STR, "", NOBOUNDS,
-     "A table that caches client TLS sessions."},
+     "A table shared by smtp processes for client TLS sessions; not implemented (warned about, "
+     "ignored): each process keeps its own."},
     {"smtp_tls_session_cache_timeout", PARAM_TIME, "3600s", TIME('s', 0),
-     "How long a cached client TLS session is reused."},
+     "How long the smtp client keeps a TLS session to resume it; 0: no resumption."},
     {"smtp_tls_verify_cert_match", PARAM_STR, "hostname", NOBOUNDS,
      "The names a server certificate must match at the verify level."},
     {"smtp_tls_wrappermode", PARAM_BOOL, "no", NOBOUNDS,

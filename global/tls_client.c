@@ -15,6 +15,9 @@
 #include <strings.h>
 
 #include "global/tls_client.h"
+#include "util/clock.h"
+#include "util/htable.h"
+#include "util/mem.h"
 #include "util/msg.h"
 
 static const char *const level_names[] = {
@@ -110,10 +113,13 @@ int tls_policy_parse(const char *text, tls_policy *out, vstr *err)
 
 /* ---- The certificate check ---- */
 
-/* What the verify callback saw, kept on the SSL. */
+/* What the verify callback saw, kept on the SSL; and, for the session
+ * cache, the connection's key and the trust of the session offered. */
 typedef struct check_state {
     int chain_failed;
     int name_failed;
+    char *cache_key;        /* NULL: this connection's sessions are not cached */
+    tls_trust cached_trust; /* of the session offered for resumption */
 } check_state;
 
 static int check_index = -1;
@@ -135,8 +141,12 @@ static int record_errors(int ok, X509_STORE_CTX *store)
 static void free_state(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
                        void *argp)
 {
+    check_state *st = ptr;
+
     (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
-    OPENSSL_free(ptr);
+    if (st)
+        OPENSSL_free(st->cache_key);
+    OPENSSL_free(st);
 }
 
 int tls_client_prepare(tls_conn *c, const char *sni, const argv_t *names, const char *protocols,
@@ -233,12 +243,15 @@ int tls_client_dane(tls_conn *c, const char *base, const tls_tlsa *recs, size_t 
     return 0;
 }
 
-tls_trust tls_client_trust(tls_conn *c)
+/* The trust of ssl's server after the handshake. A resumed session
+ * carries no new certificate check: it has the trust it was cached with. */
+static tls_trust ssl_trust(SSL *ssl)
 {
-    SSL *ssl = tls_conn_ssl(c);
     check_state *st = check_index >= 0 ? SSL_get_ex_data(ssl, check_index) : NULL;
 
-    if (!tls_conn_peer_has_cert(c))
+    if (st && SSL_session_reused(ssl))
+        return st->cached_trust;
+    if (SSL_get0_peer_certificate(ssl) == NULL)
         return TLS_TRUST_ANONYMOUS;
     if (st == NULL || st->chain_failed)
         return TLS_TRUST_UNTRUSTED;
@@ -249,6 +262,121 @@ tls_trust tls_client_trust(tls_conn *c)
     if (st->name_failed || SSL_get0_peername(ssl) == NULL)
         return TLS_TRUST_TRUSTED;
     return TLS_TRUST_VERIFIED;
+}
+
+tls_trust tls_client_trust(tls_conn *c)
+{
+    return ssl_trust(tls_conn_ssl(c));
+}
+
+/* ---- Session resumption ---- */
+
+/* A session the server gave us, the trust its full handshake found, and
+ * when it stops being offered (monotonic). */
+typedef struct cached_session {
+    SSL_SESSION *session;
+    tls_trust trust;
+    int64_t expires_ms;
+} cached_session;
+
+static htable *session_cache; /* NULL: caching is off */
+static int session_timeout_s;
+
+static void cached_session_free(void *ptr)
+{
+    cached_session *cs = ptr;
+
+    SSL_SESSION_free(cs->session);
+    mem_free(cs);
+}
+
+/* Drop the sessions that have expired. */
+static void session_cache_purge(int64_t now)
+{
+    htable_entry **all = htable_list(session_cache);
+
+    for (htable_entry **e = all; *e; e++)
+        if (((cached_session *)(*e)->value)->expires_ms <= now)
+            htable_delete(session_cache, (*e)->key, cached_session_free);
+    mem_free(all);
+}
+
+/* OpenSSL has a session that can be resumed (after the handshake in TLS
+ * 1.2; with each ticket, after it, in TLS 1.3): keep it under the
+ * connection's key. 1: the reference is ours. */
+static int session_new(SSL *ssl, SSL_SESSION *session)
+{
+    check_state *st = check_index >= 0 ? SSL_get_ex_data(ssl, check_index) : NULL;
+    int64_t now = clock_mono_ms();
+    long lifetime = SSL_SESSION_get_timeout(session);
+    cached_session *cs;
+
+    if (session_cache == NULL || st == NULL || st->cache_key == NULL ||
+        !SSL_SESSION_is_resumable(session))
+        return 0;
+    if (lifetime <= 0 || lifetime > session_timeout_s)
+        lifetime = session_timeout_s;
+    htable_delete(session_cache, st->cache_key, cached_session_free);
+    if (session_cache->used >= TLS_CLIENT_CACHE_MAX)
+        session_cache_purge(now);
+    if (session_cache->used >= TLS_CLIENT_CACHE_MAX)
+        return 0;
+    cs = mem_calloc(1, sizeof(*cs));
+    cs->session = session;
+    cs->trust = ssl_trust(ssl);
+    cs->expires_ms = now + (int64_t)lifetime * 1000;
+    htable_enter(session_cache, st->cache_key, cs);
+    return 1;
+}
+
+void tls_client_cache_enable(tls_ctx *ctx, int timeout_s)
+{
+    SSL_CTX *sc = tls_ctx_ssl_ctx(ctx);
+
+    if (timeout_s <= 0)
+        return;
+    if (session_cache == NULL)
+        session_cache = htable_new(64);
+    session_timeout_s = timeout_s;
+    SSL_CTX_set_session_cache_mode(sc, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(sc, session_new);
+}
+
+void tls_client_cache_free(void)
+{
+    if (session_cache)
+        htable_free(session_cache, cached_session_free);
+    session_cache = NULL;
+}
+
+int tls_client_resume(tls_conn *c, const char *key)
+{
+    SSL *ssl = tls_conn_ssl(c);
+    check_state *st = check_index >= 0 ? SSL_get_ex_data(ssl, check_index) : NULL;
+    cached_session *cs;
+
+    if (session_cache == NULL || st == NULL)
+        return 0;
+    OPENSSL_free(st->cache_key);
+    st->cache_key = OPENSSL_strdup(key);
+    if (st->cache_key == NULL)
+        msg_fatal("tls_client_resume: out of memory");
+    cs = htable_find(session_cache, key);
+    if (cs == NULL)
+        return 0;
+    if (cs->expires_ms <= clock_mono_ms()) {
+        htable_delete(session_cache, key, cached_session_free);
+        return 0;
+    }
+    if (SSL_set_session(ssl, cs->session) != 1)
+        return 0;
+    st->cached_trust = cs->trust;
+    return 1;
+}
+
+int tls_client_resumed(tls_conn *c)
+{
+    return SSL_session_reused(tls_conn_ssl(c)) == 1;
 }
 
 const char *tls_trust_name(tls_trust trust)

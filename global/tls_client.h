@@ -32,6 +32,14 @@
  *   the records up (validated), keeps the usable ones (tls_tlsa_parse)
  *   and hands them to tls_client_dane before the handshake.
  *
+ *   Session resumption: tls_client_cache_enable makes the connections of
+ *   a context keep the sessions servers give them (TLS 1.2 sessions, TLS
+ *   1.3 tickets) in this process, under a key the caller builds from
+ *   everything the handshake depends on; tls_client_resume offers the
+ *   one cached under a key. A resumed session keeps the trust its full
+ *   handshake found: a key must therefore name the level and the names
+ *   checked, so that a session never stands in for a stricter check.
+ *
  *   Trust after the handshake, as Postfix logs it: Anonymous (no
  *   certificate), Untrusted (the chain does not verify), Trusted (it
  *   verifies but matches none of the names, or no names were asked for),
@@ -117,6 +125,23 @@ int tls_client_dane(tls_conn *c, const char *base, const tls_tlsa *recs, size_t 
 /* After the handshake: how far the server's certificate is trusted. With
  * DANE, Verified means a TLSA record matched. */
 tls_trust tls_client_trust(tls_conn *c);
+/* Session resumption (smtp_tls_session_cache_timeout): keep the sessions
+ * servers give connections of ctx, in this process, for at most
+ * timeout_s seconds (or the server's own lifetime, when shorter); 0: off. */
+void tls_client_cache_enable(tls_ctx *ctx, int timeout_s);
+/* Before the handshake, after tls_client_prepare: key names everything
+ * the session depends on (server, address, port, SNI, level, names,
+ * protocols, ciphers). Offers the session cached under key (1) or none
+ * (0); the sessions this connection gets are cached under key. */
+int tls_client_resume(tls_conn *c, const char *key);
+/* After the handshake: was the session resumed? Its trust is then the
+ * one the full handshake found (tls_client_trust). */
+int tls_client_resumed(tls_conn *c);
+/* Forget every cached session (before exit). */
+void tls_client_cache_free(void);
+/* The most sessions kept at once. */
+#define TLS_CLIENT_CACHE_MAX 1000
+
 /* "Anonymous", "Untrusted", "Trusted", "Verified". */
 const char *tls_trust_name(tls_trust trust);
 

@@ -88,6 +88,8 @@ static void smtp_config_init(config *cfg, const char *service)
     smtp_cf.data_done_timeout = timeout_ms("smtp_data_done_timeout");
     smtp_cf.quit_timeout = timeout_ms("smtp_quit_timeout");
     smtp_cf.starttls_timeout = timeout_ms("smtp_starttls_timeout");
+    smtp_cf.tls_wrappermode = config_bool(cfg, "smtp_tls_wrappermode");
+    smtp_cf.tls_note_starttls_offer = config_bool(cfg, "smtp_tls_note_starttls_offer");
     smtp_cf.cache_on_demand = config_bool(cfg, "smtp_connection_cache_on_demand");
     smtp_cf.cache_time_limit = timeout_ms("smtp_connection_cache_time_limit");
     smtp_cf.reuse_time_limit = timeout_ms("smtp_connection_reuse_time_limit");

@@ -57,6 +57,8 @@ typedef struct smtp_config {
     int data_done_timeout;
     int quit_timeout;
     int starttls_timeout;
+    int tls_wrappermode;         /* TLS from the first byte (port 465), not STARTTLS */
+    int tls_note_starttls_offer; /* log servers offering STARTTLS we do not use */
     /* Connection reuse (smtp_proto.c). Limits in milliseconds. */
     int cache_on_demand;
     int cache_time_limit;

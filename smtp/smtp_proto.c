@@ -155,6 +155,29 @@ static int __attribute__((format(printf, 2, 3))) tls_fail(session *ss, const cha
     return -1;
 }
 
+/* After a handshake at level: refuse a certificate the level does not
+ * accept (0, or -1 with why). */
+static int check_trust(session *ss, tls_level level)
+{
+    const char *what = ss->trust == TLS_TRUST_TRUSTED     ? "name mismatch in the"
+                       : ss->trust == TLS_TRUST_ANONYMOUS ? "no"
+                                                          : "untrusted";
+
+    if (level >= TLS_LEV_VERIFY && ss->trust != TLS_TRUST_VERIFIED)
+        return tls_fail(ss, "Server certificate not verified (host %s: %s certificate)",
+                        vstr_str(&ss->r->relay), what);
+    return 0;
+}
+
+/* smtp_tls_note_starttls_offer: a server offers STARTTLS that we do not
+ * use with it. */
+static int note_offer(session *ss)
+{
+    if (ss->starttls && smtp_cf.tls_note_starttls_offer)
+        msg_info("Host offered STARTTLS: [%s]", ss->r->server->host);
+    return 0;
+}
+
 /* STARTTLS after EHLO, as the request's TLS policy says (smtp_tls.c):
  * 0 (TLS, and EHLO again; or plaintext where the policy allows it), -1
  * with why (next server), -3 (may: the handshake failed, so this server
@@ -166,8 +189,10 @@ static int start_tls(session *ss)
     int required;
     vstr err = VSTR_INIT;
 
-    if (r->tls.level == TLS_LEV_NONE || smtp_cf.lmtp)
+    if (ss->tls) /* wrapper mode: TLS since the first byte */
         return 0;
+    if (r->tls.level == TLS_LEV_NONE || smtp_cf.lmtp)
+        return note_offer(ss);
     if (smtp_tls_server_level(r, r->server, &level, &err) < 0) {
         tls_fail(ss, "%s", vstr_str(&err));
         vstr_release(&err);
@@ -175,7 +200,7 @@ static int start_tls(session *ss)
     }
     required = tls_level_required(level);
     if (r->tls_plain && !required)
-        return 0;
+        return note_offer(ss);
     if (!ss->starttls)
         return required ? tls_fail(ss, "TLS is required, but was not offered by host %s",
                                    vstr_str(&r->relay))
@@ -207,11 +232,8 @@ static int start_tls(session *ss)
         return -1;
     }
     vstr_release(&err);
-    if (level >= TLS_LEV_VERIFY && ss->trust != TLS_TRUST_VERIFIED)
-        return tls_fail(ss, "Server certificate not verified (host %s: %s certificate)",
-                        vstr_str(&r->relay), ss->trust == TLS_TRUST_TRUSTED ? "name mismatch in the"
-                                             : ss->trust == TLS_TRUST_ANONYMOUS ? "no"
-                                                                                : "untrusted");
+    if (check_trust(ss, level) < 0)
+        return -1;
     /* RFC 3207: forget what was learned before TLS and ask again. */
     vstream_printf(ss->s, "EHLO %s\r\n", smtp_cf.helo_name);
     if (read_reply(ss, smtp_cf.helo_timeout, "receiving the EHLO reply after STARTTLS") < 0)
@@ -224,6 +246,35 @@ static int start_tls(session *ss)
     return 0;
 }
 
+/* smtp_tls_wrappermode: the handshake before the greeting (RFC 8314
+ * implicit TLS, port 465). Such a server speaks nothing but TLS, so the
+ * level is at least encrypt whatever the policy says: there is no
+ * plaintext to fall back to. 0, or -1 with why (next server). */
+static int wrapper_tls(session *ss)
+{
+    smtp_request *r = ss->r;
+    tls_level level;
+    vstr err = VSTR_INIT;
+
+    if (smtp_tls_server_level(r, r->server, &level, &err) < 0) {
+        tls_fail(ss, "%s", vstr_str(&err));
+        vstr_release(&err);
+        return -1;
+    }
+    if (!tls_level_required(level))
+        level = TLS_LEV_ENCRYPT;
+    ss->tls = smtp_tls_handshake(r, ss->s, level, &ss->trust, &err);
+    if (ss->tls == NULL) {
+        ss->broken = 1;
+        vstr_set(&ss->why, vstr_str(&err), vstr_len(&err));
+        vstr_release(&err);
+        ss->fail_dsn = "4.7.5";
+        return -1;
+    }
+    vstr_release(&err);
+    return check_trust(ss, level);
+}
+
 /* Greeting and EHLO/LHLO (HELO after a 5xx EHLO); 0, or -1 with why
  * (try the next server), or -2 when a 5xx greeting is final
  * (smtp_skip_5xx_greeting = no: the reply decides for every recipient),
@@ -232,6 +283,8 @@ static int session_start(session *ss)
 {
     const char *helo = smtp_cf.helo_name;
 
+    if (smtp_cf.tls_wrappermode && !smtp_cf.lmtp && wrapper_tls(ss) < 0)
+        return -1;
     if (read_reply(ss, smtp_cf.helo_timeout, "receiving the initial server greeting") < 0)
         return -1;
     if (ss->reply.code / 100 != 2) {

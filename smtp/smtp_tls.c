@@ -101,11 +101,17 @@ void smtp_tls_init(config *cfg)
     /* Contexts (and keys) are made before the chroot and privilege drop;
      * only when some destination may use TLS. */
     st.dnssec = strcasecmp(config_str(cfg, "smtp_dns_support_level"), "dnssec") == 0;
-    if (st.level != TLS_LEV_NONE || st.policy_maps) {
+    if (st.level != TLS_LEV_NONE || st.policy_maps || config_bool(cfg, "smtp_tls_wrappermode")) {
         vstr err = VSTR_INIT;
+        int cache_timeout = (int)config_time(cfg, "smtp_tls_session_cache_timeout");
 
         st.opportunistic = make_ctx(cfg, 0);
         st.mandatory = make_ctx(cfg, 1);
+        tls_client_cache_enable(st.opportunistic, cache_timeout);
+        tls_client_cache_enable(st.mandatory, cache_timeout);
+        if (*config_str(cfg, "smtp_tls_session_cache_database"))
+            msg_warn("smtp_tls_session_cache_database is not implemented and is ignored: "
+                     "each smtp process keeps its own sessions (smtp_tls_session_cache_timeout)");
         if (st.dnssec && tls_ctx_dane_enable(st.mandatory, &err) < 0)
             msg_fatal("smtp TLS: %s", vstr_str(&err));
         vstr_release(&err);
@@ -294,6 +300,25 @@ int smtp_tls_server_level(smtp_request *r, const smtp_server *srv, tls_level *le
     return 0;
 }
 
+/* Offer the session cached for this server and everything the handshake
+ * depends on (a session must not stand in for a stricter check). DANE's
+ * sessions are not cached: their trust hangs on this lookup's records.
+ * 1 when a session is offered, else 0. */
+static int resume(tls_conn *c, const smtp_request *r, tls_level level, const char *sni,
+                  const argv_t *names, const char *ciphers)
+{
+    vstr key = VSTR_INIT;
+    int offered;
+
+    vstr_set_fmt(&key, "%s&%s&%s&%s&%s&", tls_level_name(level), vstr_str(&r->relay), sni,
+                 vstr_str(&r->tls.protocols), ciphers);
+    for (size_t i = 0; names && i < names->argc; i++)
+        vstr_append_fmt(&key, "%s,", names->argv[i]);
+    offered = tls_client_resume(c, vstr_str(&key));
+    vstr_release(&key);
+    return offered;
+}
+
 tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_level level, tls_trust *trust,
                              vstr *why)
 {
@@ -328,12 +353,15 @@ tls_conn *smtp_tls_handshake(smtp_request *r, vstream *s, tls_level level, tls_t
     if ((dane && tls_client_dane(c, r->server->host, r->tlsa, r->tlsa_count, &err) < 0) ||
         tls_client_prepare(c, vstr_str(&sni), names, vstr_str(&pol->protocols), vstr_str(&ciphers),
                            &err) < 0 ||
+        (!dane && resume(c, r, level, vstr_str(&sni), names, vstr_str(&ciphers)) < 0) ||
         tls_conn_handshake(c, smtp_cf.starttls_timeout, &err) < 0) {
         vstr_set_fmt(why, "Cannot start TLS: handshake failure with %s: %s", vstr_str(&r->relay),
                      vstr_str(&err));
     } else {
         ok = 1;
         *trust = tls_client_trust(c);
+        if (st.loglevel >= 2 && tls_client_resumed(c))
+            msg_info("%s: Reusing old session", vstr_str(&r->relay));
         if (st.loglevel >= 1) {
             tls_conn_summary(c, &summary);
             msg_info("%s TLS connection established to %s: %s", tls_trust_name(*trust),

@@ -523,14 +523,15 @@ def server_factory(unprivileged_dir):
     if missing:
         pytest.fail("not built: " + ", ".join(missing))
     base, user = unprivileged_dir
-    logs = base / "sanitizer"
+    # Names of their own: a test may use relay_factory's instances too.
+    logs = base / "server-sanitizer"
     logs.mkdir()
     logs.chmod(0o777)
     san_env = {"ASAN_OPTIONS": f"log_path={logs}/asan", "UBSAN_OPTIONS": f"log_path={logs}/ubsan"}
     started = []
 
     def start(*settings, services=("qmgr", "local"), listen="127.0.0.1"):
-        inst = Instance(base / f"instance{len(started)}", user=user)
+        inst = Instance(base / f"server{len(started)}", user=user)
         port = free_port(listen)
         inst.init("myhostname=test.example", "mydomain=example", "recipient_delimiter=+",
                   "import_environment=MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C "
