@@ -93,7 +93,7 @@ UNIT_TARGETS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
 # Programs that are links to another: NAME -> TARGET.
 BIN_LINKS := $(addprefix $(BUILD)/bin/,$(BIN_LINK_NAMES))
 
-.PHONY: all unit check fuzz fuzz-smoke install clean deps run bench help
+.PHONY: all unit check fuzz fuzz-smoke install clean deps run bench bench-tables help
 all: $(BIN_TARGETS) $(LIBEXEC_TARGETS) $(BIN_LINKS)
 
 $(BUILD)/obj/%.o: %.c
@@ -188,7 +188,7 @@ install: all
 # Every build and test dependency, from Debian's archive (run as root).
 DEB_PACKAGES := build-essential pkg-config libssl-dev libdb-dev db5.3-util libpcre2-dev liblmdb-dev \
 	libsasl2-dev sasl2-bin libsasl2-modules libcmocka-dev python3-pytest clang \
-	postfix postfix-pcre swaks libnet-ssleay-perl testssl.sh dnsmasq-base bind9-dnsutils \
+	postfix postfix-pcre postfix-lmdb time swaks libnet-ssleay-perl testssl.sh dnsmasq-base bind9-dnsutils \
 	dovecot-imapd dovecot-lmtpd unbound ldnsutils
 deps:
 	tests/install-deps $(DEB_PACKAGES)
@@ -201,6 +201,10 @@ run: all
 bench: all
 	POSTERN_BUILD=$(CURDIR)/$(BUILD) bench/run
 
+# postmap against Postfix's postmap on 1,000,000-key tables (bench/README.md).
+bench-tables: all
+	POSTERN_BUILD=$(CURDIR)/$(BUILD) bench/tables
+
 clean:
 	rm -rf build
 
@@ -211,6 +215,7 @@ help:
 	@echo "make deps      install build and test dependencies (root, Debian)"
 	@echo "make run       build and start a demo instance in ./run"
 	@echo "make bench     build, then bench/run: Postern against Postfix (root)"
+	@echo "make bench-tables  build, then bench/tables: postmap against Postfix's"
 	@echo "make install   DESTDIR= PREFIX= (Debian layout)"
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -70,3 +70,47 @@ def test_bench_run_refuses_bad_options():
                        text=True, timeout=30)
     assert r.returncode == 2
     assert "must be positive" in r.stderr
+
+
+# ---- bench/tables ----
+
+TABLES = REPO / "bench" / "tables"
+
+
+@pytest.mark.skipif(not all(os.access(p, os.X_OK) for p in ("/usr/sbin/postmap", "/usr/bin/time")),
+                    reason="needs Debian's postfix and time packages")
+def test_bench_tables_prints_every_measure_with_a_ratio_and_cleans_up():
+    env = dict(os.environ, POSTERN_BUILD=str(BUILD))
+    env.pop("MAIL_CONFIG", None)
+    r = subprocess.run(["/usr/bin/python3", str(TABLES), "-n", "3000", "-q", "400", "-r", "1"],
+                       env=env, capture_output=True, text=True, timeout=300)
+    out = r.stdout
+    assert r.returncode == 0, out + r.stderr
+    assert re.search(r"^type +measure +Postern +Postfix +ratio$", out, re.M), out
+    kinds = ["hash", "btree", "lmdb"]
+    if re.search(r"Postfix has no .*lmdb.* support", r.stderr):   # no postfix-lmdb
+        kinds.remove("lmdb")
+        assert not re.search(r"^lmdb ", out, re.M), out
+    for kind in kinds:
+        for measure in ("build s", "file MiB", "build peak RSS MiB", "startup ms", "lookup us"):
+            row = re.search(rf"^{kind} +{measure} +(\d+\.\d+) +(\d+\.\d+) +(\d+\.\d\d|-)$", out,
+                            re.M)
+            assert row, (kind, measure, out)
+            pern, pfix = float(row[1]), float(row[2])
+            if measure not in ("lookup us", "startup ms"):
+                assert pern > 0 and pfix > 0, row[0]
+            if row[3] != "-" and pfix >= 1:
+                assert abs(float(row[3]) - pern / pfix) < 0.01 + 0.02 * float(row[3]), row[0]
+    # Both built the same 3000 keys into files of about the same size.
+    for kind in kinds:
+        row = re.search(rf"^{kind} +file MiB +(\S+) +(\S+)", out, re.M)
+        assert 0.5 < float(row[1]) / float(row[2]) < 2
+    top = re.search(r"temporary directory (\S+)", out)[1]
+    assert not os.path.exists(top)
+
+
+def test_bench_tables_refuses_bad_options():
+    r = subprocess.run(["/usr/bin/python3", str(TABLES), "-n", "0"], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 2
+    assert "must be positive" in r.stderr
