@@ -121,6 +121,7 @@ void smtpd_reset_transaction(smtpd_state *s)
     vstr_reset(&s->sender);
     s->sender_given = 0;
     vstr_reset(&s->defer_sender);
+    vstr_reset(&s->last_rcpt);
     s->body_type = NULL;
     s->smtputf8 = 0;
     s->dsn_ret = NULL;
@@ -269,6 +270,7 @@ static void serve(vstream *client, const char *service, char **argv)
     vstr_release(&s.defer_client);
     vstr_release(&s.defer_helo);
     vstr_release(&s.defer_sender);
+    vstr_release(&s.last_rcpt);
     vstr_release(&s.addr);
     vstr_release(&s.namaddr);
     vstr_release(&s.helo);

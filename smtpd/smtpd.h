@@ -165,6 +165,7 @@ typedef struct smtpd_state {
     int has_envid;
     cleanup *cleanup; /* opened at the first accepted recipient */
     long long rcpt_count;
+    vstr last_rcpt;              /* the last accepted recipient (DATA's log line) */
     argv_t *actions;             /* access-table HOLD, DISCARD, ... for this message */
     argv_t *session_actions;     /* ... found at CONNECT or HELO: for every message */
     int session_actions_applied; /* to this message's queue file */
@@ -235,10 +236,14 @@ int smtpd_line_is_clean(const char *line, size_t len);
  * sleeps smtpd_error_sleep_time once the soft limit is reached. Flushed
  * when the client has nothing more pending (PIPELINING). */
 void smtpd_reply(smtpd_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* As smtpd_reply, and log "ID|NOQUEUE: reject: CMD from namaddr: REPLY;
- * from=<> to=<> proto= helo=<>" (to= only when rcpt is not NULL). */
+/* As smtpd_reply, and log it with smtpd_log_event's "reject". */
 void smtpd_reject(smtpd_state *s, const char *cmd, const char *rcpt, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Log "ID|NOQUEUE: WHAT: CMD from namaddr: TEXT; from=<> to=<> proto= helo=<>",
+ * from= only after MAIL, to= only with rcpt, helo= only after HELO, as
+ * Postfix's lines. */
+void smtpd_log_event(const smtpd_state *s, const char *what, const char *cmd, const char *rcpt,
+                     const char *text);
 /* Write out buffered replies now. */
 void smtpd_flush(smtpd_state *s);
 

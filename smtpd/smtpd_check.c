@@ -278,13 +278,7 @@ check_result check_lookup_error(check_ctx *x, const char *name, const char *why)
 
 void check_log(const check_ctx *x, const char *what, const char *text)
 {
-    smtpd_state *s = x->s;
-
-    msg_info("%s: %s: %s from %s: %s; from=<%s>%s%s%s proto=%s helo=<%s>",
-             s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", what, x->cmd,
-             vstr_str(&s->namaddr), text, x->sender ? x->sender : "", x->rcpt ? " to=<" : "",
-             x->rcpt ? x->rcpt : "", x->rcpt ? ">" : "", smtpd_protocol_name(s),
-             x->helo ? x->helo : "");
+    smtpd_log_event(x->s, what, x->cmd, x->rcpt, text);
 }
 
 static check_result eval_item(check_ctx *x, const check_item *it)
@@ -434,6 +428,12 @@ static int check_stage(smtpd_state *s, const char *cmd, const int *order, size_t
     int st;
 
     ctx_init(&x, s, cmd);
+    /* DATA and after, as Postfix: with one recipient the lists (and the
+     * log line) see it; with several, none of them stands for all. */
+    if (s->stage == SMTPD_STAGE_RCPT && s->rcpt_count == 1) {
+        x.rcpt = vstr_str(&s->last_rcpt);
+        resolve_addr(&smtpd_cf.resolve.rules, x.rcpt, &x.res);
+    }
     st = run_lists(&x, order, n);
     if (saved != NULL) {
         vstr_reset(saved);

@@ -208,6 +208,7 @@ static void cmd_rcpt(smtpd_state *s, const char *arg)
         cleanup_add_rcpt(s->cleanup, vstr_str(&a.addr), NULL,
                          vstr_len(&a.orcpt) ? vstr_str(&a.orcpt) : NULL, a.notify);
         s->rcpt_count++;
+        vstr_set(&s->last_rcpt, vstr_str(&a.addr), vstr_len(&a.addr));
         s->stage = SMTPD_STAGE_RCPT;
         smtpd_access_apply(s);
         smtpd_reply(s, "250 2.1.5 Ok");

@@ -67,22 +67,33 @@ void smtpd_reply(smtpd_state *s, const char *fmt, ...)
     vstr_release(&text);
 }
 
+void smtpd_log_event(const smtpd_state *s, const char *what, const char *cmd, const char *rcpt,
+                     const char *text)
+{
+    vstr fields = VSTR_INIT;
+
+    /* As Postfix: each field only once the session has it. */
+    if (s->sender_given)
+        vstr_append_fmt(&fields, " from=<%s>", vstr_str(&s->sender));
+    if (rcpt != NULL)
+        vstr_append_fmt(&fields, " to=<%s>", rcpt);
+    vstr_append_fmt(&fields, " proto=%s", smtpd_protocol_name(s));
+    if (vstr_len(&s->helo))
+        vstr_append_fmt(&fields, " helo=<%s>", vstr_str(&s->helo));
+    msg_info("%s: %s: %s from %s: %s;%s", s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", what,
+             cmd, vstr_str(&s->namaddr), text, vstr_str(&fields));
+    vstr_release(&fields);
+}
+
 void smtpd_reject(smtpd_state *s, const char *cmd, const char *rcpt, const char *fmt, ...)
 {
     vstr text = VSTR_INIT;
-    vstr to = VSTR_INIT;
     va_list ap;
 
     va_start(ap, fmt);
     vstr_append_vfmt(&text, fmt, ap);
     va_end(ap);
-    if (rcpt != NULL)
-        vstr_set_fmt(&to, " to=<%s>", rcpt);
-    msg_info("%s: reject: %s from %s: %s; from=<%s>%s proto=%s helo=<%s>",
-             s->cleanup ? cleanup_id(s->cleanup) : "NOQUEUE", cmd, vstr_str(&s->namaddr),
-             vstr_str(&text), vstr_str(&s->sender), vstr_str(&to), smtpd_protocol_name(s),
-             vstr_str(&s->helo));
+    smtpd_log_event(s, "reject", cmd, rcpt, vstr_str(&text));
     send_reply(s, &text);
     vstr_release(&text);
-    vstr_release(&to);
 }

@@ -8,6 +8,7 @@ real socket. The client is 127.0.0.1, named localhost by its PTR.
 """
 
 import pathlib
+import re
 import shutil
 import smtplib
 import socket
@@ -860,13 +861,22 @@ def test_client_and_data_stages_match_postfix(server_factory, table, delay, rest
     path = table("clients", "127.0.0.1 550 5.7.3 go away\n")
     settings = (f"smtpd_delay_reject={delay}", *(r.format(t=path) for r in restrictions))
     server = server_factory(*settings, services=())
+
+    def talk(port, rcpt, log):
+        """The dialogue's replies, and the reject lines it logged from
+        "reject" on (the recipient made equal)."""
+        before = len(log())
+        replies = dialogue(port, rcpt)
+        assert wait_until(lambda: "disconnect from" in log()[before:])
+        return replies, [re.sub(r"to=<[^>]*>", "to=<R>", line[line.index(" reject"):])
+                         for line in log()[before:].splitlines() if ": reject" in line]
     pf = PrivatePostfix()
     try:
         pf.start(*settings, "smtpd_error_sleep_time=0")
-        theirs = dialogue(pf.port, "rcpt@pf.example")
+        theirs = talk(pf.port, "rcpt@pf.example", pf.maillog)
     finally:
         pf.stop()
-    assert dialogue(server.port, server.addr) == theirs
+    assert talk(server.port, server.addr, server.log) == theirs
 
 
 RECIPIENT_TABLE = """\
