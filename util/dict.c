@@ -145,18 +145,27 @@ int dict_set_error(dict *d, const char *fmt, ...)
     return DICT_ERROR;
 }
 
+void dict_identify(dict *d, const char *path, const struct stat *st)
+{
+    mem_free(d->file);
+    d->file = mem_strdup(path);
+    d->dev = st->st_dev;
+    d->ino = st->st_ino;
+    d->mtime = st->st_mtim;
+    d->size = st->st_size;
+    d->owner_uid = st->st_uid;
+    d->owner_gid = st->st_gid;
+}
+
 void dict_set_file(dict *d, const char *path, int fd)
 {
     struct stat st;
 
-    mem_free(d->file);
-    d->file = mem_strdup(path);
     if (fstat(fd, &st) == 0) {
-        d->dev = st.st_dev;
-        d->ino = st.st_ino;
-        d->mtime = st.st_mtime;
-        d->owner_uid = st.st_uid;
-        d->owner_gid = st.st_gid;
+        dict_identify(d, path, &st);
+    } else {
+        mem_free(d->file);
+        d->file = mem_strdup(path);
     }
 }
 
@@ -210,7 +219,8 @@ int dict_changed(const dict *d)
         return 0;
     if (stat(d->file, &st) < 0)
         return 1;
-    return st.st_dev != d->dev || st.st_ino != d->ino || st.st_mtime != d->mtime;
+    return st.st_dev != d->dev || st.st_ino != d->ino || st.st_size != d->size ||
+           st.st_mtim.tv_sec != d->mtime.tv_sec || st.st_mtim.tv_nsec != d->mtime.tv_nsec;
 }
 
 int dict_close(dict *d, vstr *err)

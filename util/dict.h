@@ -50,6 +50,7 @@
 #ifndef UTIL_DICT_H
 #define UTIL_DICT_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -99,7 +100,8 @@ struct dict {
     char *file; /* NULL: not file-based */
     dev_t dev;
     ino_t ino;
-    time_t mtime;
+    struct timespec mtime; /* to the nanosecond: a same-second rewrite shows */
+    off_t size;
     uid_t owner_uid; /* owner of file; meaningful when file != NULL */
     gid_t owner_gid;
 };
@@ -126,7 +128,8 @@ int dict_remove(dict *d, const char *key);
 int dict_sequence(dict *d, int how, vstr *key, vstr *value);
 /* Why the last operation returned DICT_ERROR. */
 const char *dict_error(const dict *d);
-/* True when the file behind d was replaced or changed since it was opened. */
+/* True when the file behind d was replaced or changed since it was opened:
+ * another device or inode, another size, or another mtime to the nanosecond. */
 int dict_changed(const dict *d);
 
 /* Close; a bulk build is committed. Returns 0, or -1 with the reason in err
@@ -151,5 +154,7 @@ void dict_free(dict *d);
 int dict_set_error(dict *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* For type implementations: record the identity of the file behind d. */
 void dict_set_file(dict *d, const char *path, int fd);
+/* The same from path's stat st, taken when the file was read. */
+void dict_identify(dict *d, const char *path, const struct stat *st);
 
 #endif

@@ -114,13 +114,7 @@ int dict_source_fill(dict_source *src, dict *d, int flags, long *entries, vstr *
 
 void dict_source_identify(const dict_source *src, dict *d)
 {
-    mem_free(d->file);
-    d->file = mem_strdup(src->path);
-    d->dev = src->st.st_dev;
-    d->ino = src->st.st_ino;
-    d->mtime = src->st.st_mtime;
-    d->owner_uid = src->st.st_uid;
-    d->owner_gid = src->st.st_gid;
+    dict_identify(d, src->path, &src->st);
 }
 
 void dict_source_free(dict_source *src)

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "tests/unit/dict_file_test.h"
 
@@ -70,11 +72,57 @@ static void test_change_noticed_and_errors(void **state)
     vstr_release(&text);
 }
 
+/* Rewrite the table file in place (same inode) and give it mtime. */
+static void rewrite_in_place(const char *text, const struct timespec *mtime)
+{
+    struct timespec times[2] = {*mtime, *mtime};
+    FILE *fp = fopen(table_path, "r+");
+
+    assert_non_null(fp);
+    assert_int_equal(ftruncate(fileno(fp), 0), 0);
+    fputs(text, fp);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(utimensat(AT_FDCWD, table_path, times, 0), 0);
+}
+
+/* A table rewritten in place within the same second is still a change:
+ * the mtime is compared to the nanosecond, and the size too. */
+static void test_same_second_rewrite_noticed(void **state)
+{
+    vstr err = VSTR_INIT, spec = VSTR_INIT;
+    struct timespec t = {.tv_sec = 1700000000, .tv_nsec = 100};
+    dict *d;
+
+    (void)state;
+    vstr_set_fmt(&spec, "texthash:%s", table_path);
+    d = open_table("texthash", "a b\n", &err);
+    assert_non_null(d);
+    rewrite_in_place("a b\n", &t);
+    dict_close(d, NULL);
+    d = dict_open(vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE, &err);
+    assert_non_null(d);
+    assert_false(dict_changed(d));
+    t.tv_nsec = 200; /* same second, same size, same inode */
+    rewrite_in_place("a c\n", &t);
+    assert_true(dict_changed(d));
+    dict_close(d, NULL);
+    t.tv_nsec = 100;
+    rewrite_in_place("a b\n", &t);
+    d = dict_open(vstr_str(&spec), O_RDONLY, DICT_FLAG_NONE, &err);
+    assert_non_null(d);
+    rewrite_in_place("a bc\n", &t); /* same mtime to the nanosecond, longer */
+    assert_true(dict_changed(d));
+    dict_close(d, NULL);
+    vstr_release(&err);
+    vstr_release(&spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys_folded_first_duplicate_kept),
         cmocka_unit_test(test_change_noticed_and_errors),
+        cmocka_unit_test(test_same_second_rewrite_noticed),
     };
 
     return cmocka_run_group_tests(tests, make_table_file, remove_table_file);
