@@ -452,8 +452,8 @@ static const param_def param_rows[] = {
      "Send mail for non-local domains to this host instead of looking up MX records: host, "
      "[host], host:port or [host]:port."},
     {"relocated_maps", PARAM_STR, "", NOBOUNDS,
-     "Tables of addresses that have moved: mail to them bounces with 5.1.6 and the new "
-     "address."},
+     "Tables of addresses that have moved: smtpd refuses them at RCPT and queued mail to "
+     "them bounces, with 5.1.6 and the new address."},
     {"remote_header_rewrite_domain", PARAM_STR, "", NOBOUNDS,
      "The domain that headers of mail from other clients are qualified with; empty: not "
      "rewritten."},

@@ -85,6 +85,7 @@ typedef struct smtpd_settings {
     char *local_rcpt_list; /* its tables (the rest of them, when local_rcpt_self) */
     maps *local_rcpt_maps; /* ... opened */
     maps *virtual_mailbox_maps;
+    struct route_tables *routes; /* relocated_maps, as qmgr routes */
     const char *recipient_delimiter;
     int privileged;  /* started as root: every account is a user */
     char *self_name; /* else only the one that runs the instance */

@@ -19,7 +19,12 @@
  *     virtual alias table" (unknown_virtual_alias_reject_code).
  *   In every class, an address with an entry in canonical_maps,
  *   (sender_|recipient_)canonical_maps or virtual_alias_maps is known, as
- *   in Postfix (the rewritten address decides where it goes).
+ *   in Postfix (the rewritten address decides where it goes). Otherwise,
+ *   in every class, an entry in relocated_maps (global/route_tables, the
+ *   lookup qmgr bounces with) is refused as Postfix's smtpd does: "550
+ *   5.1.6 <addr>: Recipient address rejected: User has moved to NEW"
+ *   (Postfix's trivial-rewrite resolves it to the error transport, and
+ *   smtpd refuses that transport with 550 in any class).
  *   Other domains are not checked. A table that fails answers 451 4.3.0.
  *   smtpd_check.c applies the recipient check after the RCPT lists when
  *   smtpd_reject_unlisted_recipient is on (Postfix's default).
@@ -28,6 +33,7 @@
 #include <string.h>
 
 #include "global/addr_rewrite.h"
+#include "global/route_tables.h"
 #include "smtpd/smtpd_check.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -56,6 +62,7 @@ void check_unlisted_init(config *cfg)
         maps_open("local_recipient_maps", smtpd_cf.local_rcpt_list, O_RDONLY, 0);
     smtpd_cf.virtual_mailbox_maps =
         maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
+    smtpd_cf.routes = route_tables_open(cfg);
     argv_free(tables);
 }
 
@@ -64,12 +71,15 @@ void check_unlisted_refresh(void)
     (void)maps_refresh(&smtpd_cf.local_rcpt_maps, smtpd_cf.local_rcpt_list, O_RDONLY, 0);
     (void)maps_refresh(&smtpd_cf.virtual_mailbox_maps,
                        config_str(smtpd_cf.cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
+    route_tables_refresh(smtpd_cf.routes);
 }
 
 void check_unlisted_free(void)
 {
     maps_free(smtpd_cf.local_rcpt_maps);
     maps_free(smtpd_cf.virtual_mailbox_maps);
+    route_tables_free(smtpd_cf.routes);
+    smtpd_cf.routes = NULL;
     mem_free(smtpd_cf.local_rcpt_list);
 }
 
@@ -154,6 +164,28 @@ static int rewrite_known(check_ctx *x, addr_rewrite *rw, const char *addr, int s
     return known;
 }
 
+/* A relocated address: the reject, a lookup error, or DUNNO. */
+static check_result relocated(check_ctx *x, const char *addr, const resolve_result *res,
+                              const char *reply_class)
+{
+    vstr moved = VSTR_INIT;
+    check_result st = CHECK_DUNNO;
+
+    switch (route_tables_relocated(smtpd_cf.routes, addr, res->rclass == RESOLVE_LOCAL, &moved)) {
+    case DICT_FOUND:
+        st = check_reject(x, "550 5.1.6 <%s>: %s rejected: User has moved to %s", addr,
+                          reply_class, vstr_str(&moved));
+        break;
+    case DICT_ERROR:
+        st = check_lookup_error(x, addr, route_tables_error(smtpd_cf.routes));
+        break;
+    default:
+        break;
+    }
+    vstr_release(&moved);
+    return st;
+}
+
 /* Judge addr, resolved as res: DUNNO when known or not checked; a reject
  * with code, DSN and class; or a lookup error. */
 static check_result unlisted(check_ctx *x, const char *addr, const resolve_result *res, int sender,
@@ -162,10 +194,13 @@ static check_result unlisted(check_ctx *x, const char *addr, const resolve_resul
     addr_rewrite *rw = addr_rewrite_tables(smtpd_cf.cfg);
     const char *table;
     const maps *m;
+    check_result st;
     int known, code;
 
     if ((known = rewrite_known(x, rw, addr, sender)) != 0)
         return known > 0 ? CHECK_DUNNO : CHECK_ERROR;
+    if ((st = relocated(x, addr, res, reply_class)) != CHECK_DUNNO)
+        return st;
     if (res->rclass == RESOLVE_ALIAS) {
         table = "virtual alias table";
         m = rw->virtual_alias;

@@ -232,3 +232,46 @@ def test_a_rebuilt_virtual_table_is_used_for_the_next_message(server_factory, lo
     assert {m["Subject"]: m["Delivered-To"] for m in msgs} == {
         "first": f"{login}+one@test.example", "second": f"{login}+two@test.example"}
     assert "virtual_alias_maps: table has changed -- opening it again" in server.log()
+
+
+def test_relocated_recipient_is_refused_at_rcpt_with_its_new_address(server_factory, login):
+    # Postfix's smtpd: "550 5.1.6 <addr>: Recipient address rejected: User has
+    # moved to NEW", for a local user, a domain entry, and a remote address
+    # that passed the relay check (mynetworks); canonical entries win.
+    server = server_factory(
+        "relocated_maps=inline:{ old@test.example=new@example.net, "
+        "@gone.example=someone@example.net, far@example.com=far@example.net, "
+        "mapped@test.example=nowhere }",
+        f"recipient_canonical_maps=inline:{{ mapped@test.example={login}@test.example }}",
+        "mynetworks=127.0.0.0/8", services=())
+    c = server.smtp()
+    c.ehlo()
+    c.mail("sender@example.org")
+    answers = {rcpt: c.rcpt(rcpt) for rcpt in
+               ("old@test.example", "x@gone.example", "far@example.com",
+                "mapped@test.example")}
+    c.quit()
+    for rcpt, new in (("old@test.example", "new@example.net"),
+                      ("x@gone.example", "someone@example.net"),
+                      ("far@example.com", "far@example.net")):
+        code, text = answers[rcpt]
+        assert (code, text.decode()) == (
+            550, f"5.1.6 <{rcpt}>: Recipient address rejected: User has moved to {new}")
+    assert answers["mapped@test.example"][0] == 250
+    assert re.search(r"NOQUEUE: reject: RCPT from \S+\[127\.0\.0\.1\]: 550 5\.1\.6 "
+                     r"<old@test\.example>: Recipient address rejected: User has moved to "
+                     r"new@example\.net; from=<sender@example\.org> to=<old@test\.example> "
+                     r"proto=ESMTP", server.log()), server.log()
+
+
+def test_relocated_table_error_answers_451_and_queues_nothing(server_factory, login):
+    server = server_factory("relocated_maps=fail:broken", services=())
+    c = server.smtp()
+    c.ehlo()
+    c.mail("sender@example.org")
+    code, text = c.rcpt(f"{login}@test.example")
+    c.quit()
+    assert (code, text.decode()) == (
+        451, f"4.3.0 <{login}@test.example>: Temporary lookup failure")
+    assert "relocated_maps: fail:broken" in server.log(), server.log()
+    assert "client=" not in server.log()
