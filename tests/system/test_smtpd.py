@@ -608,3 +608,26 @@ def test_data_after_every_recipient_was_refused_says_no_valid_recipients(server)
     s.send(b"Subject: x\r\n\r\nbody\r\n.\r\n")
     assert queued_ids(s.reply())
     assert s.cmd("QUIT").startswith("221")
+
+
+def test_reject_lines_say_noqueue_until_a_recipient_is_accepted(server):
+    # As Postfix (smtpd_delay_open_until_valid_rcpt): the queue file, and so
+    # the queue id in the log, comes with the first accepted recipient; a
+    # reject before it, or after RSET, is a NOQUEUE line.
+    c = server.smtp()
+    c.ehlo()
+    c.mail("sender@example.org")
+    assert c.rcpt("before@test.example")[0] == 550
+    assert c.rcpt(server.addr)[0] == 250
+    assert c.rcpt("after@test.example")[0] == 550
+    c.rset()
+    c.mail("sender@example.org")
+    assert c.rcpt("reset@test.example")[0] == 550
+    c.quit()
+    log = server.log()
+    line = "reject: RCPT from localhost[127.0.0.1]: 550 5.1.1 <{}@test.example>: "
+    ids = re.findall(r"(\w+): client=localhost\[127\.0\.0\.1\]", log)
+    assert len(ids) == 1, log
+    assert "NOQUEUE: " + line.format("before") in log, log
+    assert f"{ids[0]}: " + line.format("after") in log, log
+    assert "NOQUEUE: " + line.format("reset") in log, log
