@@ -283,10 +283,11 @@ void smtpd_check_refresh(void);
 /* The checks return 0 (go on) or -1: refused, the reply has been sent
  * and logged. With smtpd_delay_reject = no: the client restrictions at
  * the connection (after -1 the greeting was the refusal), the HELO
- * restrictions for helo (before it becomes the session's), the sender
+ * restrictions for helo given with verb (HELO or EHLO; before it becomes
+ * the session's), the sender
  * restrictions at MAIL (s->sender set); else those wait for RCPT. */
 int smtpd_check_connect(smtpd_state *s);
-int smtpd_check_helo(smtpd_state *s, const char *helo);
+int smtpd_check_helo(smtpd_state *s, const char *verb, const char *helo);
 int smtpd_check_mail(smtpd_state *s);
 /* Decide on recipient addr (internal form). */
 int smtpd_check_rcpt(smtpd_state *s, const char *addr);

@@ -455,7 +455,7 @@ int smtpd_check_connect(smtpd_state *s)
     return check_stage(s, "CONNECT", order, 1, &s->defer_client);
 }
 
-int smtpd_check_helo(smtpd_state *s, const char *helo)
+int smtpd_check_helo(smtpd_state *s, const char *verb, const char *helo)
 {
     static const int order[] = {L_HELO};
     vstr saved = VSTR_INIT;
@@ -466,7 +466,7 @@ int smtpd_check_helo(smtpd_state *s, const char *helo)
     /* Judged before it becomes the session's HELO name. */
     vstr_set(&saved, vstr_str(&s->helo), vstr_len(&s->helo));
     vstr_set_str(&s->helo, helo);
-    st = check_stage(s, "HELO", order, 1, &s->defer_helo);
+    st = check_stage(s, verb, order, 1, &s->defer_helo);
     vstr_set(&s->helo, vstr_str(&saved), vstr_len(&saved));
     vstr_release(&saved);
     return st;

@@ -55,7 +55,7 @@ static int greeting(smtpd_state *s, const char *arg, const char *verb, const cha
         smtpd_reply(s, "501 5.5.4 Syntax: %s hostname", verb);
         return -1;
     }
-    if (smtpd_check_helo(s, arg) < 0)
+    if (smtpd_check_helo(s, verb, arg) < 0)
         return -1;
     smtpd_reset_transaction(s);
     vstr_set_str(&s->helo, arg);

@@ -79,7 +79,7 @@ def test_helo_list_at_rcpt_and_at_helo(server_factory, restriction, helo, reply)
     s = server.raw()
     s.reply()
     assert s.cmd(f"EHLO {helo}") == reply
-    assert f"NOQUEUE: reject: HELO from {CLIENT}: {reply}" in server.log()
+    assert f"NOQUEUE: reject: EHLO from {CLIENT}: {reply}" in server.log()
     # A good name passes; address literals are valid names.
     assert s.cmd("EHLO client.example").startswith("250")
     assert s.cmd("HELO [127.0.0.1]").startswith("250")
@@ -787,17 +787,25 @@ def test_replies_match_postfix(server_factory, table, delay):
                 "smtpd_restriction_classes=strict", "strict=reject_unauth_destination, reject",
                 "recipient_delimiter=+")
     server = server_factory(*settings, services=())
+
+    def talk(port, rcpt, log):
+        before = len(log())
+        replies = rcpt_replies("127.0.0.1", port, rcpt, SIDE_BY_SIDE_SENDERS, SIDE_BY_SIDE_HELOS)
+        n = len(SIDE_BY_SIDE_SENDERS) + len(SIDE_BY_SIDE_HELOS)
+        assert wait_until(lambda: log()[before:].count("disconnect from") >= n)
+        lines = [re.sub(r"to=<[^>]*>", "to=<R>", line[line.index(" reject"):])
+                 for line in log()[before:].splitlines() if ": reject" in line]
+        return replies, lines
     pf = PrivatePostfix()
     try:
         pf.start(*settings, "smtpd_error_sleep_time=0")
-        theirs = rcpt_replies("127.0.0.1", pf.port, "rcpt@pf.example", SIDE_BY_SIDE_SENDERS,
-                              SIDE_BY_SIDE_HELOS)
+        theirs, their_log = talk(pf.port, "rcpt@pf.example", pf.maillog)
     finally:
         pf.stop()
-    ours = rcpt_replies("127.0.0.1", server.port, server.addr, SIDE_BY_SIDE_SENDERS,
-                        SIDE_BY_SIDE_HELOS)
+    ours, our_log = talk(server.port, server.addr, server.log)
     for mine, postfix in zip(ours, theirs):
         assert mine == postfix
+    assert our_log == their_log
 
 
 def dialogue(port, rcpt):
