@@ -412,6 +412,8 @@ static const param_def param_rows[] = {
      "The most recipients held in memory by the queue manager."},
     {"qmgr_message_recipient_minimum", PARAM_INT, "10", COUNT(1),
      "The fewest recipients of one message held in memory."},
+    {"qmgr_nice_adjustment", PARAM_INT, "-10", RANGE(-20, 0),
+     "Postern: added by a master running as root to its own nice value for the queue manager it starts (qmgr, which must not wait behind the delivery agents it schedules); 0: none."},
     {"queue_directory", PARAM_STR, "/var/spool/postern", NOBOUNDS,
      "The root of the mail queue."},
     {"queue_minfree", PARAM_SIZE, "0", COUNT(0),

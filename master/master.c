@@ -184,6 +184,7 @@ static int resolve_config(master_state *ms, config *cfg, vstr *err)
     mem_free(ms->queue_dir);
     ms->queue_dir = mem_strdup(queue_dir);
     ms->throttle_max_ms = (long)config_time(cfg, "service_throttle_time") * 1000;
+    ms->qmgr_nice_adjust = (int)config_int(cfg, "qmgr_nice_adjustment");
     return 0;
 }
 

@@ -89,6 +89,15 @@ void master_program_path(const char *command, const char *daemon_dir, vstr *out)
 void master_signature(const mastercf_service *ent, const char *program,
                       const char *main_cf_fingerprint, vstr *out);
 
+/* The nice value a child of a master at master_nice starts with, given the
+ * service's adjustment: only ever lower (a better priority) or equal,
+ * never below -20; an adjustment above 0 counts as 0. */
+int master_child_nice(int master_nice, int adjust);
+
+/* True when a master.cf command names the queue manager (qmgr, by name or
+ * as a path ending in /qmgr): the service qmgr_nice_adjustment applies to. */
+int master_command_is_qmgr(const char *command);
+
 /* A short fingerprint (hex) of data. */
 void master_fingerprint(const void *data, size_t len, vstr *out);
 
@@ -108,6 +117,7 @@ typedef struct master_serv {
     int wakeup;        /* seconds; 0: none */
     int wakeup_if_used;
     int maxproc; /* 0: no limit */
+    int nice_adjust; /* <= 0: added to master's nice value in the child */
     int listen_fd;
     int status_rd, status_wr;     /* status pipe: children write, master reads */
     int lifeline_rd, lifeline_wr; /* master holds the write end only */
@@ -144,6 +154,7 @@ typedef struct master_state {
     gid_t setgid_gid;
     int stopping;
     long throttle_max_ms; /* service_throttle_time */
+    int qmgr_nice_adjust; /* qmgr_nice_adjustment; applied when privileged */
 } master_state;
 
 /* Build the services of mcf (not yet listening) into *out; -1 with the

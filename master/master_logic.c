@@ -167,6 +167,26 @@ int master_endpoints(const mastercf_service *ent, const char *queue_dir,
     }
 }
 
+int master_child_nice(int master_nice, int adjust)
+{
+    int n;
+
+    if (adjust >= 0)
+        return master_nice;
+    n = master_nice + adjust;
+    /* A master already below -20 (it cannot be) keeps its own value. */
+    if (n < -20)
+        n = master_nice < -20 ? master_nice : -20;
+    return n;
+}
+
+int master_command_is_qmgr(const char *command)
+{
+    const char *base = strrchr(command, '/');
+
+    return strcmp(base ? base + 1 : command, "qmgr") == 0;
+}
+
 void master_program_path(const char *command, const char *daemon_dir, vstr *out)
 {
     if (command[0] == '/')

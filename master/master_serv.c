@@ -68,6 +68,9 @@ static master_serv *serv_new(master_state *ms, const mastercf_service *ent, cons
     s->wakeup = ent->wakeup;
     s->wakeup_if_used = ent->wakeup_if_used;
     s->maxproc = ent->maxproc < 0 ? (int)default_maxproc : ent->maxproc;
+    /* Only root may lower a nice value; an unprivileged master leaves it. */
+    if (ms->privileged && master_command_is_qmgr(ent->argv->argv[0]))
+        s->nice_adjust = ms->qmgr_nice_adjust;
     s->listen_fd = s->status_rd = s->status_wr = s->lifeline_rd = s->lifeline_wr = -1;
 
     /* COMMAND -c DIR -n SERVICE -t TYPE [-u] [master.cf arguments] */

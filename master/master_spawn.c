@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -38,6 +39,25 @@ static void throttle(master_serv *s, long ms)
     s->throttle_until = clock_mono_ms() + ms;
 }
 
+/* In the child: its own scheduling priority, when its service has an
+ * adjustment (the queue manager). Only this process changes, and only
+ * towards a better priority than master's; a failure is logged and the
+ * child runs at master's. */
+static void child_priority(const master_serv *s)
+{
+    int now, want;
+
+    if (s->nice_adjust >= 0)
+        return;
+    errno = 0;
+    now = getpriority(PRIO_PROCESS, 0);
+    if (now == -1 && errno != 0)
+        return;
+    want = master_child_nice(now, s->nice_adjust);
+    if (want != now && setpriority(PRIO_PROCESS, 0, want) < 0)
+        msg_warn("service %s: set nice value %d: %s", s->name, want, strerror(errno));
+}
+
 /* In the child, between fork and exec. */
 __attribute__((noreturn)) static void exec_child(master_serv *s)
 {
@@ -59,6 +79,7 @@ __attribute__((noreturn)) static void exec_child(master_serv *s)
         msg_error("service %s: dup2: %s", s->name, strerror(errno));
         _exit(1);
     }
+    child_priority(s);
     execv(s->program, s->exec_argv->argv);
     msg_error("cannot execute %s: %s", s->program, strerror(errno));
     /* _exit: no atexit handlers or stdio buffers of master's in the child. */

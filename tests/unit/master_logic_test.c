@@ -13,6 +13,32 @@
 
 /* ---- Back-off ---- */
 
+/* ---- A child's priority ---- */
+
+static void child_nice_only_goes_down_and_stops_at_minus_twenty(void **state)
+{
+    (void)state;
+    assert_int_equal(master_child_nice(0, -10), -10);
+    assert_int_equal(master_child_nice(5, -10), -5);
+    assert_int_equal(master_child_nice(-15, -10), -20);
+    assert_int_equal(master_child_nice(-20, -1), -20);
+    assert_int_equal(master_child_nice(3, 0), 3);
+    /* Never raised, whatever the adjustment says. */
+    assert_int_equal(master_child_nice(3, 7), 3);
+    assert_int_equal(master_child_nice(-20, 5), -20);
+}
+
+static void only_the_qmgr_command_is_the_queue_manager(void **state)
+{
+    (void)state;
+    assert_true(master_command_is_qmgr("qmgr"));
+    assert_true(master_command_is_qmgr("/usr/libexec/postern/qmgr"));
+    assert_false(master_command_is_qmgr("oqmgr"));
+    assert_false(master_command_is_qmgr("qmgr2"));
+    assert_false(master_command_is_qmgr("/opt/qmgr/smtpd"));
+    assert_false(master_command_is_qmgr(""));
+}
+
 static void backoff_is_zero_after_a_clean_exit(void **state)
 {
     (void)state;
@@ -299,6 +325,8 @@ int main(void)
         cmocka_unit_test(program_path_is_under_daemon_directory_unless_absolute),
         cmocka_unit_test(signature_ignores_layout_but_not_settings),
         cmocka_unit_test(fingerprint_tells_contents_apart),
+        cmocka_unit_test(child_nice_only_goes_down_and_stops_at_minus_twenty),
+        cmocka_unit_test(only_the_qmgr_command_is_the_queue_manager),
     };
     return cmocka_run_group_tests_name("master_logic", tests, NULL, NULL);
 }
