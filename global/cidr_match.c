@@ -64,8 +64,7 @@ static int cidr_list_add_all(cidr_list *nets, const argv_t *list, int negate, in
                              vstr *err);
 
 /* The patterns of file, in its place. 0, or -1 with a reason in err. */
-static int cidr_list_add_file(cidr_list *nets, const char *path, int negate, int depth,
-                              vstr *err)
+static int cidr_list_add_file(cidr_list *nets, const char *path, int negate, int depth, vstr *err)
 {
     vstr text = VSTR_INIT, patterns = VSTR_INIT;
     argv_t *list;

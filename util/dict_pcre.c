@@ -144,6 +144,8 @@ static int dict_pcre_match(void *pattern, const dict_rules_key *key, dict_rules_
         vstr_set_str(why, "matching: ");
         pcre_message(rc, why);
         rc = -1;
+    } else if (g == NULL) {
+        rc = 1;
     } else {
         ovector = pcre2_get_ovector_pointer(data);
         /* 0: more groups than the block holds; it kept the first ones. */

@@ -227,7 +227,11 @@ static int dict_regexp_match(void *pattern, const dict_rules_key *key, dict_rule
     regmatch_t m[DICT_RULES_GROUPS_MAX];
     size_t n =
         rp->re.re_nsub + 1 < DICT_RULES_GROUPS_MAX ? rp->re.re_nsub + 1 : DICT_RULES_GROUPS_MAX;
-    int rc = regexec(&rp->re, key->text, n, m, 0);
+    int rc;
+
+    if (g == NULL)
+        n = 0;
+    rc = regexec(&rp->re, key->text, n, n ? m : NULL, 0);
 
     if (rc == REG_NOMATCH)
         return 0;
@@ -238,6 +242,8 @@ static int dict_regexp_match(void *pattern, const dict_rules_key *key, dict_rule
         vstr_set_fmt(why, "matching: %s", msg);
         return -1;
     }
+    if (g == NULL)
+        return 1;
     for (size_t i = 0; i < n; i++) {
         g->start[i] = m[i].rm_so < 0 ? (size_t)-1 : (size_t)m[i].rm_so;
         g->end[i] = m[i].rm_eo < 0 ? 0 : (size_t)m[i].rm_eo;

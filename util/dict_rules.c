@@ -21,9 +21,10 @@ typedef struct dict_rule {
     int kind;
     int negate;
     int lineno;
-    void *pattern; /* RULE_MATCH, RULE_IF */
-    char *result;  /* RULE_MATCH */
-    size_t skip;   /* RULE_IF: the index of its endif */
+    void *pattern;    /* RULE_MATCH, RULE_IF */
+    char *result;     /* RULE_MATCH */
+    size_t skip;      /* RULE_IF: the index of its endif */
+    int wants_groups; /* the result names groups: ask match for them */
 } dict_rule;
 
 typedef struct dict_rules {
@@ -116,7 +117,9 @@ static int dict_rules_lookup(dict *d, const char *key, vstr *value)
             continue;
         }
         dr->groups.count = 0;
-        m = dr->ops->match(r->pattern, &k, &dr->groups, &why);
+        /* Where groups go unused, not asking for them spares the engine
+         * work (POSIX regexec then skips finding the sub-matches). */
+        m = dr->ops->match(r->pattern, &k, r->wants_groups ? &dr->groups : NULL, &why);
         if (m < 0) {
             status = dict_set_error(d, "%s:%s, line %d: %s", d->type, d->name, r->lineno,
                                     vstr_str(&why));
@@ -238,6 +241,7 @@ static int parse_rule(const dict_rules_ops *ops, const char *line, dict_rule *r,
         vstr_release(&check);
     }
     r->result = mem_strdup(p);
+    r->wants_groups = ops->substitute && !r->negate && strchr(p, '$') != NULL;
     return 0;
 }
 

@@ -120,8 +120,9 @@ static void files_give_their_patterns_in_place(void **state)
 
     (void)state;
     write_file(inner, "# inner\n192.0.2.0/24\n");
-    vstr_set_fmt(&text, "# trusted networks\n  # indented comment\n10.0.0.0/8, [2001:db8::]/32\n"
-                        "!10.9.0.0/16\n\n%s\n",
+    vstr_set_fmt(&text,
+                 "# trusted networks\n  # indented comment\n10.0.0.0/8, [2001:db8::]/32\n"
+                 "!10.9.0.0/16\n\n%s\n",
                  inner);
     write_file(outer, vstr_str(&text));
     vstr_set_fmt(&text, "!10.1.0.0/16 %s 172.16.0.0/12", outer);
@@ -186,14 +187,13 @@ static void tables_are_asked_for_the_client_address(void **state)
 
     (void)state;
     write_file(path, "192.0.2.0/28 any value\n!0.0.0.0/0 not-this\n");
-    vstr_set_fmt(&text, "inline:{ 198.51.100.9=x, 2001:db8::9=y } !cidr:%s 127.0.0.0/8",
-                 path);
+    vstr_set_fmt(&text, "inline:{ 198.51.100.9=x, 2001:db8::9=y } !cidr:%s 127.0.0.0/8", path);
     nets = parse(vstr_str(&text));
     assert_int_equal(cidr_list_count(nets), 3);
     assert_int_equal(match(nets, "198.51.100.9"), 1);
     assert_int_equal(match(nets, "2001:db8::9"), 1);
     assert_int_equal(match(nets, "198.51.100.10"), 0);
-    assert_int_equal(match(nets, "192.0.2.1"), 0);  /* !cidr: matched */
+    assert_int_equal(match(nets, "192.0.2.1"), 0);   /* !cidr: matched */
     assert_int_equal(match(nets, "127.0.0.1"), 1);   /* not in the table: the next */
     assert_int_equal(match(nets, "2001:db8::1"), 0); /* the table's !0.0.0.0/0 rule */
     cidr_list_free(nets);
@@ -221,8 +221,8 @@ static void table_errors_are_errors_not_matches(void **state)
 static void garbage_is_refused_or_never_matches(void **state)
 {
     static const char *const bad[] = {
-        "10.0.0.0/33", "::1/129",      "host.example", "10.0.0.0/",  "10.0.0.0/-1",
-        "1.2.3.4/8/8", "10.0.0.0/0008", "[::1",        "10.1.2.3/8", "nosuchtype:x",
+        "10.0.0.0/33", "::1/129",       "host.example", "10.0.0.0/",  "10.0.0.0/-1",
+        "1.2.3.4/8/8", "10.0.0.0/0008", "[::1",         "10.1.2.3/8", "nosuchtype:x",
     };
     cidr_list *nets = parse("127.0.0.0/8");
 
