@@ -154,6 +154,23 @@ static int class_named(const char *name)
     return found;
 }
 
+/* The check a bare "type:table" stands for in list param, or NULL. */
+static const check_restriction *implicit_table_check(const char *param)
+{
+    static const char *const implicit[][2] = {
+        {"smtpd_client_restrictions", "check_client_access"},
+        {"smtpd_helo_restrictions", "check_helo_access"},
+        {"smtpd_sender_restrictions", "check_sender_access"},
+        {"smtpd_relay_restrictions", "check_recipient_access"},
+        {"smtpd_recipient_restrictions", "check_recipient_access"},
+    };
+
+    for (size_t i = 0; i < sizeof(implicit) / sizeof(implicit[0]); i++)
+        if (strcmp(param, implicit[i][0]) == 0)
+            return find_restriction(implicit[i][1]);
+    return NULL;
+}
+
 static int list_fail(check_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int list_fail(check_list *l, const char *fmt, ...)
@@ -183,6 +200,15 @@ int check_list_compile(check_list *l, const char *param, const char *text, int o
 
         memset(it, 0, sizeof(*it));
         it->r = find_restriction(name);
+        if (it->r == NULL && strchr(name, ':') != NULL && open_tables &&
+            (it->r = implicit_table_check(param)) != NULL) {
+            /* Postfix's older form: a bare table is the list's own check. */
+            it->arg = mem_strdup(name);
+            it->table = maps_open(param, it->arg, O_RDONLY, 0);
+            it->name = mem_strdup(name);
+            l->count++;
+            continue;
+        }
         if (it->r == NULL && !class_named(name)) {
             list_fail(l, "unknown restriction \"%s\"", name);
             break;

@@ -960,3 +960,16 @@ def test_action_log_lines_match_postfix(server_factory, table):
     finally:
         pf.stop()
     assert actions(server.port, server.addr, server.log) == theirs
+
+
+def test_a_bare_table_is_the_lists_own_access_check(server_factory, table):
+    path = table("access", "reject@example.org REJECT\n")
+    server = server_factory(f"smtpd_sender_restrictions=texthash:{path}", services=())
+    s = session(server, sender="reject@example.org")
+    assert s.cmd(f"RCPT TO:<{server.addr}>").startswith(
+        "554 5.7.1 <reject@example.org>: Sender address rejected")
+    # Not in a list without an implicit check.
+    server = server_factory(f"smtpd_data_restrictions=texthash:{path}", services=())
+    s = session(server)
+    s.cmd(f"RCPT TO:<{server.addr}>")
+    assert s.cmd("DATA") == "451 4.3.5 Server configuration error"
