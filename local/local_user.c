@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "global/addr_find.h"
 #include "global/resolve.h"
 #include "global/var_expand.h"
 #include "local/local.h"
@@ -97,29 +98,14 @@ void local_user_free(local_user *user)
 void local_split_address(const char *addr, vstr *local_part, vstr *user, vstr *extension,
                          vstr *domain)
 {
+    /* global/addr_find splits as Postfix does, owner_request_special too:
+     * "owner-list" and "list-request" are names of their own. */
+    const addr_find_opts o = {.delimiters = local_cf.recipient_delimiter,
+                              .owner_request_special = local_cf.owner_request_special};
     const char *at = strrchr(addr, '@');
-    const char *delims = local_cf.recipient_delimiter;
-    size_t llen = at ? (size_t)(at - addr) : strlen(addr), ulen = llen;
 
-    vstr_set(local_part, addr, llen);
-    vstr_set_str(domain, at ? at + 1 : "");
-    vstr_reset(extension);
-    if (*delims) {
-        const char *lp = vstr_str(local_part);
-        /* Postfix's owner_request_special: "owner-list" and "list-request"
-         * are names of their own, not "owner" with an extension. */
-        int special = local_cf.owner_request_special && strchr(delims, '-') != NULL &&
-                      (strncmp(lp, "owner-", 6) == 0 ||
-                       (llen > 8 && strcmp(lp + llen - 8, "-request") == 0));
-
-        if (!special)
-            ulen = strcspn(lp, delims);
-        if (ulen < llen)
-            vstr_set_str(extension, lp + ulen + 1);
-        else
-            ulen = llen;
-    }
-    vstr_set(user, addr, ulen);
+    vstr_set(local_part, addr, at ? (size_t)(at - addr) : strlen(addr));
+    (void)addr_find_split(addr, &o, user, extension, domain);
 }
 
 int local_domain_is_local(const char *domain)

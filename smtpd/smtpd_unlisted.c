@@ -4,15 +4,17 @@
  *
  * DESCRIPTION
  *   - For the local domains: the local part (and, with
- *     recipient_delimiter, the part before the extension) must be a key
+ *     recipient_delimiter, the part before the extension; split by
+ *     global/addr_find, owner_request_special included) must be a key
  *     in one of the tables of local_recipient_maps (default
  *     "unix:passwd.byname $alias_maps"). In an instance not started as
  *     root, unix:passwd.byname stands for the one account that runs it,
  *     as for local(8), which delivers to no one else there. An empty
  *     local_recipient_maps turns the check off.
  *   - For virtual_mailbox_domains, when virtual_mailbox_maps is set: the
- *     address must be a key there, by local(8)'s keys (user+ext@domain,
- *     user@domain, @domain).
+ *     address must be a key there, in global/addr_find's order
+ *     (user+ext@domain, user@domain, @domain; pattern tables see the
+ *     whole address only).
  *   - For virtual_alias_domains: the address must have an entry in
  *     virtual_alias_maps (global/addr_rewrite's lookup order), else
  *     "550 5.1.1 <addr>: Recipient address rejected: User unknown in
@@ -32,11 +34,15 @@
 #include <fcntl.h>
 #include <string.h>
 
+#include "global/addr_find.h"
 #include "global/addr_rewrite.h"
 #include "global/route_tables.h"
 #include "smtpd/smtpd_check.h"
 #include "util/mem.h"
 #include "util/msg.h"
+
+/* recipient_delimiter and owner_request_special, as the lookups split. */
+static addr_find_opts unlisted_opts;
 
 void check_unlisted_init(config *cfg)
 {
@@ -64,6 +70,8 @@ void check_unlisted_init(config *cfg)
         maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
     smtpd_cf.routes = route_tables_open(cfg);
     argv_free(tables);
+    unlisted_opts.delimiters = smtpd_cf.recipient_delimiter;
+    unlisted_opts.owner_request_special = config_bool(cfg, "owner_request_special");
 }
 
 void check_unlisted_refresh(void)
@@ -96,56 +104,43 @@ static int local_name_known(const char *name)
     return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
 }
 
-/* The local part of addr in lower case, and the same without its
- * recipient_delimiter extension (empty when it has none). */
-static void split_local(const char *addr, vstr *full, vstr *base)
+/* The local part of addr in lower case, in *local. */
+static void lower_local_part(const char *addr, vstr *local)
 {
     const char *at = strrchr(addr, '@');
-    const char *delims = smtpd_cf.recipient_delimiter;
-    size_t n;
 
-    vstr_set(full, addr, at ? (size_t)(at - addr) : strlen(addr));
-    vstr_lower(full);
-    vstr_reset(base);
-    if (*delims && (n = strcspn(vstr_str(full), delims)) > 0 && n < vstr_len(full))
-        vstr_set(base, vstr_str(full), n);
+    vstr_set(local, addr, at ? (size_t)(at - addr) : strlen(addr));
+    vstr_lower(local);
 }
 
-/* A local recipient: the local part, then without its extension. */
+/* A local recipient: the local part, then without its extension (the
+ * unqualified keys of global/addr_find). 1 found, 0 not, -1 a table failed. */
 static int local_recipient_known(const char *addr)
 {
-    vstr full = VSTR_INIT, base = VSTR_INIT;
-    int found;
+    vstr local = VSTR_INIT;
+    argv_t *keys = argv_new();
+    int found = 0;
 
-    split_local(addr, &full, &base);
-    found = local_name_known(vstr_str(&full));
-    if (found == 0 && vstr_len(&base))
-        found = local_name_known(vstr_str(&base));
-    vstr_release(&full);
-    vstr_release(&base);
+    lower_local_part(addr, &local);
+    addr_find_keys(vstr_str(&local), &unlisted_opts, 0, keys, NULL);
+    for (size_t i = 0; i < keys->argc && found == 0; i++)
+        found = local_name_known(keys->argv[i]);
+    argv_free(keys);
+    vstr_release(&local);
     return found;
 }
 
-/* A virtual mailbox, by local(8)'s keys: user+ext@domain, user@domain,
- * then @domain (a catch-all). 1 found, 0 not, -1 a table failed. */
+/* A virtual mailbox, by global/addr_find's order: user+ext@domain,
+ * user@domain, then @domain (a catch-all), domain being the resolved one.
+ * 1 found, 0 not, -1 a table failed. */
 static int virtual_recipient_known(const char *addr, const char *domain)
 {
-    vstr full = VSTR_INIT, base = VSTR_INIT, key = VSTR_INIT, value = VSTR_INIT;
-    int st = DICT_NOTFOUND;
+    vstr key = VSTR_INIT, value = VSTR_INIT;
+    int st;
 
-    split_local(addr, &full, &base);
-    for (int i = 0; i < 3 && st == DICT_NOTFOUND; i++) {
-        if (i == 1 && vstr_len(&base) == 0)
-            continue;
-        vstr_set_fmt(&key, "%s@%s",
-                     i == 0   ? vstr_str(&full)
-                     : i == 1 ? vstr_str(&base)
-                              : "",
-                     domain);
-        st = maps_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &value, NULL);
-    }
-    vstr_release(&full);
-    vstr_release(&base);
+    lower_local_part(addr, &key);
+    vstr_append_fmt(&key, "@%s", domain);
+    st = addr_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &unlisted_opts, 0, &value, NULL);
     vstr_release(&key);
     vstr_release(&value);
     return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;

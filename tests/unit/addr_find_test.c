@@ -94,6 +94,30 @@ static void unqualified_address_has_no_domain_keys(void **state)
     (void)state;
     expect_keys("user+ext", &plus, ADDR_FIND_LOCAL, "user+ext#1|user#4");
     expect_keys("user", &plus, 0, "user#1");
+    /* smtpd's local_recipient_maps keys: the local part, then its base */
+    expect_keys("user+ext", &plus, 0, "user+ext#1|user#4");
+    expect_keys("+ext", &plus, 0, "+ext#1");
+    expect_keys("owner-list", &plus_dash, 0, "owner-list#1");
+}
+
+/* local(8)'s split: user, extension and domain as Postfix's split_addr. */
+static void split_gives_user_extension_domain(void **state)
+{
+    vstr user = VSTR_INIT, ext = VSTR_INIT, dom = VSTR_INIT;
+
+    (void)state;
+    assert_int_equal(addr_find_split("joe+box@d", &plus, &user, &ext, &dom), '+');
+    assert_string_equal(vstr_str(&user), "joe");
+    assert_string_equal(vstr_str(&ext), "box");
+    assert_int_equal(addr_find_split("+box@d", &plus, &user, &ext, &dom), 0);
+    assert_string_equal(vstr_str(&user), "+box");
+    assert_string_equal(vstr_str(&ext), "");
+    assert_int_equal(addr_find_split("list-request", &plus_dash, &user, &ext, &dom), 0);
+    assert_string_equal(vstr_str(&user), "list-request");
+    assert_string_equal(vstr_str(&dom), "");
+    vstr_release(&user);
+    vstr_release(&ext);
+    vstr_release(&dom);
 }
 
 static void domain_keys_dotted_or_parent(void **state)
@@ -206,6 +230,7 @@ int main(void)
         cmocka_unit_test(several_delimiters_split_at_the_first),
         cmocka_unit_test(owner_and_request_names_stay_whole),
         cmocka_unit_test(unqualified_address_has_no_domain_keys),
+        cmocka_unit_test(split_gives_user_extension_domain),
         cmocka_unit_test(domain_keys_dotted_or_parent),
         cmocka_unit_test(parent_style_reads_the_feature_list),
         cmocka_unit_test(first_key_in_order_wins_and_case_folds),
