@@ -18,6 +18,7 @@
 #include <sysexits.h>
 
 #include "global/rec.h"
+#include "global/xtext.h"
 #include "postdrop/sendmail.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -65,32 +66,6 @@ static void reset_transaction(smtp_state *s)
     vstr_reset(&s->dsn_envid);
     vstr_reset(&s->sender);
     argv_truncate(s->rcpts, 0);
-}
-
-/* RFC 3461 xtext ("+2B" for "+") into out; -1 when malformed. */
-static int xtext_decode(const char *text, vstr *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    vstr_reset(out);
-    for (const char *p = text; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-
-        if (c == '+') {
-            const char *hi = p[1] ? strchr(hex, p[1]) : NULL;
-            const char *lo = hi && p[2] ? strchr(hex, p[2]) : NULL;
-
-            if (lo == NULL)
-                return -1;
-            vstr_append_char(out, (int)((hi - hex) * 16 + (lo - hex)));
-            p += 2;
-        } else if (c < 33 || c > 126 || c == '=') {
-            return -1;
-        } else {
-            vstr_append_char(out, c);
-        }
-    }
-    return 0;
 }
 
 /* "FROM:" or "TO:", case-insensitive, then optional spaces; the rest, or NULL. */
@@ -159,7 +134,7 @@ static int mail_params(smtp_state *s, const char *params)
         } else if (strcasecmp(p, "RET=HDRS") == 0) {
             s->dsn_ret = "HDRS";
         } else if (strncasecmp(p, "ENVID=", 6) == 0) {
-            if (xtext_decode(p + 6, &s->dsn_envid) < 0 ||
+            if (xtext_decode(p + 6, strlen(p + 6), XTEXT_MAX, &s->dsn_envid) < 0 ||
                 !sendmail_envid_ok(vstr_str(&s->dsn_envid), vstr_len(&s->dsn_envid))) {
                 reply(s, "501 5.5.4 Bad ENVID parameter syntax");
                 result = -1;
@@ -188,7 +163,9 @@ static int rcpt_params(smtp_state *s, const char *params)
             if ((notify = sendmail_parse_notify(p + 7)) < 0)
                 reply(s, "501 5.5.4 Bad NOTIFY parameter syntax");
         } else if (strncasecmp(p, "ORCPT=", 6) == 0) {
-            if (strchr(p + 6, ';') == NULL || xtext_decode(strchr(p + 6, ';') + 1, &orcpt) < 0) {
+            const char *semi = strchr(p + 6, ';');
+
+            if (semi == NULL || xtext_decode(semi + 1, strlen(semi + 1), XTEXT_MAX, &orcpt) < 0) {
                 reply(s, "501 5.5.4 Bad ORCPT parameter syntax");
                 notify = -1;
             }

@@ -50,6 +50,8 @@
 #include <unistd.h>
 
 #include "global/rec.h"
+#include "global/smtputf8.h"
+#include "global/xtext.h"
 #include "smtp/smtp.h"
 #include "util/clock.h"
 #include "util/mem.h"
@@ -317,23 +319,14 @@ static int session_start(session *ss)
     return start_tls(ss);
 }
 
-/* RFC 3461 xtext: '+', '=', and bytes outside 33..126 as +XX. */
+/* text as RFC 3461 xtext on s. */
 static void put_xtext(vstream *s, const char *text)
 {
-    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-        if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
-            vstream_printf(s, "+%02X", *p);
-        else
-            vstream_putc(s, *p);
-    }
-}
+    vstr x = VSTR_INIT;
 
-static int has_8bit(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s & 0x80)
-            return 1;
-    return 0;
+    xtext_encode(&x, text);
+    vstream_puts(s, vstr_str(&x));
+    vstr_release(&x);
 }
 
 static void write_mail(session *ss)
@@ -399,10 +392,10 @@ static int precheck(session *ss)
 {
     smtp_request *r = ss->r;
     const char *utf8 = attr_get(r->req.attrs, "smtputf8");
-    int needs_utf8 = has_8bit(r->req.sender);
+    int needs_utf8 = smtputf8_address(r->req.sender);
 
     for (size_t i = 0; i < r->req.rcpt_count; i++)
-        needs_utf8 |= has_8bit(r->req.rcpts[i].address);
+        needs_utf8 |= smtputf8_address(r->req.rcpts[i].address);
     if (!ss->smtputf8 && needs_utf8 && utf8 && strcmp(utf8, "1") == 0) {
         smtp_result_rest(r, "5.6.7", NULL, "SMTPUTF8 is required, but was not offered by host %s",
                          vstr_str(&r->relay));

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "global/rec.h"
+#include "global/xtext.h"
 #include "smtpd/smtpd_addr.h"
 
 /* RFC 5322 atext, plus 8-bit bytes (SMTPUTF8). */
@@ -107,34 +108,6 @@ static size_t scan_mailbox(const char *p, int bracketed, vstr *out)
     return (size_t)(p - s);
 }
 
-int smtpd_xtext_decode(const char *text, size_t len, size_t max, vstr *out)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    vstr_reset(out);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-
-        if (c == '+') {
-            const char *hi, *lo;
-
-            if (len - i < 3 || text[i + 1] == 0 || text[i + 2] == 0 ||
-                (hi = strchr(hex, text[i + 1])) == NULL || (lo = strchr(hex, text[i + 2])) == NULL)
-                return -1;
-            c = (unsigned char)((hi - hex) * 16 + (lo - hex));
-            i += 2;
-            if (is_ctl(c))
-                return -1;
-        } else if (c < 33 || c > 126 || c == '=') {
-            return -1;
-        }
-        vstr_append_char(out, c);
-        if (vstr_len(out) > max)
-            return -1;
-    }
-    return 0;
-}
-
 void smtpd_args_init(smtpd_args *a)
 {
     memset(a, 0, sizeof(*a));
@@ -214,7 +187,7 @@ static int parse_orcpt(smtpd_args *a, const char *v, size_t len)
         if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
               *t == '-'))
             return -1;
-    ok = smtpd_xtext_decode(semi + 1, len - (size_t)(semi + 1 - v), SMTPD_XTEXT_MAX, &addr) == 0 &&
+    ok = xtext_decode(semi + 1, len - (size_t)(semi + 1 - v), XTEXT_MAX, &addr) == 0 &&
          vstr_len(&addr) > 0;
     if (ok) {
         vstr_set(&a->orcpt, v, (size_t)(semi - v));
@@ -284,11 +257,11 @@ static int parse_param(smtpd_args *a, smtpd_args_kind kind, const char *p, size_
         bad = (a->ret = one_of(v, vlen, rets)) == NULL;
     } else if (strcmp(key, "ENVID") == 0) {
         a->has_envid = 1;
-        bad = smtpd_xtext_decode(v, vlen, SMTPD_XTEXT_MAX, &a->envid) < 0;
+        bad = xtext_decode(v, vlen, XTEXT_MAX, &a->envid) < 0;
     } else if (strcmp(key, "AUTH") == 0) {
         /* RFC 4954 5: "<>" or an xtext address; checked, then not used. */
         a->has_auth = 1;
-        bad = smtpd_xtext_decode(v, vlen, SMTPD_XTEXT_MAX, &a->auth) < 0;
+        bad = xtext_decode(v, vlen, XTEXT_MAX, &a->auth) < 0;
     } else if (strcmp(key, "NOTIFY") == 0) {
         bad = parse_notify(a, v, vlen) < 0;
     } else {

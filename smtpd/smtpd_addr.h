@@ -56,9 +56,6 @@
 #define SMTPD_ADDR_MAX 1024
 /* Most ESMTP parameters in one command. */
 #define SMTPD_PARAM_MAX 10
-/* Longest decoded ENVID or ORCPT. */
-#define SMTPD_XTEXT_MAX 500
-
 typedef enum smtpd_args_kind {
     SMTPD_ARGS_MAIL,
     SMTPD_ARGS_RCPT,
@@ -87,8 +84,5 @@ void smtpd_args_release(smtpd_args *a);
  * 0, or -1 with the reply in reply. a is reset first. */
 int smtpd_args_parse(smtpd_args *a, smtpd_args_kind kind, const char *text, vstr *reply);
 
-/* Decode RFC 3461 xtext ("a+2Bb" is "a+b"): 0, or -1 when malformed, over
- * max bytes decoded, or when it decodes to a control character. */
-int smtpd_xtext_decode(const char *text, size_t len, size_t max, vstr *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "global/cleanup.h"
+#include "global/smtputf8.h"
 #include "smtpd/smtpd.h"
 #include "smtpd/smtpd_addr.h"
 #include "util/msg.h"
@@ -37,15 +38,6 @@ static const char *const stage_errors[] = {
     [SMTPD_STAGE_MAIL] = "503 5.5.1 Error: need MAIL command",
     [SMTPD_STAGE_RCPT] = "503 5.5.1 Error: need RCPT command",
 };
-
-/* An address with 8-bit bytes needs MAIL ... SMTPUTF8 (RFC 6531 3.4). */
-static int has_8bit(const char *addr)
-{
-    for (; *addr; addr++)
-        if ((unsigned char)*addr >= 0x80)
-            return 1;
-    return 0;
-}
 
 /* What HELO and EHLO share: the argument is required; a new greeting
  * ends any transaction. 0, or -1 when the reply has been sent. */
@@ -120,7 +112,7 @@ static void cmd_mail(smtpd_state *s, const char *arg)
         vstr_set(&s->sender, vstr_str(&a.addr), vstr_len(&a.addr)); /* for the log line */
         smtpd_reject(s, "MAIL", NULL, "552 5.3.4 Message size exceeds fixed limit");
         vstr_reset(&s->sender);
-    } else if (!a.smtputf8 && has_8bit(vstr_str(&a.addr))) {
+    } else if (!a.smtputf8 && smtputf8_address(vstr_str(&a.addr))) {
         smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (accept_sender(s, &a) == 0) {
         s->body_type = a.body;
@@ -199,7 +191,7 @@ static void cmd_rcpt(smtpd_state *s, const char *arg)
     smtpd_args_init(&a);
     if (smtpd_args_parse(&a, SMTPD_ARGS_RCPT, arg, &reply) < 0) {
         smtpd_reply(s, "%s", vstr_str(&reply));
-    } else if (!s->smtputf8 && has_8bit(vstr_str(&a.addr))) {
+    } else if (!s->smtputf8 && smtputf8_address(vstr_str(&a.addr))) {
         smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (s->rcpt_count >= smtpd_cf.recipient_limit) {
         smtpd_reject(s, "RCPT", vstr_str(&a.addr), "452 4.5.3 Error: too many recipients");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "global/xtext.h"
 #include "smtpd/smtpd_addr.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -42,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     smtpd_args_init(&a);
     if (smtpd_args_parse(&a, kind, text, &reply) == 0) {
         check_text("address", &a.addr, SMTPD_ADDR_MAX);
-        check_text("envid", &a.envid, SMTPD_XTEXT_MAX);
-        check_text("orcpt", &a.orcpt, SMTPD_XTEXT_MAX + 64);
+        check_text("envid", &a.envid, XTEXT_MAX);
+        check_text("orcpt", &a.orcpt, XTEXT_MAX + 64);
         if (kind == SMTPD_ARGS_RCPT && vstr_len(&a.addr) == 0)
             msg_panic("empty recipient accepted");
         if ((a.notify & 1) && a.notify != 1)

@@ -187,25 +187,6 @@ static void rcpt_parameters(void **state)
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> SIZE=1", "555 5.5.4 Unsupported option: SIZE");
 }
 
-static void xtext_decoding(void **state)
-{
-    vstr out = VSTR_INIT;
-
-    (void)state;
-    assert_int_equal(smtpd_xtext_decode("a+2Bb", 5, 100, &out), 0);
-    assert_string_equal(vstr_str(&out), "a+b");
-    assert_int_equal(smtpd_xtext_decode("a+2bb", 5, 100, &out), -1); /* hex is upper case */
-    assert_int_equal(smtpd_xtext_decode("a+2", 3, 100, &out), -1);
-    assert_int_equal(smtpd_xtext_decode("a+", 2, 100, &out), -1);
-    assert_int_equal(smtpd_xtext_decode("a+0D", 4, 100, &out), -1); /* no control characters */
-    assert_int_equal(smtpd_xtext_decode("a=b", 3, 100, &out), -1);
-    assert_int_equal(smtpd_xtext_decode("abcd", 4, 3, &out), -1);
-    /* len bounds the input even when more follows. */
-    assert_int_equal(smtpd_xtext_decode("ab+41", 2, 100, &out), 0);
-    assert_string_equal(vstr_str(&out), "ab");
-    vstr_release(&out);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,7 +196,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(malformed_paths_are_refused_with_501, setup, teardown),
         cmocka_unit_test_setup_teardown(mail_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(rcpt_parameters, setup, teardown),
-        cmocka_unit_test(xtext_decoding),
     };
 
     return cmocka_run_group_tests_name("smtpd_addr", tests, NULL, NULL);
