@@ -170,8 +170,9 @@ static const param_def param_rows[] = {
     {"disable_vrfy_command", PARAM_BOOL, "no", NOBOUNDS,
      "Refuse VRFY, which tells whether an address exists."},
     {"dns_lookup_timeout", PARAM_TIME, "10s", TIME('s', 1),
-     "How long one DNS lookup may take, every server and retry included (Postern's own; "
-     "Postfix leaves this to the resolver)."},
+     "How long one DNS lookup may take, every server and retry included; smtpd's client-name "
+     "lookups (PTR, then A/AAAA) share one (Postern's own; Postfix leaves this to the "
+     "resolver)."},
     {"dns_servers", PARAM_STR, "", NOBOUNDS,
      "The DNS servers to query, as address or address:port; empty: those in /etc/resolv.conf. "
      "For tests against a local name server on a high port."},
@@ -673,7 +674,7 @@ static const param_def param_rows[] = {
     {"smtpd_null_access_lookup_key", PARAM_STR, "<>", NOBOUNDS,
      "The key looked up in access tables for the null sender."},
     {"smtpd_peername_lookup", PARAM_BOOL, "yes", NOBOUNDS,
-     "Look up the client's host name by its address."},
+     "Look up the client's host name by its address (/etc/hosts, then DNS, forward-confirmed)."},
     {"smtpd_per_record_deadline", PARAM_BOOL, "no", NOBOUNDS,
      "Make smtpd_timeout a limit on each read or write instead of on each command."},
     {"smtpd_recipient_limit", PARAM_INT, "1000", COUNT(1),

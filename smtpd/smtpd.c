@@ -90,6 +90,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
         msg_fatal("no account for uid %ld", (long)getuid());
     smtpd_cf.self_name = mem_strdup(pw->pw_name);
     smtpd_check_init(cfg);
+    smtpd_peer_configure();
     smtpd_sasl_init(cfg);
     smtpd_cf.content_checks = cleanup_checks_open(cfg);
     smtpd_tls_init(cfg, service);
@@ -101,6 +102,7 @@ static void pre_exit(const char *service, char **argv)
     (void)service;
     (void)argv;
     smtpd_check_free();
+    smtpd_peer_free();
     smtpd_sasl_free();
     cleanup_checks_free(smtpd_cf.content_checks);
     smtpd_tls_free();

@@ -8,7 +8,8 @@
  *     smtpd.c        settings (read once, before the privilege drop) and
  *                    the session: connect, greeting, command loop,
  *                    disconnect
- *     smtpd_peer.c   the client's name: reverse DNS, forward-confirmed
+ *     smtpd_peer.c   the client's name: hosts file, then reverse DNS,
+ *                    forward-confirmed, under one deadline
  *     smtpd_read.c   one command line from the client: bounds, bare CR/LF
  *     smtpd_reply.c  replies: buffering for PIPELINING, error counting and
  *                    tarpit, Postfix-shaped reject log lines
@@ -127,6 +128,8 @@ typedef struct smtpd_state {
     /* The client. */
     vstr name;    /* verified reverse name, or "unknown" */
     vstr reverse_name; /* the PTR name even if not verified, or "unknown" */
+    int name_status;         /* SMTPD_PEER_*: how name was found, or why not */
+    int reverse_name_status; /* SMTPD_PEER_*, of reverse_name */
     vstr addr;    /* "192.0.2.1" */
     vstr namaddr; /* "name[addr]", for logs */
     int port;
@@ -210,7 +213,15 @@ void smtpd_tls_starttls(smtpd_state *s, const char *arg);
 int smtpd_tls_client_cert_listed(smtpd_state *s, const char **why);
 
 /* ---- smtpd_peer.c ---- */
-/* Fill in name, addr, namaddr and port from the client's socket. */
+/* Name statuses, Postfix's: found; failed for now (450 for
+ * reject_unknown_*client_hostname); failed; the name does not resolve
+ * back to the address. */
+enum { SMTPD_PEER_OK, SMTPD_PEER_TEMP, SMTPD_PEER_PERM, SMTPD_PEER_FORGED };
+/* Read the hosts file (pre_init, before the chroot). */
+void smtpd_peer_configure(void);
+void smtpd_peer_free(void);
+/* Fill in name, addr, namaddr and port from the client's socket, and the
+ * name statuses; the lookups take at most dns_lookup_timeout. */
 void smtpd_peer_init(smtpd_state *s);
 
 /* ---- smtpd_read.c ---- */

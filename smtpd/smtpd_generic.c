@@ -312,25 +312,34 @@ check_result check_reject_non_fqdn_recipient(check_ctx *x, const check_item *it)
                         smtpd_cf.non_fqdn_code, x->rcpt);
 }
 
+/* The reply code for a client name that was not found: 450 when the
+ * lookup failed for now (it may work next time), as in Postfix. */
+static int unknown_client_code(int status)
+{
+    return status == SMTPD_PEER_TEMP ? 450 : smtpd_cf.unknown_client_code;
+}
+
 /* The client's name was not forward-confirmed (smtpd_peer.c). */
 check_result check_reject_unknown_client(check_ctx *x, const check_item *it)
 {
+    int code = unknown_client_code(x->s->name_status);
+
     (void)it;
     if (!vstr_equals(&x->s->name, "unknown"))
         return CHECK_DUNNO;
     return check_reject(x, "%d %c.7.25 Client host rejected: cannot find your hostname, [%s]",
-                        smtpd_cf.unknown_client_code, smtpd_cf.unknown_client_code / 100 + '0',
-                        vstr_str(&x->s->addr));
+                        code, code / 100 + '0', vstr_str(&x->s->addr));
 }
 
 /* The client's address has no reverse (PTR) name at all. */
 check_result check_reject_unknown_reverse_client(check_ctx *x, const check_item *it)
 {
+    int code = unknown_client_code(x->s->reverse_name_status);
+
     (void)it;
     if (!vstr_equals(&x->s->reverse_name, "unknown"))
         return CHECK_DUNNO;
     return check_reject(x,
                         "%d %c.7.25 Client host rejected: cannot find your reverse hostname, [%s]",
-                        smtpd_cf.unknown_client_code, smtpd_cf.unknown_client_code / 100 + '0',
-                        vstr_str(&x->s->addr));
+                        code, code / 100 + '0', vstr_str(&x->s->addr));
 }
