@@ -19,6 +19,7 @@ import mailbox
 import os
 import pathlib
 import pwd
+import re
 import shutil
 import signal
 import smtplib
@@ -225,6 +226,20 @@ def live(unprivileged_dir, submitter):
 
 def mail(subject, body="hello\n", extra=""):
     return f"From: sender@test.example\nSubject: {subject}\n{extra}\n{body}"
+
+
+def wait_log(lv, pattern, timeout=30):
+    """Wait until pattern (a multi-line regular expression) is in lv's log;
+    the match. The assertion shows the log."""
+    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
+    return re.search(pattern, lv.log(), re.M)
+
+
+def send(lv, rcpts, text, *options):
+    """sendmail -i (a lone dot is content, not the end) as lv's user, from lv.addr."""
+    args = [BIN / "sendmail", "-C", lv.dir, "-i", "-f", lv.addr, *options, "--", *rcpts]
+    r = run_cmd(args, user=lv.inst.user, input=text)
+    assert r.returncode == 0, r.stderr
 
 
 # ---- an instance started by root ----
@@ -688,6 +703,21 @@ def make_test_ca(d, name):
             "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.crt", "-days", "2",
             "-subj", f"/CN=Postern {name}", "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+
+
+@pytest.fixture(scope="module")
+def pki():
+    """A directory with two CAs (ca, otherca) and mx.tls.test's certificate
+    from ca (mx.crt, mx.key)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-pki-"))
+    d.chmod(0o755)
+    make_test_ca(d, "ca")
+    make_test_ca(d, "otherca")
+    make_test_cert(d, "ca", "mx", "mx.tls.test")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
 
 
 def make_test_cert(d, ca, name, *dns):

@@ -22,9 +22,8 @@ import time
 
 import pytest
 
-from conftest import run as run_cmd
-from live import (BIN, PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
-                  relay_factory, smtp_sink, stop_process, wait_until)
+from live import (PrivatePostfix, dnsmasq, free_port, mail,  # noqa: F401 (fixtures)
+                  relay_factory, send, smtp_sink, stop_process, wait_log, wait_until)
 
 # ---- a scriptable SMTP/LMTP server ----
 
@@ -168,22 +167,6 @@ def peers():
     yield start
     for p in started:
         p.close()
-
-
-def wait_log(lv, pattern, timeout=30):
-    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
-    return re.search(pattern, lv.log(), re.M)
-
-
-def send(lv, rcpts, text, *options):
-    """sendmail -i (a lone dot is content, not the end)."""
-    args = [BIN / "sendmail", "-C", lv.dir, "-i", "-f", lv.addr, *options, "--", *rcpts]
-    r = run_cmd(args, user=lv.inst.user, input=text)
-    assert r.returncode == 0, r.stderr
-
-
-def mail(subject, body="hello\n"):
-    return f"From: sender@test.example\nSubject: {subject}\n\n{body}"
 
 
 # ---- against Postfix's smtp-sink ----

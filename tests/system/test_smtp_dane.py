@@ -17,8 +17,8 @@ import time
 
 import pytest
 
-from live import (PrivatePostfix, free_port, make_test_ca,  # noqa: F401 (fixtures)
-                  make_test_cert, relay_factory, stop_process, wait_until)
+from live import (PrivatePostfix, free_port, mail, make_test_ca,  # noqa: F401 (fixtures)
+                  make_test_cert, relay_factory, stop_process, wait_log, wait_until)
 
 
 def der(path, *args):
@@ -130,14 +130,6 @@ def start(relay_factory, world, level="dane", *more):
                          f"smtp_tcp_port={world['postfix'].port}",
                          "smtp_dns_support_level=dnssec", f"smtp_tls_security_level={level}",
                          "smtp_tls_loglevel=1", *more)
-
-
-def wait_log(lv, pattern, timeout=30):
-    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
-
-
-def mail(subject):
-    return f"From: sender@test.example\nSubject: {subject}\n\nDANE\n"
 
 
 def test_dane_ee_record_matching_the_servers_key_verifies(relay_factory, dane_world):

@@ -17,10 +17,8 @@ import tempfile
 
 import pytest
 
-from live import PrivatePostfix, wait_until
-from live import relay_factory  # noqa: F401 (a fixture)
-from test_smtp import mail, send, wait_log
-from test_smtp_tls import pki  # noqa: F401 (a fixture)
+from live import PrivatePostfix, mail, send, wait_log, wait_until
+from live import pki, relay_factory  # noqa: F401 (fixtures)
 
 USER, PASSWORD = "relayuser", "relay pw:1"
 

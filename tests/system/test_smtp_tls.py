@@ -9,30 +9,13 @@ without STARTTLS. Postern's own smtpd (live.server_factory) is the peer
 for wrapper mode (port 465) and session resumption.
 """
 
-import pathlib
 import re
-import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from live import (PrivatePostfix, dnsmasq, free_port,  # noqa: F401 (fixtures)
-                  make_test_ca, make_test_cert, relay_factory, server_factory, smtp_sink,
-                  wait_until)
-
-
-@pytest.fixture(scope="module")
-def pki():
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl not installed")
-    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-pki-"))
-    d.chmod(0o755)
-    make_test_ca(d, "ca")
-    make_test_ca(d, "otherca")
-    make_test_cert(d, "ca", "mx", "mx.tls.test")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+from live import (PrivatePostfix, dnsmasq, free_port, mail,  # noqa: F401 (fixtures)
+                  pki, relay_factory, server_factory, smtp_sink, wait_log, wait_until)
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +34,6 @@ def tls_postfix(pki):
 @pytest.fixture
 def names(dnsmasq):
     return dnsmasq("--host-record=mx.tls.test,127.0.0.1", "--host-record=other.tls.test,127.0.0.1")
-
-
-def wait_log(lv, pattern, timeout=30):
-    assert wait_until(lambda: re.search(pattern, lv.log(), re.M), timeout=timeout), lv.log()
-    return re.search(pattern, lv.log(), re.M)
-
-
-def mail(subject):
-    return f"From: sender@test.example\nSubject: {subject}\n\nover TLS, or not\n"
 
 
 def test_verify_delivers_to_postfix_with_a_certificate_from_the_test_ca(relay_factory, pki,

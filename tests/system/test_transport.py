@@ -9,8 +9,8 @@ the log show where every recipient went.
 
 import re
 
-from live import wait_until
-from test_smtp import free_port, mail, relay_factory, send, smtp_sink, wait_log  # noqa: F401
+from live import free_port, mail, send, wait_log, wait_until
+from live import relay_factory, smtp_sink  # noqa: F401 (fixtures)
 
 
 def sink_files(dump):
