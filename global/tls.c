@@ -158,6 +158,19 @@ int tls_protocols_parse(const char *spec, tls_protocols *out, vstr *err)
     return 0;
 }
 
+uint64_t tls_protocols_gap_options(const tls_protocols *p)
+{
+    uint64_t options = 0;
+
+    if ((p->mask & TLS_PROTO_TLSv1_1) == 0 && p->min_version < TLS1_1_VERSION &&
+        p->max_version > TLS1_1_VERSION)
+        options |= SSL_OP_NO_TLSv1_1;
+    if ((p->mask & TLS_PROTO_TLSv1_2) == 0 && p->min_version < TLS1_2_VERSION &&
+        p->max_version > TLS1_2_VERSION)
+        options |= SSL_OP_NO_TLSv1_2;
+    return options;
+}
+
 /* ---- Ciphers ---- */
 
 int tls_cipher_list(const char *grade_list, const char *exclude, vstr *out, vstr *err)
@@ -302,13 +315,7 @@ tls_ctx *tls_ctx_new(tls_role role, const tls_params *p, vstr *err)
         openssl_fail(err, "cannot set the TLS protocol range");
         goto fail;
     }
-    /* A gap inside the range: OpenSSL's per-version switches. */
-    if ((protos.mask & TLS_PROTO_TLSv1_1) == 0 && protos.min_version < TLS1_1_VERSION &&
-        protos.max_version > TLS1_1_VERSION)
-        SSL_CTX_set_options(sc, SSL_OP_NO_TLSv1_1);
-    if ((protos.mask & TLS_PROTO_TLSv1_2) == 0 && protos.min_version < TLS1_2_VERSION &&
-        protos.max_version > TLS1_2_VERSION)
-        SSL_CTX_set_options(sc, SSL_OP_NO_TLSv1_2);
+    SSL_CTX_set_options(sc, tls_protocols_gap_options(&protos));
     if (SSL_CTX_set_cipher_list(sc, vstr_str(&ciphers)) != 1) {
         vstr_set_fmt(&why, "no usable cipher in \"%s\"", vstr_str(&ciphers));
         openssl_fail(err, vstr_str(&why));

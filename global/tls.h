@@ -67,6 +67,8 @@
 #ifndef GLOBAL_TLS_H
 #define GLOBAL_TLS_H
 
+#include <stdint.h>
+
 #include "global/config.h"
 #include "util/vstr.h"
 #include "util/vstream.h"
@@ -94,6 +96,9 @@ typedef struct tls_protocols {
 /* Parse Postfix's protocol syntax. 0, or -1 with err for an unknown name,
  * a malformed bound, an overlong text or nothing left enabled. */
 int tls_protocols_parse(const char *spec, tls_protocols *out, vstr *err);
+/* OpenSSL's SSL_OP_NO_* switches that keep out the versions p leaves out
+ * inside its min..max range ("TLSv1 TLSv1.2": SSL_OP_NO_TLSv1_1), or 0. */
+uint64_t tls_protocols_gap_options(const tls_protocols *p);
 
 /* The OpenSSL cipher list for a grade's list (the value of
  * tls_<grade>_cipherlist) with the exclusions (a list, separated by white

@@ -179,12 +179,7 @@ int tls_client_prepare(tls_conn *c, const char *sni, const argv_t *names, const 
             return -1;
         SSL_set_min_proto_version(ssl, p.min_version);
         SSL_set_max_proto_version(ssl, p.max_version);
-        if ((p.mask & TLS_PROTO_TLSv1_1) == 0 && p.min_version < TLS1_1_VERSION &&
-            p.max_version > TLS1_1_VERSION)
-            SSL_set_options(ssl, SSL_OP_NO_TLSv1_1);
-        if ((p.mask & TLS_PROTO_TLSv1_2) == 0 && p.min_version < TLS1_2_VERSION &&
-            p.max_version > TLS1_2_VERSION)
-            SSL_set_options(ssl, SSL_OP_NO_TLSv1_2);
+        SSL_set_options(ssl, tls_protocols_gap_options(&p));
     }
     if (cipherlist && *cipherlist && SSL_set_cipher_list(ssl, cipherlist) != 1) {
         vstr_set_fmt(err, "no usable cipher in \"%s\"", cipherlist);

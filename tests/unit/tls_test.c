@@ -157,13 +157,38 @@ static void test_ctx_settings(void **state)
     vstr_release(&err);
 }
 
+/* A gap inside the range: the per-version switches, on the context too. */
+static void test_protocol_gap_options(void **state)
+{
+    vstr err = VSTR_INIT;
+    tls_protocols pr;
+    tls_params p = params("TLSv1 TLSv1.2", "HIGH", "");
+    tls_ctx *ctx;
+
+    (void)state;
+    assert_int_equal(tls_protocols_parse("TLSv1 TLSv1.2", &pr, &err), 0);
+    assert_true(tls_protocols_gap_options(&pr) == SSL_OP_NO_TLSv1_1);
+    assert_int_equal(tls_protocols_parse("TLSv1 TLSv1.3", &pr, &err), 0);
+    assert_true(tls_protocols_gap_options(&pr) == (SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2));
+    assert_int_equal(tls_protocols_parse(">=TLSv1.2", &pr, &err), 0);
+    assert_true(tls_protocols_gap_options(&pr) == 0);
+    assert_int_equal(tls_protocols_parse("!TLSv1.1", &pr, &err), 0);
+    assert_true(tls_protocols_gap_options(&pr) == SSL_OP_NO_TLSv1_1);
+    ctx = tls_ctx_new(TLS_ROLE_CLIENT, &p, &err);
+    assert_non_null(ctx);
+    assert_true((SSL_CTX_get_options(tls_ctx_ssl_ctx(ctx)) & SSL_OP_NO_TLSv1_1) != 0);
+    assert_true((SSL_CTX_get_options(tls_ctx_ssl_ctx(ctx)) & SSL_OP_NO_TLSv1_2) == 0);
+    tls_ctx_free(ctx);
+    vstr_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_protocols_lower_bound), cmocka_unit_test(test_protocols_exclusions),
         cmocka_unit_test(test_protocols_inclusions),  cmocka_unit_test(test_protocols_junk),
         cmocka_unit_test(test_protocols_overlong),    cmocka_unit_test(test_cipher_exclusions),
-        cmocka_unit_test(test_ctx_settings),
+        cmocka_unit_test(test_ctx_settings),          cmocka_unit_test(test_protocol_gap_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
