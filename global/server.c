@@ -380,6 +380,12 @@ static void server_exit(void)
     exit(0);
 }
 
+/* Has this process served its max_use clients (it takes no more)? */
+static int past_max_use(long long uses)
+{
+    return srv.max_use > 0 && uses >= srv.max_use && !srv.svc->ignore_idle;
+}
+
 static void serve_single(long long *uses)
 {
     vstream *client;
@@ -398,7 +404,12 @@ static void serve_single(long long *uses)
     srv.svc->single(client, srv.service, srv.argv);
     (void)vstream_close(client);
     (*uses)++;
-    report_status(MASTER_STAT_IDLE);
+    /* A process past max_use takes no further client, though its loop
+     * hook may keep it a while (smtp's cached session): it stays busy for
+     * master, which starts the next process as soon as a client waits,
+     * instead of counting on this one. */
+    if (!past_max_use(*uses))
+        report_status(MASTER_STAT_IDLE);
 }
 
 /* Take every pending trigger connection, up to the bound. */
@@ -500,7 +511,7 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
             timeout = srv.svc->loop(srv.service, srv.argv);
         if (srv.exit_requested)
             server_exit();
-        retiring = srv.max_use > 0 && uses >= srv.max_use && !srv.svc->ignore_idle;
+        retiring = past_max_use(uses);
         if (retiring && timeout < 0 && srv.conn_count == 0) {
             msg_debug("served %lld clients: exiting (max_use)", uses);
             server_exit();

@@ -479,6 +479,23 @@ def test_a_cached_session_the_server_dropped_is_replaced_and_nothing_is_lost(rel
     assert "conn_use=" not in lv.log()
 
 
+def test_a_process_past_max_use_holding_a_cached_session_does_not_hold_up_mail(relay_factory,
+                                                                               peers):
+    # Each smtp process retires after one request but keeps its session
+    # for 20 s: master must start the next process at once, not wait for
+    # the retiring one to leave.
+    port = free_port()
+    peer = peers(("127.0.0.1", port))
+    lv = relay_factory(f"relayhost=[127.0.0.1]:{port}", "max_use=1",
+                       "smtp_connection_cache_time_limit=20s")
+    started = time.monotonic()
+    send_each(lv, 3, "u")
+    assert time.monotonic() - started < 10, lv.log()
+    assert wait_until(lv.queue_empty, timeout=10)
+    assert subjects(peer) == ["u0", "u1", "u2"]
+    assert lv.log().count("status=sent") == 3
+
+
 def test_without_connection_cache_each_message_has_its_own_connection(relay_factory, peers):
     port = free_port()
     peer = peers(("127.0.0.1", port))
