@@ -199,9 +199,21 @@ static char *make_display(parser *p, size_t from, size_t to)
     return vstr_steal(&out);
 }
 
+/* The raw bytes a token covers: a quoted string with its quotes. */
+static size_t tok_raw_start(const tok *t)
+{
+    return t->type == TOK_QSTR ? t->start - 1 : t->start;
+}
+
+static size_t tok_raw_end(const tok *t)
+{
+    return t->type == TOK_QSTR ? t->start + t->len + 1 : t->start + t->len;
+}
+
 /* Build the internal-form address from tokens [from, to); NULL and an
- * error when they are not one addr-spec. */
-static char *make_addr(parser *p, size_t from, size_t to, int in_angle)
+ * error when they are not one addr-spec. *spec is the index of its first
+ * token (after a source route). */
+static char *make_addr(parser *p, size_t from, size_t to, int in_angle, size_t *spec)
 {
     vstr out = VSTR_INIT;
     size_t i = from, col = from < p->toks.n ? p->toks.v[from].start : 0;
@@ -218,6 +230,7 @@ static char *make_addr(parser *p, size_t from, size_t to, int in_angle)
         }
         i++;
     }
+    *spec = i;
     /* Local part: words separated by dots; dots alone are tolerated. */
     for (; i < to && !is_special(&p->toks.v[i], '@'); i++) {
         const tok *t = &p->toks.v[i];
@@ -323,8 +336,13 @@ bad:
     return NULL;
 }
 
-static void add_entry(parser *p, char *addr, char *display, const char *group)
+/* Add an address whose addr-spec is tokens [spec, to). */
+static void add_entry(parser *p, char *addr, char *display, const char *group, size_t spec,
+                      size_t to)
 {
+    size_t off = tok_raw_start(&p->toks.v[spec]);
+    size_t end = tok_raw_end(&p->toks.v[to - 1]);
+
     addr_list *l = p->list;
 
     if (l->count >= l->max) {
@@ -341,13 +359,14 @@ static void add_entry(parser *p, char *addr, char *display, const char *group)
         l->cap = l->cap ? l->cap * 2 : 8;
         l->entries = mem_reallocarray(l->entries, l->cap, sizeof(addr_list_entry));
     }
-    l->entries[l->count++] = (addr_list_entry){addr, display, group ? mem_strdup(group) : NULL};
+    l->entries[l->count++] =
+        (addr_list_entry){addr, display, group ? mem_strdup(group) : NULL, off, end - off};
 }
 
 /* One mailbox in tokens [from, to). */
 static void parse_mailbox(parser *p, size_t from, size_t to, const char *group)
 {
-    size_t lt = to, gt = to;
+    size_t lt = to, gt = to, spec = from;
     char *addr;
 
     for (size_t i = from; i < to; i++) {
@@ -363,9 +382,9 @@ static void parse_mailbox(parser *p, size_t from, size_t to, const char *group)
         }
     }
     if (lt == to) {
-        addr = make_addr(p, from, to, 0);
+        addr = make_addr(p, from, to, 0, &spec);
         if (addr)
-            add_entry(p, addr, mem_strdup(""), group);
+            add_entry(p, addr, mem_strdup(""), group, spec, to);
         return;
     }
     for (size_t i = lt + 1; i < to; i++) {
@@ -396,9 +415,9 @@ static void parse_mailbox(parser *p, size_t from, size_t to, const char *group)
     }
     if (gt == lt + 1)
         return; /* "<>": the null address names nobody */
-    addr = make_addr(p, lt + 1, gt, 1);
+    addr = make_addr(p, lt + 1, gt, 1, &spec);
     if (addr)
-        add_entry(p, addr, make_display(p, from, lt), group);
+        add_entry(p, addr, make_display(p, from, lt), group, spec, gt);
 }
 
 /* End of the list element starting at i: the next ',' or ';' not inside

@@ -27,7 +27,10 @@
  *   queue: the local part with its quotes and quoted pairs removed
  *   ("\"john doe\"@x" becomes "john doe@x"); the domain as written,
  *   "[1.2.3.4]" literals included. addr_list_quote() turns an internal
- *   address back into the external form for headers and SMTP.
+ *   address back into the external form for headers and SMTP. Each
+ *   entry also says where its addr-spec lies in the text parsed, so that
+ *   a caller can replace the address and keep everything around it
+ *   (global/header_rewrite).
  *
  *   Bounded: at most the max_entries given to addr_list_new() entries
  *   per list, ADDR_LIST_ADDR_MAX bytes per address, ADDR_LIST_DEPTH_MAX
@@ -57,6 +60,9 @@ typedef struct addr_list_entry {
     char *addr;    /* internal form, never empty */
     char *display; /* display name, quotes removed, words joined by one space; "" if none */
     char *group;   /* name of the enclosing group; NULL outside a group */
+    size_t spec_off, spec_len; /* the addr-spec's bytes in the parsed text (a source
+                                * route, the display name and the angle brackets are
+                                * outside; a comment inside the addr-spec is inside) */
 } addr_list_entry;
 
 typedef struct addr_list {

@@ -247,6 +247,24 @@ static void quote_round_trips_through_parse(void **state)
     vstr_release(&out);
 }
 
+/* Where each addr-spec lies in the text: quotes included, route,
+ * brackets and display name outside. */
+static void spans_cover_the_addr_spec_alone(void **state)
+{
+    const char *s = "Joe <\"j d\"@x.example>, (c) b@y (d), <@r.example:c@z>, g: e@f;";
+    const char *want[] = {"\"j d\"@x.example", "b@y", "c@z", "e@f"};
+    addr_list *l = addr_list_new(10);
+
+    (void)state;
+    assert_int_equal(addr_list_parse(l, s, strlen(s), NULL), ADDR_LIST_OK);
+    assert_int_equal(l->count, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(l->entries[i].spec_len, strlen(want[i]));
+        assert_memory_equal(s + l->entries[i].spec_off, want[i], strlen(want[i]));
+    }
+    addr_list_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +281,7 @@ int main(void)
         cmocka_unit_test(bounds_on_entries_length_and_nesting),
         cmocka_unit_test(embedded_nul_is_a_control_character),
         cmocka_unit_test(quote_round_trips_through_parse),
+        cmocka_unit_test(spans_cover_the_addr_spec_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
