@@ -34,6 +34,10 @@ static int class_bits(config *cfg, const char *param)
             bits |= ADDR_REWRITE_ENV_SENDER;
         else if (strcmp(names->argv[i], "envelope_recipient") == 0)
             bits |= ADDR_REWRITE_ENV_RECIPIENT;
+        else if (strcmp(names->argv[i], "header_sender") == 0)
+            bits |= ADDR_REWRITE_HDR_SENDER;
+        else if (strcmp(names->argv[i], "header_recipient") == 0)
+            bits |= ADDR_REWRITE_HDR_RECIPIENT;
     }
     argv_free(names);
     return bits;
@@ -294,6 +298,13 @@ int addr_rewrite_sender(addr_rewrite *rw, const char *addr, vstr *out, vstr *why
 int addr_rewrite_recipient(addr_rewrite *rw, const char *addr, vstr *out, vstr *why)
 {
     return rewrite_one(rw, rw->recipient_canonical, ADDR_REWRITE_ENV_RECIPIENT, addr, out, why);
+}
+
+int addr_rewrite_header(addr_rewrite *rw, int cls, const char *addr, vstr *out, vstr *why)
+{
+    maps *first = cls == ADDR_REWRITE_HDR_SENDER ? rw->sender_canonical : rw->recipient_canonical;
+
+    return rewrite_one(rw, first, cls, addr, out, why);
 }
 
 /* Mark key (case folded) in seen. */

@@ -44,9 +44,10 @@
  *   domain gets "@myorigin". Results are parsed as an address list
  *   (global/addr_list): commas, quotes and <> as in a header.
  *
- *   Header addresses are not rewritten (Postern does not rewrite header
- *   text; header_sender and header_recipient in the class parameters
- *   have no effect).
+ *   addr_rewrite_header() does step 1 and 2 for one address of a
+ *   message header, for header_sender (sender_canonical_maps) or
+ *   header_recipient (recipient_canonical_maps); global/header_rewrite
+ *   finds the addresses in the header text.
  *
  *   The tables are opened once per process and configuration, at the
  *   first addr_rewrite_tables() (daemons call it from pre_init, so a
@@ -67,6 +68,8 @@
 /* Class bits (canonical_classes, masquerade_classes). */
 #define ADDR_REWRITE_ENV_SENDER 1
 #define ADDR_REWRITE_ENV_RECIPIENT 2
+#define ADDR_REWRITE_HDR_SENDER 4
+#define ADDR_REWRITE_HDR_RECIPIENT 8
 
 /* Results of addr_rewrite_virtual. */
 #define ADDR_REWRITE_OK 0
@@ -98,6 +101,10 @@ int addr_rewrite_sender(addr_rewrite *rw, const char *addr, vstr *out, vstr *why
 /* A recipient after canonical mapping (and masquerading when
  * masquerade_classes says envelope_recipient). 0 or -1 as above. */
 int addr_rewrite_recipient(addr_rewrite *rw, const char *addr, vstr *out, vstr *why);
+/* A header address of class cls (ADDR_REWRITE_HDR_SENDER or _RECIPIENT)
+ * after canonical mapping and masquerading, as canonical_classes and
+ * masquerade_classes allow. 0 or -1 as above. */
+int addr_rewrite_header(addr_rewrite *rw, int cls, const char *addr, vstr *out, vstr *why);
 /* Expand a recipient through virtual_alias_maps: the addresses are
  * appended to out (addr itself when it has no alias). ADDR_REWRITE_OK,
  * ADDR_REWRITE_TABLE or ADDR_REWRITE_LIMIT (out then holds addr alone;

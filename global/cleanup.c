@@ -32,6 +32,7 @@
 #include "global/cleanup.h"
 #include "global/cleanup_checks.h"
 #include "global/dsn.h"
+#include "global/header_rewrite.h"
 #include "global/mail_date.h"
 #include "global/mime.h"
 #include "global/queue_file.h"
@@ -112,6 +113,7 @@ struct cleanup {
     char *queue_dir;
     char *myhostname;
     char *myorigin;
+    char *remote_header_domain; /* remote_header_rewrite_domain */
     long long message_size_limit;
     long long header_size_limit;
     size_t line_length_limit;
@@ -431,6 +433,7 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     c->myhostname = mem_strdup(config_str(cfg, "myhostname"));
     c->sasl_header = config_bool(cfg, "smtpd_sasl_authenticated_header");
     c->myorigin = mem_strdup(config_str(cfg, "myorigin"));
+    c->remote_header_domain = mem_strdup(config_str(cfg, "remote_header_rewrite_domain"));
     c->message_size_limit = config_size(cfg, "message_size_limit");
     c->header_size_limit = config_size(cfg, "header_size_limit");
     v = config_size(cfg, "line_length_limit");
@@ -804,6 +807,17 @@ static void put_envelope(cleanup *c)
     vstr_release(&buf);
 }
 
+/* A logical header as its physical lines joined by '\n'. */
+static void header_text(const cleanup *c, const header *h, vstr *text)
+{
+    vstr_reset(text);
+    for (size_t k = h->first; k < h->first + h->count; k++) {
+        if (k > h->first)
+            vstr_append_char(text, '\n');
+        vstr_append(text, hline_data(c, k), c->hlines[k].len);
+    }
+}
+
 /* header_checks (and mime_header_checks for MIME headers) over the
  * message's own headers; the verdicts are kept for writing. */
 static void check_headers(cleanup *c)
@@ -816,12 +830,7 @@ static void check_headers(cleanup *c)
 
         if (h->drop)
             continue;
-        vstr_reset(&text);
-        for (size_t k = h->first; k < h->first + h->count; k++) {
-            if (k > h->first)
-                vstr_append_char(&text, '\n');
-            vstr_append(&text, hline_data(c, k), c->hlines[k].len);
-        }
+        header_text(c, h, &text);
         v = cleanup_checks_header(c->checks, c, MIME_HDR_PRIMARY, vstr_str(&text), vstr_len(&text),
                                   &out);
         if (v == CLEANUP_CHECK_DROP)
@@ -833,6 +842,54 @@ static void check_headers(cleanup *c)
     }
     vstr_release(&text);
     vstr_release(&out);
+}
+
+/* The addresses in the message's own headers (global/header_rewrite),
+ * after header_checks, as Postfix's cleanup: in the "local" rewrite
+ * context (pickup, bounces, forwarding, and the smtpd clients that
+ * local_header_rewrite_clients allows) qualified with myorigin; for
+ * other clients only when remote_header_rewrite_domain is set, qualified
+ * with it. A header that IGNORE dropped or REPLACE replaced is left to
+ * that action. */
+static void rewrite_headers(cleanup *c)
+{
+    const char *context = attr_value(c, "rewrite_context");
+    int remote = context != NULL && strcmp(context, "remote") == 0;
+    const char *domain = remote ? c->remote_header_domain : c->myorigin;
+    vstr text = VSTR_INIT, out = VSTR_INIT, why = VSTR_INIT;
+
+    if (remote && *domain == 0)
+        return;
+    for (size_t i = 0; i < c->header_count && c->status == CLEANUP_OK; i++) {
+        header *h = &c->headers[i];
+        int st;
+
+        if (h->drop || h->replace)
+            continue;
+        header_text(c, h, &text);
+        st = header_rewrite(c->rw, domain, vstr_str(&text), vstr_len(&text), &out, &why);
+        if (st == HEADER_REWRITE_CHANGED) {
+            h->replace = mem_strndup(vstr_str(&out), vstr_len(&out));
+        } else if (st == HEADER_REWRITE_ERROR) {
+            msg_warn("%s: %s -- message not accepted", c->id, vstr_str(&why));
+            fail(c, CLEANUP_ALIAS, "%s", vstr_str(&why));
+        }
+    }
+    vstr_release(&text);
+    vstr_release(&out);
+    vstr_release(&why);
+}
+
+/* Write a header that may hold several lines (joined by '\n'). */
+static void put_header_lines(cleanup *c, const char *text)
+{
+    const char *nl;
+
+    while ((nl = strchr(text, '\n')) != NULL) {
+        put_content_line(c, text, (size_t)(nl - text));
+        text = nl + 1;
+    }
+    put_content_line(c, text, strlen(text));
 }
 
 /* The envelope rewriting of Postfix's cleanup (global/addr_rewrite):
@@ -932,6 +989,8 @@ static void end_headers(cleanup *c)
      * nothing, and a refusal writes nothing. */
     if (c->checks)
         check_headers(c);
+    if (c->status == CLEANUP_OK)
+        rewrite_headers(c);
     if (c->status != CLEANUP_OK)
         goto out;
     put_envelope(c);
@@ -946,7 +1005,7 @@ static void end_headers(cleanup *c)
         if (h->prepend)
             put_content_line(c, h->prepend, strlen(h->prepend));
         if (h->replace)
-            put_content_line(c, h->replace, strlen(h->replace));
+            put_header_lines(c, h->replace);
         if (h->drop || h->replace)
             continue;
         for (size_t k = h->first; k < h->first + h->count; k++)
@@ -1271,6 +1330,7 @@ static void cleanup_free(cleanup *c)
     mem_free(c->queue_dir);
     mem_free(c->myhostname);
     mem_free(c->myorigin);
+    mem_free(c->remote_header_domain);
     mem_free(c->sender);
     mem_free(c->redirect);
     if (c->prepend)

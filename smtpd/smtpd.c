@@ -93,6 +93,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_peer_configure();
     smtpd_sasl_init(cfg);
     smtpd_cf.content_checks = cleanup_checks_open(cfg);
+    smtpd_cf.hdr_clients = smtpd_hdr_clients_open(cfg);
     smtpd_tls_init(cfg, service);
     vstr_release(&err);
 }
@@ -105,6 +106,7 @@ static void pre_exit(const char *service, char **argv)
     smtpd_peer_free();
     smtpd_sasl_free();
     cleanup_checks_free(smtpd_cf.content_checks);
+    smtpd_hdr_clients_free(smtpd_cf.hdr_clients);
     smtpd_tls_free();
     addr_rewrite_release();
     resolve_config_free(&smtpd_cf.resolve);
@@ -260,6 +262,7 @@ static void serve(vstream *client, const char *service, char **argv)
     vstream_set_timeout(client, smtpd_cf.timeout_ms);
     smtpd_check_refresh();
     cleanup_checks_refresh(smtpd_cf.content_checks);
+    smtpd_hdr_clients_refresh(smtpd_cf.hdr_clients);
     smtpd_peer_init(&s);
     session(&s);
     smtpd_sasl_end(&s);

@@ -19,7 +19,8 @@
  *                    warn_if_reject / defer_if_* (smtpd_check.h)
  *     smtpd_generic.c  restrictions without tables: permit, reject,
  *                    relay control, HELO and address syntax, client names
- *     smtpd_unlisted.c local and virtual recipient tables
+ *     smtpd_unlisted.c local and virtual recipient tables, relocated_maps
+ *     smtpd_hdr_clients.c local_header_rewrite_clients (rewrite context)
  *     smtpd_domain.c   reject_unknown_{helo_hostname,sender,recipient_domain}
  *     smtpd_dnsbl.c    reject_rbl_client, reject_rhsbl_*, permit_dnswl_client
  *     smtpd_sasl.c   AUTH (Cyrus SASL through global/sasl_srv): the EHLO
@@ -32,6 +33,8 @@
  */
 #ifndef SMTPD_SMTPD_H
 #define SMTPD_SMTPD_H
+
+typedef struct smtpd_hdr_clients smtpd_hdr_clients;
 
 #include <stddef.h>
 
@@ -98,6 +101,7 @@ typedef struct smtpd_settings {
     int sasl_header;         /* smtpd_sasl_authenticated_header */
     cidr_list *sasl_exceptions; /* smtpd_sasl_exceptions_networks: AUTH not announced */
     struct cleanup_checks *content_checks; /* header/body checks for cleanup */
+    smtpd_hdr_clients *hdr_clients;        /* local_header_rewrite_clients */
     /* TLS (smtpd_tls.c) */
     int tls_level;         /* SMTPD_TLS_* from smtpd_tls_security_level */
     int tls_wrappermode;   /* TLS from the first byte (port 465) */
@@ -314,5 +318,14 @@ void smtpd_access_apply(smtpd_state *s);
 /* Is the client in mynetworks? 1 or 0; -1 with the reason in why when a
  * table in the list could not be read. */
 int smtpd_check_mynetworks(const smtpd_state *s, vstr *why);
+
+/* ---- smtpd_hdr_clients.c ---- */
+/* Parse local_header_rewrite_clients and open its tables (pre_init). */
+smtpd_hdr_clients *smtpd_hdr_clients_open(config *cfg);
+/* Open the tables again that were rebuilt. */
+void smtpd_hdr_clients_refresh(smtpd_hdr_clients *hc);
+void smtpd_hdr_clients_free(smtpd_hdr_clients *hc);
+/* Are the client's headers rewritten as local mail's ("local" context)? */
+int smtpd_hdr_clients_local(const smtpd_hdr_clients *hc, smtpd_state *s);
 
 #endif

@@ -149,7 +149,8 @@ static int open_queue_file(smtpd_state *s)
     snprintf(port, sizeof(port), "%d", s->port);
     cleanup_set_sender(s->cleanup, vstr_str(&s->sender));
     cleanup_set_checks(s->cleanup, smtpd_cf.content_checks);
-    cleanup_set_attr(s->cleanup, "rewrite_context", "remote");
+    cleanup_set_attr(s->cleanup, "rewrite_context",
+                     smtpd_hdr_clients_local(smtpd_cf.hdr_clients, s) ? "local" : "remote");
     cleanup_set_attr(s->cleanup, "client_name", vstr_str(&s->name));
     cleanup_set_attr(s->cleanup, "client_address", vstr_str(&s->addr));
     cleanup_set_attr(s->cleanup, "client_port", port);
