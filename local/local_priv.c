@@ -26,28 +26,12 @@
 #include <unistd.h>
 
 #include "local/local.h"
+#include "util/fileio.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
 /* Largest answer from a child: status, reason and (file reads) contents. */
 #define LOCAL_AS_REPLY_MAX (LOCAL_LIST_FILE_MAX + 8192)
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
 
 /* Become priv's user for good. In the child only. */
 static int become(const local_priv *priv, vstr *reason)
@@ -72,31 +56,16 @@ static int send_part(int fd, const vstr *v)
 {
     uint32_t len = (uint32_t)vstr_len(v);
 
-    return write_all(fd, &len, sizeof(len)) < 0 || write_all(fd, vstr_str(v), len) < 0 ? -1 : 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-    char *p = buf;
-
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    if (fileio_write_all(fd, &len, sizeof(len)) < 0)
+        return -1;
+    return fileio_write_all(fd, vstr_str(v), len);
 }
 
 static int recv_part(int fd, vstr *v, size_t *budget)
 {
     uint32_t len;
 
-    if (read_all(fd, &len, sizeof(len)) < 0 || len > *budget)
+    if (fileio_read_all(fd, &len, sizeof(len)) != (ssize_t)sizeof(len) || len > *budget)
         return -1;
     *budget -= len;
     vstr_reset(v);
@@ -104,7 +73,7 @@ static int recv_part(int fd, vstr *v, size_t *budget)
     if (len > 0) {
         char *buf = mem_alloc(len);
 
-        if (read_all(fd, buf, len) < 0) {
+        if (fileio_read_all(fd, buf, len) != (ssize_t)len) {
             mem_free(buf);
             return -1;
         }
