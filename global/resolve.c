@@ -89,24 +89,6 @@ static int element_matches(const char *element, const char *domain, int subdomai
     return match;
 }
 
-int resolve_domain_match(const argv_t *list, const char *domain, int subdomains)
-{
-    vstr norm = VSTR_INIT;
-    int match = 0;
-
-    if (list == NULL)
-        return 0;
-    normalize_domain(&norm, domain, strlen(domain));
-    if (vstr_len(&norm) > 0) {
-        for (size_t i = 0; i < list->argc && !match; i++) {
-            if (!resolve_element_is_table(list->argv[i]))
-                match = element_matches(list->argv[i], vstr_str(&norm), subdomains);
-        }
-    }
-    vstr_release(&norm);
-    return match;
-}
-
 /* Look domain, and with subdomains its parents (as "parent" and
  * ".parent", Postfix's two spellings), up in one table. */
 static int table_match(const resolve_rules *rules, const char *table, const char *domain,
@@ -148,6 +130,13 @@ int resolve_domain_match_tables(const resolve_rules *rules, const argv_t *list, 
     }
     vstr_release(&norm);
     return match;
+}
+
+int resolve_domain_match(const argv_t *list, const char *domain, int subdomains)
+{
+    static const resolve_rules no_tables = {.table_lookup = NULL};
+
+    return resolve_domain_match_tables(&no_tables, list, domain, subdomains, NULL);
 }
 
 /* A domain we are willing to hand to a transport: a [literal] or a name
