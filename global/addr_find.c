@@ -6,6 +6,12 @@
 #include "global/addr_find.h"
 #include "util/mem.h"
 
+void addr_find_opts_from_config(addr_find_opts *o, config *cfg)
+{
+    o->delimiters = config_str(cfg, "recipient_delimiter");
+    o->owner_request_special = config_bool(cfg, "owner_request_special");
+}
+
 void addr_find_result_init(addr_find_result *r)
 {
     r->kind = 0;

@@ -3,8 +3,8 @@
  *   addr_find - Postfix's lookup order for an address or a domain in tables
  *
  * SYNOPSIS
- *   addr_find_opts o = {.delimiters = config_str(cfg, "recipient_delimiter"),
- *                       .owner_request_special = config_bool(cfg, "owner_request_special")};
+ *   addr_find_opts o;
+ *   addr_find_opts_from_config(&o, cfg);
  *   addr_find_result r;
  *   addr_find_result_init(&r);
  *   switch (addr_find(virtual_maps, "User+Ext@Example.COM", &o,
@@ -61,6 +61,10 @@ typedef struct addr_find_opts {
     const char *delimiters;    /* recipient_delimiter; NULL or "" means none */
     int owner_request_special; /* owner-x, x-request are whole names */
 } addr_find_opts;
+
+/* o as cfg says: recipient_delimiter and owner_request_special. o points
+ * into cfg's strings, so it is valid while cfg is. */
+void addr_find_opts_from_config(addr_find_opts *o, config *cfg);
 
 /* flags */
 #define ADDR_FIND_LOCAL 1 /* the domain is local: also try the bare local part */

@@ -63,8 +63,8 @@ static addr_rewrite *open_tables(config *cfg)
     rw->sender_canonical = maps_open_param(cfg, sender_param);
     rw->recipient_canonical = maps_open_param(cfg, recipient_param);
     rw->virtual_alias = maps_open_param(cfg, virtual_param);
-    rw->opts.delimiters = mem_strdup(config_str(cfg, "recipient_delimiter"));
-    rw->opts.owner_request_special = config_bool(cfg, "owner_request_special");
+    addr_find_opts_from_config(&rw->opts, cfg);
+    rw->opts.delimiters = mem_strdup(rw->opts.delimiters);
     resolve_config_init(&rw->local, cfg);
     rw->myorigin = mem_strdup(config_str(cfg, "myorigin"));
     rw->canonical_classes = class_bits(cfg, "canonical_classes");

@@ -21,8 +21,8 @@ route_tables *route_tables_open(config *cfg)
     rt->transport = maps_open_param(cfg, transport_param);
     rt->relocated = maps_open_param(cfg, relocated_param);
     rt->sender_relay = maps_open_param(cfg, sender_relay_param);
-    rt->opts.delimiters = mem_strdup(config_str(cfg, "recipient_delimiter"));
-    rt->opts.owner_request_special = config_bool(cfg, "owner_request_special");
+    addr_find_opts_from_config(&rt->opts, cfg);
+    rt->opts.delimiters = mem_strdup(rt->opts.delimiters);
     rt->parent_style = addr_find_parent_style(config_str(cfg, "parent_domain_matches_subdomains"),
                                               transport_param);
     rt->null_sender_key = mem_strdup(config_str(cfg, "empty_address_relayhost_maps_lookup_key"));

@@ -63,8 +63,7 @@ void smtp_sasl_init(config *cfg)
                             &err) < 0)
         msg_fatal("smtp_sasl_tls_security_options: %s", vstr_str(&err));
     sasl.filter = config_list(cfg, "smtp_sasl_mechanism_filter");
-    sasl.opts.delimiters = config_str(cfg, "recipient_delimiter");
-    sasl.opts.owner_request_special = config_bool(cfg, "owner_request_special");
+    addr_find_opts_from_config(&sasl.opts, cfg);
     /* Password tables are often readable by root alone: open them now. */
     sasl.passwords = maps_open("smtp_sasl_password_maps",
                                config_str(cfg, "smtp_sasl_password_maps"), O_RDONLY, 0);

@@ -31,8 +31,7 @@ static addr_find_opts login_opts;
 
 void check_login_init(config *cfg)
 {
-    login_opts.delimiters = config_str(cfg, "recipient_delimiter");
-    login_opts.owner_request_special = config_bool(cfg, "owner_request_special");
+    addr_find_opts_from_config(&login_opts, cfg);
     login_maps = maps_open("smtpd_sender_login_maps", config_str(cfg, "smtpd_sender_login_maps"),
                            O_RDONLY, 0);
 }

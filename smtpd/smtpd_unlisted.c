@@ -70,8 +70,7 @@ void check_unlisted_init(config *cfg)
         maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
     smtpd_cf.routes = route_tables_open(cfg);
     argv_free(tables);
-    unlisted_opts.delimiters = smtpd_cf.recipient_delimiter;
-    unlisted_opts.owner_request_special = config_bool(cfg, "owner_request_special");
+    addr_find_opts_from_config(&unlisted_opts, cfg);
 }
 
 void check_unlisted_refresh(void)

@@ -221,6 +221,29 @@ static void error_stops_the_search(void **state)
     vstr_release(&value);
 }
 
+static void options_come_from_main_cf(void **state)
+{
+    static const char text[] = "recipient_delimiter = +-\nowner_request_special = no\n";
+    vstr err = VSTR_INIT;
+    config *cfg = config_load_text("/nonexistent", text, strlen(text), &err);
+    addr_find_opts o;
+
+    (void)state;
+    assert_non_null(cfg);
+    addr_find_opts_from_config(&o, cfg);
+    assert_string_equal(o.delimiters, "+-");
+    assert_int_equal(o.owner_request_special, 0);
+    expect_keys("owner-list@d", &o, 0, "owner-list@d#1|owner@d#2|@d#5");
+    config_free(cfg);
+    cfg = config_load_text("/nonexistent", "", 0, &err);
+    assert_non_null(cfg);
+    addr_find_opts_from_config(&o, cfg);
+    assert_string_equal(o.delimiters, ""); /* Postfix's defaults: none, and yes */
+    assert_int_equal(o.owner_request_special, 1);
+    config_free(cfg);
+    vstr_release(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +254,7 @@ int main(void)
         cmocka_unit_test(owner_and_request_names_stay_whole),
         cmocka_unit_test(unqualified_address_has_no_domain_keys),
         cmocka_unit_test(split_gives_user_extension_domain),
+        cmocka_unit_test(options_come_from_main_cf),
         cmocka_unit_test(domain_keys_dotted_or_parent),
         cmocka_unit_test(parent_style_reads_the_feature_list),
         cmocka_unit_test(first_key_in_order_wins_and_case_folds),
