@@ -185,7 +185,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     virtual_cf.cfg = cfg;
     virtual_cf.queue_directory = config_str(cfg, "queue_directory");
     virtual_cf.myhostname = config_str(cfg, "myhostname");
-    virtual_cf.recipient_delimiter = config_str(cfg, "recipient_delimiter");
+    addr_find_opts_from_config(&virtual_cf.addr_opts, cfg);
     virtual_cf.mailbox_base = config_str(cfg, "virtual_mailbox_base");
     virtual_cf.minimum_uid = (long)config_int(cfg, "virtual_minimum_uid");
     virtual_cf.mailbox_limit = config_size(cfg, "virtual_mailbox_limit");

@@ -13,6 +13,7 @@
 
 #include <sys/types.h>
 
+#include "global/addr_find.h"
 #include "global/config.h"
 #include "global/deliver_request.h"
 #include "global/maps.h"
@@ -30,7 +31,7 @@ typedef struct virtual_config {
     config *cfg;
     const char *queue_directory;
     const char *myhostname;
-    const char *recipient_delimiter;
+    addr_find_opts addr_opts; /* recipient_delimiter, owner_request_special */
     const char *mailbox_base;
     long minimum_uid;
     long long mailbox_limit; /* virtual_mailbox_limit; 0: none */

@@ -4,7 +4,8 @@
  * The address is folded to lower case and looked up in
  * virtual_mailbox_maps as user+ext@domain, user@domain (when it has an
  * extension after recipient_delimiter), then @domain (a catch-all), as in
- * Postfix. The value is a path under virtual_mailbox_base: a Maildir when
+ * Postfix (global/addr_find: owner_request_special applies, and pattern
+ * tables see the whole address only). The value is a path under virtual_mailbox_base: a Maildir when
  * it ends in '/', else an mbox file. virtual_uid_maps and
  * virtual_gid_maps are asked with the same keys ("static:5000" answers
  * all); a uid below virtual_minimum_uid is refused.
@@ -28,41 +29,13 @@
 #include "util/msg.h"
 #include "virtual/virtual.h"
 
-/* The keys to try, in order, for addr (lower case, with '@'). */
-static size_t lookup_keys(const char *addr, vstr keys[3])
-{
-    const char *at = strrchr(addr, '@');
-    size_t n = 0, user_len;
-
-    vstr_set_str(&keys[n++], addr);
-    if (at == NULL)
-        return n;
-    user_len = (size_t)(at - addr);
-    if (*virtual_cf.recipient_delimiter) {
-        size_t cut = strcspn(addr, virtual_cf.recipient_delimiter);
-
-        if (cut > 0 && cut < user_len) {
-            vstr_set(&keys[n], addr, cut);
-            vstr_append_str(&keys[n++], at);
-        }
-    }
-    vstr_set_str(&keys[n++], at);
-    return n;
-}
-
-/* Look addr up in m by the keys above; DICT_* status, why on error. */
+/* Look addr up in m in global/addr_find's order; DICT_* status, why on error. */
 static int find(maps *m, const char *addr, vstr *value, vstr *why)
 {
-    vstr keys[3] = {VSTR_INIT, VSTR_INIT, VSTR_INIT};
-    size_t n = lookup_keys(addr, keys);
-    int status = DICT_NOTFOUND;
+    int status = addr_find(m, addr, &virtual_cf.addr_opts, 0, value, NULL);
 
-    for (size_t i = 0; i < n && status == DICT_NOTFOUND; i++)
-        status = maps_find(m, vstr_str(&keys[i]), value, NULL);
     if (status == DICT_ERROR)
         vstr_set_str(why, maps_error(m));
-    for (size_t i = 0; i < 3; i++)
-        vstr_release(&keys[i]);
     return status;
 }
 

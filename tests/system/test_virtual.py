@@ -123,6 +123,21 @@ def test_extension_and_catch_all_lookups(agent_factory):
     assert len(maildir_messages(a.vbase / "catchall")) == 1
 
 
+OWNER_TABLE = ("inline:{ alice@virt.example=virt.example/alice/, "
+               "owner@virt.example=virt.example/owner/ }")
+
+
+@pytest.mark.parametrize("special, owner_status", [("yes", "5.1.1"), ("no", "2.0.0")])
+def test_owner_request_special_keeps_owner_names_whole(agent_factory, special, owner_status):
+    """With '-' as recipient_delimiter, owner-list is not owner's extension
+    "list" unless owner_request_special is off (Postfix's split_addr)."""
+    a = agent_factory(recipient_delimiter="-", owner_request_special=special,
+                      virtual_mailbox_maps=OWNER_TABLE)
+    _, replies = a.deliver("s@example.org", ["alice-news@virt.example", "owner-list@virt.example"])
+    assert [replies[i]["status"] for i in (0, 1)] == ["2.0.0", owner_status], replies
+    assert len(maildir_messages(a.vbase / "virt.example" / "alice")) == 1
+
+
 def test_unknown_mailbox_bounces_5_1_1(agent_factory):
     a = agent_factory()
     qid, replies = a.deliver("s@example.org", ["carol@virt.example"])
