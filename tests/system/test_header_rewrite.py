@@ -16,6 +16,7 @@ import pytest
 
 from conftest import run as run_cmd
 from live import BIN, server_factory, wait_until  # noqa: F401 (fixture)
+from test_smtpd_sasl import PASSWORD, USER, sasl_dir  # noqa: F401 (fixture)
 
 CANONICAL = "canonical_maps=inline:{ @old.example=@new.example }"
 
@@ -95,6 +96,24 @@ def test_smtp_clients_allowed_get_their_headers_rewritten(server_factory, login,
     send_smtp(server, HEADERS.format(subject="smtp"), server.addr)
     (m,) = delivered(server)
     assert_rewritten(m, "test.example")
+
+
+def test_permit_sasl_authenticated_counts_only_after_auth(server_factory, login, sasl_dir):
+    server = server_factory(CANONICAL, "smtpd_sasl_auth_enable=yes",
+                            f"cyrus_sasl_config_path={sasl_dir}",
+                            "local_header_rewrite_clients=permit_sasl_authenticated")
+    for authenticate in (False, True):
+        c = server.smtp()
+        c.ehlo()
+        if authenticate:
+            c.login(USER, PASSWORD)
+        subject = "auth" if authenticate else "anonymous"
+        assert c.sendmail("joe@old.example", [server.addr],
+                          HEADERS.format(subject=subject)) == {}
+        c.quit()
+    msgs = {m["Subject"]: m for m in delivered(server, 2)}
+    assert_rewritten(msgs["auth"], "test.example")
+    assert_untouched(msgs["anonymous"])
 
 
 def test_inet_interfaces_names_the_addresses_that_count(server_factory, login):
