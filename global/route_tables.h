@@ -22,7 +22,7 @@
  *     classes. "DUNNO" ends the search and keeps relayhost.
  *   - relocated_maps: the recipient (user+ext@domain, user@domain, and
  *     for a local domain user+ext and user, then @domain); a match is a
- *     5.1.6 bounce "user has moved to NEW".
+ *     5.1.6 bounce "User has moved to NEW" (Postfix's text).
  *   - transport_maps: the recipient, the recipient without extension,
  *     its domain, the parent domains (".parent", or "parent" when
  *     transport_maps is in parent_domain_matches_subdomains), then "*".

@@ -133,7 +133,7 @@ static void route_by_tables(qmgr *q, qmgr_batch *b, qmgr_rcpt *r, resolve_result
     if (st == DICT_ERROR) {
         table_failed(b, r, route_tables_error(q->routes));
     } else if (st == DICT_FOUND) {
-        vstr_set_fmt(&res->reason, "user has moved to %s", vstr_str(&moved));
+        vstr_set_fmt(&res->reason, "User has moved to %s", vstr_str(&moved));
         finish_here(b, r, "5.1.6", vstr_str(&res->reason));
     } else if ((st = route_tables_transport(q->routes, r->address, res)) == DICT_ERROR) {
         table_failed(b, r, route_tables_error(q->routes));

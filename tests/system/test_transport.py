@@ -66,11 +66,11 @@ def test_relocated_recipient_bounces_with_its_new_address(relay_factory):
     lv = relay_factory("relocated_maps=inline:{ gone@test.example=new@elsewhere.test }")
     send(lv, ["gone@test.example"], mail("hello old friend"))
     wait_log(lv, r"to=<gone@test\.example>, relay=none, .*dsn=5\.1\.6, status=bounced "
-                 r"\(user has moved to new@elsewhere\.test\)")
+                 r"\(User has moved to new@elsewhere\.test\)")
     assert wait_until(lambda: lv.dsns(), timeout=30), lv.log()
     report = lv.dsns()[0].as_string()
     assert "Status: 5.1.6" in report
-    assert "user has moved to new@elsewhere.test" in report
+    assert "User has moved to new@elsewhere.test" in report
 
 
 def test_content_filter_sends_every_recipient_to_the_filter(relay_factory, smtp_sink):
