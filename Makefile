@@ -79,7 +79,7 @@ include util/module.mk
 include global/module.mk
 include $(wildcard master/module.mk smtpd/module.mk qmgr/module.mk smtp/module.mk \
 	local/module.mk virtual/module.mk pickup/module.mk showq/module.mk postdrop/module.mk \
-	admin/module.mk)
+	anvil/module.mk admin/module.mk)
 include tests/module.mk
 
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))

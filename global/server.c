@@ -51,6 +51,7 @@
 typedef enum server_kind {
     SERVER_SINGLE,
     SERVER_TRIGGER,
+    SERVER_MULTI,
 } server_kind;
 
 typedef struct server_watch_ent {
@@ -412,26 +413,53 @@ static void serve_single(long long *uses)
         report_status(MASTER_STAT_IDLE);
 }
 
+/* Accept one pending connection, non-blocking: its fd, or -1 when none is
+ * left (*more = 0) or this one could not be set up (logged; *more = 1). */
+static int accept_nonblocking(int *more)
+{
+    int fd = sock_accept(srv.listen_fd);
+
+    *more = 0;
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
+            msg_warn("accept: %s", strerror(errno));
+        return -1;
+    }
+    *more = 1;
+    if (sock_set_nonblock(fd, 1) < 0) {
+        msg_warn("cannot make a client socket non-blocking: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Take every pending trigger connection, up to the bound. */
 static void accept_triggers(void)
 {
-    while (srv.conn_count < SERVER_TRIGGER_CONN_MAX) {
-        int fd = sock_accept(srv.listen_fd);
+    int fd, more = 1;
 
-        if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
-                msg_warn("accept: %s", strerror(errno));
-            return;
-        }
-        if (sock_set_nonblock(fd, 1) < 0) {
-            msg_warn("cannot make a trigger socket non-blocking: %s", strerror(errno));
-            close(fd);
+    while (more && srv.conn_count < SERVER_TRIGGER_CONN_MAX) {
+        if ((fd = accept_nonblocking(&more)) < 0)
             continue;
-        }
         srv.conns[srv.conn_count].fd = fd;
         srv.conns[srv.conn_count].deadline_ms = clock_mono_ms() + SERVER_TRIGGER_TIMEOUT_MS;
         srv.conns[srv.conn_count].received = 0;
         srv.conn_count++;
+    }
+}
+
+/* Hand every pending connection (up to the trigger bound per pass, so the
+ * loop keeps turning) to a multi service. */
+static void accept_multi(long long *uses)
+{
+    int fd, more = 1;
+
+    for (int i = 0; more && i < SERVER_TRIGGER_CONN_MAX; i++) {
+        if ((fd = accept_nonblocking(&more)) < 0)
+            continue;
+        srv.svc->multi(fd, srv.service, srv.argv);
+        (*uses)++;
     }
 }
 
@@ -609,6 +637,9 @@ __attribute__((noreturn)) static void server_loop(int wakeup_secs)
                 last_active = clock_mono_ms();
                 next_wakeup = now + wakeup_secs * 1000LL;
             }
+        } else if (pfd[0].revents && srv.kind == SERVER_MULTI) {
+            accept_multi(&uses);
+            last_active = clock_mono_ms();
         } else if (pfd[0].revents) {
             long long before = uses;
 
@@ -637,7 +668,8 @@ __attribute__((noreturn)) static void server_main(int argc, char **argv, const s
     progname = svc->name ? svc->name : argv[0];
     msg_init(progname);
     if ((kind == SERVER_SINGLE && svc->single == NULL) ||
-        (kind == SERVER_TRIGGER && svc->trigger == NULL))
+        (kind == SERVER_TRIGGER && svc->trigger == NULL) ||
+        (kind == SERVER_MULTI && svc->multi == NULL))
         msg_panic("server: no handler for this kind of service");
     signal(SIGPIPE, SIG_IGN);
 
@@ -704,4 +736,9 @@ void server_single_main(int argc, char **argv, const server_service *svc)
 void server_trigger_main(int argc, char **argv, const server_service *svc)
 {
     server_main(argc, argv, svc, SERVER_TRIGGER);
+}
+
+void server_multi_main(int argc, char **argv, const server_service *svc)
+{
+    server_main(argc, argv, svc, SERVER_MULTI);
 }

@@ -20,7 +20,9 @@
  *   }
  *
  *   A trigger service (pickup, qmgr) fills in .trigger (and, to run its
- *   own timers, .loop) and calls server_trigger_main instead.
+ *   own timers, .loop) and calls server_trigger_main instead. A service
+ *   that holds many clients at once in one process (anvil) fills in
+ *   .multi and calls server_multi_main.
  *
  * DESCRIPTION
  *   master (master/) execs a daemon as
@@ -82,6 +84,11 @@
  *   handler must not block for long: a trigger service is a single
  *   process that other programs wait on.
  *
+ *   Multi services: the process accepts every pending connection and
+ *   hands each to multi(fd, service, argv), non-blocking; the daemon
+ *   watches it (server_watch) and closes it when done. Status stays
+ *   "idle": one process serves every client (master.cf maxproc 1).
+ *
  *   Stand-alone mode, for tests and debugging: with -S ENDPOINT the
  *   daemon runs without master. It listens on ENDPOINT itself
  *   ("unix:/path/to/socket" or "inet:127.0.0.1:PORT"), has no status pipe
@@ -130,6 +137,9 @@ typedef struct server_service {
     void (*single)(vstream *client, const char *service, char **argv);
     /* Trigger services: n (>= 1) trigger bytes from one client. */
     void (*trigger)(const char *bytes, size_t n);
+    /* Multi services: a new client connection (non-blocking); the daemon
+     * owns fd from now on. */
+    void (*multi)(int fd, const char *service, char **argv);
 } server_service;
 
 /* Run a single service (one client at a time per process); never returns. */
@@ -138,6 +148,10 @@ __attribute__((noreturn)) void server_single_main(int argc, char **argv,
 /* Run a trigger service; never returns. */
 __attribute__((noreturn)) void server_trigger_main(int argc, char **argv,
                                                    const server_service *svc);
+
+/* Run a multi service (many clients in one process); never returns. */
+__attribute__((noreturn)) void server_multi_main(int argc, char **argv,
+                                                 const server_service *svc);
 
 /* The configuration (main.cf with -o overrides); read-only after start-up.
  * NULL before the skeleton has loaded it. */

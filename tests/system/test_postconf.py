@@ -116,11 +116,13 @@ def test_M_lists_the_stock_services(instance):
     assert result.returncode == 0, result.stderr
     services = [tuple(line.split()[:2]) for line in result.stdout.splitlines()]
     assert services == [("smtp", "inet"), ("pickup", "unix"), ("qmgr", "unix"),
-                        ("showq", "unix"), ("smtp", "unix"), ("relay", "unix"),
+                        ("showq", "unix"), ("anvil", "unix"), ("smtp", "unix"),
+                        ("relay", "unix"),
                         ("lmtp", "unix"), ("local", "unix"), ("virtual", "unix")]
     fields = {tuple(l.split()[:2]): l.split() for l in result.stdout.splitlines()}
     assert fields[("pickup", "unix")][2:] == ["n", "-", "n", "60", "1", "pickup"]
     assert fields[("showq", "unix")][2:] == ["n", "-", "n", "-", "-", "showq"]
+    assert fields[("anvil", "unix")][2:] == ["-", "-", "n", "-", "1", "anvil"]
     assert fields[("relay", "unix")][7:] == ["smtp", "-o", "syslog_name=postern/relay"]
 
 
