@@ -95,6 +95,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
     smtpd_cf.content_checks = cleanup_checks_open(cfg);
     smtpd_cf.hdr_clients = smtpd_hdr_clients_open(cfg);
     smtpd_tls_init(cfg, service);
+    smtpd_anvil_configure(cfg);
     vstr_release(&err);
 }
 
@@ -108,6 +109,7 @@ static void pre_exit(const char *service, char **argv)
     cleanup_checks_free(smtpd_cf.content_checks);
     smtpd_hdr_clients_free(smtpd_cf.hdr_clients);
     smtpd_tls_free();
+    smtpd_anvil_free();
     addr_rewrite_release();
     resolve_config_free(&smtpd_cf.resolve);
     cidr_list_free(smtpd_cf.mynetworks);
@@ -216,6 +218,8 @@ static void session(smtpd_state *s)
                smtpd_pipelining_violation(s, "CONNECT")) {
         /* refused (in wrapper mode the client spoke first: its half of
          * the handshake) */
+    } else if (smtpd_anvil_connect(s) < 0) {
+        s->quit = 1; /* too many connections: the 421 was the greeting */
     } else if (smtpd_check_connect(s) < 0) {
         /* The refusal was the greeting; every command but QUIT gets 503. */
         s->access_denied = 1;
@@ -243,6 +247,7 @@ static void session(smtpd_state *s)
     }
     smtpd_flush(s);
     smtpd_reset_transaction(s);
+    smtpd_anvil_disconnect(s);
     smtpd_command_stats(s, &stats);
     msg_info("disconnect from %s%s", vstr_str(&s->namaddr), vstr_str(&stats));
     vstr_release(&stats);

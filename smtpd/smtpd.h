@@ -30,6 +30,7 @@
  *                    smtpd_access_action.c)
  *     smtpd_addr.c   MAIL FROM:/RCPT TO: argument parser (pure)
  *     smtpd_tls.c    STARTTLS and wrapper mode over global/tls
+ *     smtpd_anvil.c  client connection and rate limits, counted by anvil
  */
 #ifndef SMTPD_SMTPD_H
 #define SMTPD_SMTPD_H
@@ -149,6 +150,7 @@ typedef struct smtpd_state {
     unsigned unknown_total;
     int ill_pipelining; /* sent commands ahead where it may not (reject_unauth_pipelining) */
     int access_denied;  /* smtpd_client_restrictions refused the connection */
+    struct anvil_client *anvil; /* the session's connection to anvil, or NULL */
     /* With smtpd_delay_reject = no: a defer_if_permit of the client, HELO
      * and sender stages waits for RCPT, as in Postfix ("" when none). */
     vstr defer_client, defer_helo, defer_sender;
@@ -217,6 +219,19 @@ void smtpd_tls_starttls(smtpd_state *s, const char *arg);
 int smtpd_tls_client_cert_listed(smtpd_state *s, const char **why);
 
 /* ---- smtpd_peer.c ---- */
+/* smtpd_anvil.c: the limits and exceptions, once per process. */
+void smtpd_anvil_configure(config *cfg);
+void smtpd_anvil_free(void);
+/* At connect: count the connection; -1 when a limit refuses it (421 sent
+ * and logged: end the session). */
+int smtpd_anvil_connect(smtpd_state *s);
+/* At MAIL and RCPT: count it; -1 when the rate limit refuses it (450
+ * sent and logged). */
+int smtpd_anvil_message(smtpd_state *s);
+int smtpd_anvil_recipient(smtpd_state *s);
+/* At the end of the session: anvil counts the connection down. */
+void smtpd_anvil_disconnect(smtpd_state *s);
+
 /* Name statuses, Postfix's: found; failed for now (450 for
  * reject_unknown_*client_hostname); failed; the name does not resolve
  * back to the address. */

@@ -114,6 +114,8 @@ static void cmd_mail(smtpd_state *s, const char *arg)
         vstr_reset(&s->sender);
     } else if (!a.smtputf8 && smtputf8_address(vstr_str(&a.addr))) {
         smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+    } else if (smtpd_anvil_message(s) < 0) {
+        /* 450: too much mail from this client */
     } else if (accept_sender(s, &a) == 0) {
         s->body_type = a.body;
         s->smtputf8 = a.smtputf8;
@@ -196,6 +198,8 @@ static void cmd_rcpt(smtpd_state *s, const char *arg)
         smtpd_reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else if (s->rcpt_count >= smtpd_cf.recipient_limit) {
         smtpd_reject(s, "RCPT", vstr_str(&a.addr), "452 4.5.3 Error: too many recipients");
+    } else if (smtpd_anvil_recipient(s) < 0) {
+        /* 450: too many recipients from this client */
     } else if (smtpd_check_rcpt(s, vstr_str(&a.addr)) == 0 &&
                (s->cleanup != NULL || open_queue_file(s) == 0)) {
         cleanup_add_rcpt(s->cleanup, vstr_str(&a.addr), NULL,
