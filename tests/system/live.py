@@ -438,12 +438,32 @@ SMTPD_PROGRAMS = [BIN / "postern", BIN / "postalias", BIN / "postcat", LIBEXEC /
                   LIBEXEC / "qmgr", LIBEXEC / "local", LIBEXEC / "smtpd"]
 
 
+@pytest.fixture
+def private_postfix():
+    """A PrivatePostfix, not started yet (the test starts it with its
+    settings), stopped at the end; skips without root or Postfix."""
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and the postfix package")
+    pf = PrivatePostfix()
+    yield pf
+    pf.stop()
+
+
 def free_port(host="127.0.0.1"):
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def listening(port, host="127.0.0.1"):
+    """True when something accepts connections on host:port."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 class Server:
@@ -675,13 +695,8 @@ def smtp_sink():
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         procs.append(p)
 
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        assert wait_until(up, timeout=10), p.stderr.read() if p.poll() is not None else ""
+        assert wait_until(lambda: listening(port), timeout=10), \
+            p.stderr.read() if p.poll() is not None else ""
         return dump
 
     yield start

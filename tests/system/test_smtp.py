@@ -22,8 +22,9 @@ import time
 
 import pytest
 
-from live import (PrivatePostfix, dnsmasq, free_port, mail,  # noqa: F401 (fixtures)
-                  relay_factory, send, smtp_sink, stop_process, wait_log, wait_until)
+from live import (dnsmasq, free_port, mail,  # noqa: F401 (fixtures)
+                  private_postfix, relay_factory, send, smtp_sink, stop_process, wait_log,
+                  wait_until)
 
 # ---- a scriptable SMTP/LMTP server ----
 
@@ -325,16 +326,8 @@ def test_connection_refused_defers_then_flush_delivers(relay_factory, peers):
 
 # ---- against real Postfix ----
 
-@pytest.fixture
-def postfix():
-    if not PrivatePostfix.available:
-        pytest.skip("needs root and the postfix package")
-    pf = PrivatePostfix()
-    yield pf
-    pf.stop()
-
-
-def test_postern_relays_to_postfix_byte_for_byte(relay_factory, postfix):
+def test_postern_relays_to_postfix_byte_for_byte(relay_factory, private_postfix):
+    postfix = private_postfix
     postfix.start()
     lv = relay_factory(f"relayhost=[127.0.0.1]:{postfix.port}")
     body = ("first line\n.starts with a dot\n..two dots\n.\n\n" + "x" * 1500 + "\n"

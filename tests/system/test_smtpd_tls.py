@@ -13,7 +13,6 @@ import os
 import pwd
 import shutil
 import smtplib
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -23,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Instance
-from live import PrivatePostfix, Raw, free_port, stop_instance, wait_until
-from live import server_factory  # noqa: F401 (fixture)
+from live import Raw, free_port, listening, stop_instance, wait_until
+from live import private_postfix, server_factory  # noqa: F401 (fixtures)
 # The sasldb of AUTH's own tests, for TLS with AUTH.
 from test_smtpd_sasl import PASSWORD, USER, sasl_dir  # noqa: F401 (fixture)
 
@@ -309,14 +308,6 @@ def add_service(srv, line):
     assert r.returncode == 0, r.stderr
 
 
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
 def test_wrapper_mode_service_speaks_tls_from_the_first_byte(tls_server, certs):
     port = free_port()
     add_service(tls_server, f"127.0.0.1:{port} inet n - n - - smtpd "
@@ -446,14 +437,6 @@ def test_req_ccert_at_encrypt_needs_a_verified_client_certificate(server_factory
 
 
 # ---- real Postfix as the client ----
-
-@pytest.fixture
-def private_postfix():
-    if not PrivatePostfix.available:
-        pytest.skip("needs root and the postfix package")
-    pf = PrivatePostfix()
-    yield pf
-    pf.stop()
 
 
 def test_postfix_with_smtp_tls_security_level_encrypt_delivers(tls_server, certs,
