@@ -65,7 +65,8 @@
  *      client first. max_use and max_idle wait until the loop hook has
  *      nothing pending (it returns -1) and no trigger client is
  *      connected; past max_use the socket is no longer polled, so new
- *      clients wait for the next process.
+ *      clients wait for the next process, which master starts at once: a
+ *      single-client child past max_use stays busy in master's count.
  *
  *   Single services: a child accepts one connection at a time (children
  *   of a service race for it; the losers see EAGAIN and go back to poll),
