@@ -705,6 +705,39 @@ def smtp_sink():
     shutil.rmtree(top, ignore_errors=True)
 
 
+# ---- Cyrus SASL: a sasldb for smtpd's AUTH (test_smtpd_sasl, test_smtpd_tls) ----
+
+SASL_USER, SASL_PASSWORD, SASL_REALM = "alice", "s3cret pass", "test.example"
+SASL_PLUGINS = pathlib.Path("/usr/lib/x86_64-linux-gnu/sasl2")
+
+
+def have_sasl_mech(name):
+    """Is the Cyrus plugin for name (e.g. "crammd5", "scram") installed?"""
+    return any(SASL_PLUGINS.glob(f"lib{name}.so*"))
+
+
+@pytest.fixture
+def sasl_dir():
+    """smtpd.conf and a sasldb with SASL_USER@SASL_REALM, readable by
+    everyone (the instance's unprivileged user reads the sasldb at AUTH
+    time)."""
+    if shutil.which("saslpasswd2") is None:
+        pytest.skip("sasl2-bin not installed")
+    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-sasl-"))
+    d.chmod(0o755)
+    db = d / "sasldb2"
+    r = subprocess.run(["saslpasswd2", "-p", "-c", "-f", str(db), "-u", SASL_REALM, SASL_USER],
+                       input=SASL_PASSWORD, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    db.chmod(0o644)
+    mechs = "PLAIN LOGIN" + (" CRAM-MD5" if have_sasl_mech("crammd5") else "") + \
+        (" SCRAM-SHA-256" if have_sasl_mech("scram") else "")
+    (d / "smtpd.conf").write_text(f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
+                                  f"sasldb_path: {db}\nmech_list: {mechs}\n")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 # ---- a throwaway PKI made with the openssl command (TLS tests) ----
 
 def openssl(*args, cwd):

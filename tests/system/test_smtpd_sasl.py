@@ -9,43 +9,15 @@ time. Clients are swaks and raw sockets for what swaks will not send.
 import base64
 import hmac
 import os
-import pathlib
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
 from conftest import run as run_cmd
 from live import BIN, Raw, free_port, root_instance, server_factory, wait_until  # noqa: F401
-
-USER, PASSWORD, REALM = "alice", "s3cret pass", "test.example"
-PLUGINS = pathlib.Path("/usr/lib/x86_64-linux-gnu/sasl2")
-
-
-def have_mech(name):
-    return any(PLUGINS.glob(f"lib{name}.so*"))
-
-
-@pytest.fixture
-def sasl_dir():
-    """smtpd.conf and a sasldb with USER@REALM, readable by everyone (the
-    instance's unprivileged user reads the sasldb at AUTH time)."""
-    if shutil.which("saslpasswd2") is None:
-        pytest.skip("sasl2-bin not installed")
-    d = pathlib.Path(tempfile.mkdtemp(prefix="postern-sasl-"))
-    d.chmod(0o755)
-    db = d / "sasldb2"
-    r = subprocess.run(["saslpasswd2", "-p", "-c", "-f", str(db), "-u", REALM, USER],
-                       input=PASSWORD, capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    db.chmod(0o644)
-    mechs = "PLAIN LOGIN" + (" CRAM-MD5" if have_mech("crammd5") else "") + \
-        (" SCRAM-SHA-256" if have_mech("scram") else "")
-    (d / "smtpd.conf").write_text(f"pwcheck_method: auxprop\nauxprop_plugin: sasldb\n"
-                                  f"sasldb_path: {db}\nmech_list: {mechs}\n")
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+from live import SASL_PASSWORD as PASSWORD, SASL_USER as USER
+from live import have_sasl_mech as have_mech, sasl_dir  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

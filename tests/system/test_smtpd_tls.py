@@ -24,8 +24,9 @@ import pytest
 from conftest import Instance
 from live import Raw, free_port, listening, stop_instance, wait_until
 from live import private_postfix, server_factory  # noqa: F401 (fixtures)
-# The sasldb of AUTH's own tests, for TLS with AUTH.
-from test_smtpd_sasl import PASSWORD, USER, sasl_dir  # noqa: F401 (fixture)
+# The sasldb of AUTH's tests (live.sasl_dir), for TLS with AUTH.
+from live import SASL_PASSWORD as PASSWORD, SASL_USER as USER
+from live import sasl_dir  # noqa: F401 (fixture)
 
 
 def openssl(*args, cwd):
