@@ -228,6 +228,11 @@ def mail(subject, body="hello\n", extra=""):
     return f"From: sender@test.example\nSubject: {subject}\n{extra}\n{body}"
 
 
+def queued_ids(text):
+    """The queue ids of smtpd's "250 2.0.0 Ok: queued as ID" replies in text."""
+    return re.findall(r"250 2\.0\.0 Ok: queued as (\w+)", text)
+
+
 def wait_log(lv, pattern, timeout=30):
     """Wait until pattern (a multi-line regular expression) is in lv's log;
     the match. The assertion shows the log."""

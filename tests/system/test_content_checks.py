@@ -15,9 +15,8 @@ import time
 import pytest
 
 from conftest import run as run_cmd
-from live import BIN, wait_until
+from live import BIN, queued_ids, wait_until
 from live import server_factory  # noqa: F401  (fixture)
-from test_smtpd import queued_ids
 
 SERVICES = ("qmgr", "local", "pickup")
 

@@ -17,12 +17,8 @@ import time
 import pytest
 
 from conftest import run as run_cmd
-from live import BIN, PrivatePostfix, wait_until
+from live import BIN, PrivatePostfix, queued_ids, wait_until
 from live import server, server_factory  # noqa: F401 (fixtures)
-
-def queued_ids(text):
-    return re.findall(r"250 2\.0\.0 Ok: queued as (\w+)", text)
-
 
 # ---- delivery with real clients ----
 

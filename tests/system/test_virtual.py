@@ -30,8 +30,8 @@ import pytest
 
 from conftest import IS_ROOT, NOBODY
 from live import instance_pids, wait_until
+from live import server_factory  # noqa: F401  (a fixture used below)
 from test_local import LIBEXEC, LocalAgent, only_message, stop_agents
-from test_smtpd import server_factory  # noqa: F401  (a fixture used below)
 
 
 class VirtualAgent(LocalAgent):
