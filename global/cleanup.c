@@ -118,6 +118,7 @@ struct cleanup {
     long long header_size_limit;
     size_t line_length_limit;
     long long hopcount_limit;
+    argv_t *drop_headers; /* message_drop_headers */
     int sasl_header; /* smtpd_sasl_authenticated_header */
 
     /* Envelope, kept until the header block ends. */
@@ -440,6 +441,7 @@ cleanup *cleanup_open(config *cfg, int flags, vstr *err)
     /* Pieces must fit a record, and a zero limit would never end. */
     c->line_length_limit = v < 1 ? 1 : v > REC_PAYLOAD_MAX ? REC_PAYLOAD_MAX : (size_t)v;
     c->hopcount_limit = config_int(cfg, "hopcount_limit");
+    c->drop_headers = argv_split(config_str(cfg, "message_drop_headers"), ", \t\r\n");
     gettimeofday(&tv, NULL);
     c->arrival_sec = tv.tv_sec;
     c->arrival_usec = tv.tv_usec;
@@ -643,6 +645,16 @@ static void extract_recipients(cleanup *c, vstr *value)
         if (header_is(c, &c->headers[i], "Bcc") || header_is(c, &c->headers[i], "Resent-Bcc"))
             c->headers[i].drop = 1;
     addr_list_free(list);
+}
+
+/* message_drop_headers: the message's own headers by those names are not
+ * written. After header_checks, which see them, as in Postfix. */
+static void drop_listed_headers(cleanup *c)
+{
+    for (size_t i = 0; i < c->header_count; i++)
+        for (size_t k = 0; k < c->drop_headers->argc; k++)
+            if (header_is(c, &c->headers[i], c->drop_headers->argv[k]))
+                c->headers[i].drop = 1;
 }
 
 /* ---- Writing the envelope and the header block ---- */
@@ -993,6 +1005,7 @@ static void end_headers(cleanup *c)
         rewrite_headers(c);
     if (c->status != CLEANUP_OK)
         goto out;
+    drop_listed_headers(c);
     put_envelope(c);
     mail_date(&date, (time_t)c->arrival_sec);
     if (c->prepend)
@@ -1335,6 +1348,7 @@ static void cleanup_free(cleanup *c)
     mem_free(c->redirect);
     if (c->prepend)
         argv_free(c->prepend);
+    argv_free(c->drop_headers);
     for (size_t i = 0; i < c->attr_count; i++) {
         mem_free(c->attrs[i].name);
         mem_free(c->attrs[i].value);

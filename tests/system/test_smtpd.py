@@ -627,3 +627,25 @@ def test_reject_lines_say_noqueue_until_a_recipient_is_accepted(server):
     assert "NOQUEUE: " + line.format("before") in log, log
     assert f"{ids[0]}: " + line.format("after") in log, log
     assert "NOQUEUE: " + line.format("reset") in log, log
+
+
+@pytest.mark.parametrize("drop", [None, ""])
+def test_message_drop_headers_removes_bcc_return_path_and_content_length(server_factory, drop):
+    srv = server_factory() if drop is None else server_factory(f"message_drop_headers={drop}")
+    c = srv.smtp()
+    c.ehlo("client.example")
+    msg = ("From: sender@example.org\r\nTo: someone@example.org\r\n"
+           "Bcc: hidden@example.net\r\nReturn-Path: <forged@example.net>\r\n"
+           "Content-Length: 9999\r\nSubject: drop\r\n\r\nbody\r\n")
+    c.sendmail("sender@example.org", [srv.addr], msg.encode())
+    c.quit()
+    assert wait_until(lambda: srv.messages() and srv.queue_empty()), srv.log()
+    (m,) = srv.messages()
+    if drop is None:
+        # Postfix's default list: bcc, content-length, resent-bcc, return-path.
+        assert m["Bcc"] is None and m["Content-Length"] is None
+        assert m.get_all("Return-Path") in (None, ["<sender@example.org>"])
+    else:
+        assert m["Bcc"] == "hidden@example.net" and m["Content-Length"] == "9999"
+        assert "<forged@example.net>" in m.get_all("Return-Path")
+    assert m["Subject"] == "drop"
