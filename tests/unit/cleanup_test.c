@@ -406,22 +406,42 @@ static void extraction_reads_folded_bcc_and_removes_every_bcc(void **state)
     mem_free(id);
 }
 
-static void without_extraction_bcc_stays_and_headers_are_not_recipients(void **state)
+/* Without extraction the headers name no recipient; message_drop_headers
+ * (Postfix's default list) removes Bcc:, Return-Path: and Content-Length:
+ * from every message, and with an empty list they stay. */
+static void without_extraction_headers_are_not_recipients_and_dropped_headers_go(void **state)
 {
     fixture *f = *state;
-    cleanup *c = start(f, 0);
-    char *id;
-    message m;
+    static const char *const drop_lists[] = {NULL, ""};
 
-    cleanup_set_sender(c, "a@example.com");
-    cleanup_add_rcpt(c, "b@example.org", NULL, NULL, 0);
-    put_lines(c, LINES("To: other@example.org", "Bcc: secret@example.org", "", "b"));
-    id = finish_ok(c);
-    m = read_back(f, id);
-    assert_int_equal(m.env->rcpt_count, 1);
-    assert_true(find_line(&m, "Bcc: secret@example.org") > 0);
-    message_free(&m);
-    mem_free(id);
+    for (size_t i = 0; i < 2; i++) {
+        cleanup *c;
+        char *id;
+        message m;
+
+        if (drop_lists[i] != NULL)
+            config_override(f->cfg, "message_drop_headers", drop_lists[i]);
+        c = start(f, 0);
+        cleanup_set_sender(c, "a@example.com");
+        cleanup_add_rcpt(c, "b@example.org", NULL, NULL, 0);
+        put_lines(c, LINES("To: other@example.org", "Bcc: secret@example.org",
+                           "RETURN-PATH: <x@example.net>", "Content-Length: 7", "", "b"));
+        id = finish_ok(c);
+        m = read_back(f, id);
+        assert_int_equal(m.env->rcpt_count, 1);
+        assert_true(find_line(&m, "To: other@example.org") > 0);
+        if (drop_lists[i] == NULL) {
+            assert_int_equal(find_line(&m, "Bcc: secret@example.org"), -1);
+            assert_int_equal(find_line(&m, "RETURN-PATH: <x@example.net>"), -1);
+            assert_int_equal(find_line(&m, "Content-Length: 7"), -1);
+        } else {
+            assert_true(find_line(&m, "Bcc: secret@example.org") > 0);
+            assert_true(find_line(&m, "RETURN-PATH: <x@example.net>") > 0);
+            assert_true(find_line(&m, "Content-Length: 7") > 0);
+        }
+        message_free(&m);
+        mem_free(id);
+    }
 }
 
 static void resent_headers_win_when_present(void **state)
@@ -1164,7 +1184,7 @@ int main(void)
         T(smtp_received_names_client_and_single_recipient),
         T(extraction_takes_to_cc_bcc_and_strips_bcc),
         T(extraction_reads_folded_bcc_and_removes_every_bcc),
-        T(without_extraction_bcc_stays_and_headers_are_not_recipients),
+        T(without_extraction_headers_are_not_recipients_and_dropped_headers_go),
         T(resent_headers_win_when_present),
         T(malformed_address_header_is_refused_when_extracting),
         T(duplicate_recipients_are_written_once),
