@@ -22,6 +22,7 @@
  *   - a message that already carries Delivered-To: for the recipient
  *     came back to us: 5.4.6 mail forwarding loop.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,8 +54,12 @@ static int find_id(maps *m, const char *addr, const char *what, long minimum, lo
         msg_warn("recipient %s: %s not found in %s", addr, what, m->title);
         virtual_set_result(res, "4.3.5", "mail system configuration error");
     } else {
+        errno = 0;
         *id = strtol(vstr_str(&value), &end, 10);
-        if (vstr_len(&value) == 0 || *end != 0 || *id < 0) {
+        /* Past uid_t/gid_t the cast would wrap (2^32 is uid 0), and -1
+         * tells seteuid/setegid to change nothing: both would leave root. */
+        if (vstr_len(&value) == 0 || *end != 0 || *id < 0 || errno == ERANGE ||
+            (long)(uid_t)*id != *id || (uid_t)*id == (uid_t)-1) {
             msg_warn("recipient %s: bad %s \"%s\" in %s", addr, what, vstr_str(&value), m->title);
             virtual_set_result(res, "4.3.5", "mail system configuration error");
             status = DICT_ERROR;

@@ -218,6 +218,21 @@ def test_root_refuses_a_uid_below_virtual_minimum_uid(agent_factory):
     assert not (a.vbase / "virt.example").exists()
 
 
+@pytest.mark.parametrize("maps", [
+    {"virtual_uid_maps": "static:4294967296"},           # wraps to uid 0
+    {"virtual_uid_maps": "static:4294967295"},           # (uid_t)-1: seteuid leaves root
+    {"virtual_uid_maps": "static:99999999999999999999"},  # strtol overflow
+    {"virtual_gid_maps": "static:4294967296"},           # wraps to gid 0
+])
+def test_root_refuses_an_id_that_is_not_a_valid_uid_or_gid(agent_factory, maps):
+    a = agent_factory(root=True, **maps)
+    _, replies = a.deliver("s@example.org", ["alice@virt.example"])
+    assert replies[0]["status"] == "4.3.5", replies
+    assert replies[0]["action"] == "deferred"
+    assert "in virtual_" in a.logtext()
+    assert not (a.vbase / "virt.example").exists()
+
+
 def test_root_defers_without_a_uid(agent_factory):
     a = agent_factory(root=True, virtual_uid_maps="inline:{ bob@virt.example=5000 }")
     _, replies = a.deliver("s@example.org", ["alice@virt.example"])
