@@ -401,6 +401,45 @@ def test_relay_clientcerts_lets_a_listed_certificate_relay(server_factory, certs
         "proto=ESMTPS" in log
 
 
+def test_control_characters_in_a_client_certificate_cn_stay_out_of_the_headers(
+        server_factory, certs, tmp_path):  # noqa: F811
+    """A self-signed client certificate whose CN holds a line break must not
+    add a header line through the Received: comment (smtpd_tls_ask_ccert
+    takes any certificate, so this is any client's to send)."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "evil\r\nX-Injected: yes")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    (tmp_path / "evil.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "evil.key").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    srv = server_factory(*tls_settings(certs, "may", "smtpd_tls_ask_ccert=yes"))
+    ctx = client_context(certs)
+    ctx.load_cert_chain(str(tmp_path / "evil.pem"), str(tmp_path / "evil.key"))
+    c = srv.smtp()
+    c.ehlo()
+    c.starttls(context=ctx)
+    c.ehlo()
+    c.sendmail("sender@example.org", [srv.addr], message(srv, "evil cn"))
+    c.quit()
+    assert wait_until(lambda: srv.messages(), timeout=30), srv.log()
+    (m,) = srv.messages()
+    assert m.get_all("X-Injected") is None, m.as_string()
+    received = " ".join(m.get_all("Received")[0].split())
+    assert '(Client CN "evil??X-Injected: yes", Issuer "evil??X-Injected: yes" ' \
+        "(not verified))" in received, received
+
+
 # ---- testssl ----
 
 @pytest.mark.skipif(shutil.which("testssl") is None, reason="testssl (testssl.sh) not installed")
