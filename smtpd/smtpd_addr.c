@@ -175,13 +175,17 @@ static int parse_notify(smtpd_args *a, const char *v, size_t len)
                : 0;
 }
 
+/* The longest ORCPT address type (an atom: "rfc822", "utf-8"); with the
+ * ';' and the decoded address (XTEXT_MAX) within XTEXT_MAX + 64. */
+#define ORCPT_TYPE_MAX 63
+
 static int parse_orcpt(smtpd_args *a, const char *v, size_t len)
 {
     const char *semi = memchr(v, ';', len);
     vstr addr = VSTR_INIT;
     int ok;
 
-    if (semi == NULL || semi == v)
+    if (semi == NULL || semi == v || (size_t)(semi - v) > ORCPT_TYPE_MAX)
         return -1;
     for (const char *t = v; t < semi; t++)
         if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||

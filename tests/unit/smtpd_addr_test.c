@@ -184,6 +184,12 @@ static void rcpt_parameters(void **state)
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> ORCPT=x@y", "501 5.5.4 Bad ORCPT parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> ORCPT=rfc822;", "501 5.5.4 Bad ORCPT parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> ORCPT=rfc 822;x", "501 5.5.4 Bad ORCPT parameter syntax");
+    /* The address type is bounded too (found by the smtpd_command fuzz target). */
+    ok(f, SMTPD_ARGS_RCPT,
+       "TO:<a@b> ORCPT=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk;x", "a@b");
+    bad(f, SMTPD_ARGS_RCPT,
+        "TO:<a@b> ORCPT=abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl;x",
+        "501 5.5.4 Bad ORCPT parameter syntax");
     bad(f, SMTPD_ARGS_RCPT, "TO:<a@b> SIZE=1", "555 5.5.4 Unsupported option: SIZE");
 }
 
