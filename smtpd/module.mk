@@ -7,3 +7,6 @@ smtpd_command_EXTRA_SRCS := smtpd/smtpd_addr.c
 # The access-table key order and action parser are pure: tested and fuzzed alone.
 smtpd_access_test_EXTRA_SRCS := smtpd/smtpd_access_keys.c smtpd/smtpd_access_action.c
 smtpd_access_action_EXTRA_SRCS := smtpd/smtpd_access_keys.c smtpd/smtpd_access_action.c
+# The policy protocol's request and reply formats are pure: tested and fuzzed alone.
+smtpd_policy_test_EXTRA_SRCS := smtpd/smtpd_policy_proto.c
+smtpd_policy_reply_EXTRA_SRCS := smtpd/smtpd_policy_proto.c

@@ -137,6 +137,7 @@ void smtpd_reset_transaction(smtpd_state *s)
     argv_free(s->actions);
     s->actions = NULL;
     s->session_actions_applied = 0;
+    s->policy_instance = 0;
     s->in_bdat = 0;
     s->bdat_failed = 0;
     vstr_reset(&s->bdat_line);

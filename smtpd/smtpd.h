@@ -179,6 +179,7 @@ typedef struct smtpd_state {
     argv_t *actions;             /* access-table HOLD, DISCARD, ... for this message */
     argv_t *session_actions;     /* ... found at CONNECT or HELO: for every message */
     int session_actions_applied; /* to this message's queue file */
+    unsigned long policy_instance; /* check_policy_service's "instance"; 0: none yet */
     int in_bdat;     /* BDAT chunks have begun: no DATA now */
     int bdat_failed; /* a chunk was refused: discard the rest until RSET */
     vstr bdat_line;  /* a line not yet ended at the end of a chunk */

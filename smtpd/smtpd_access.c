@@ -41,9 +41,6 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
-/* What the table's value says about name (of class cls). */
-static check_result access_result(check_ctx *x, const char *value, const char *name,
-                                  const char *cls);
 
 /* Search table for the keys in order; the action of the first found. */
 static check_result search(check_ctx *x, const check_item *it, access_keys *k, const char *name,
@@ -61,7 +58,7 @@ static check_result search(check_ctx *x, const check_item *it, access_keys *k, c
             break;
         }
         if (st == DICT_FOUND) {
-            res = access_result(x, vstr_str(&value), name, cls);
+            res = check_access_result(x, vstr_str(&value), name, cls);
             break;
         }
     }
@@ -221,8 +218,8 @@ static check_result message_action(check_ctx *x, const access_action *a, const c
     return a->kind == ACCESS_DISCARD ? CHECK_PERMIT : CHECK_DUNNO;
 }
 
-static check_result access_result(check_ctx *x, const char *value, const char *name,
-                                  const char *cls)
+check_result check_access_result(check_ctx *x, const char *value, const char *name,
+                                 const char *cls)
 {
     access_action a;
     vstr why = VSTR_INIT;

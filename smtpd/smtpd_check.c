@@ -58,6 +58,7 @@
 static const check_restriction restrictions[] = {
     {"check_client_access", check_client_access, CHECK_TABLE},
     {"check_helo_access", check_helo_access, CHECK_TABLE},
+    {"check_policy_service", check_policy_service, CHECK_ARG},
     {"check_recipient_access", check_recipient_access, CHECK_TABLE},
     {"check_reverse_client_hostname_access", check_reverse_client_access, CHECK_TABLE},
     {"check_sender_access", check_sender_access, CHECK_TABLE},
@@ -631,6 +632,7 @@ void smtpd_check_init(config *cfg)
     check_unlisted_init(cfg);
     dns_configure(cfg);
     check_dnsbl_init(cfg);
+    check_policy_init(cfg);
     check_login_init(cfg);
     classes = mem_alloc((names->argc + 1) * sizeof(*classes));
     for (nclasses = 0; nclasses < names->argc; nclasses++)
@@ -667,6 +669,7 @@ void smtpd_check_free(void)
 {
     check_unlisted_free();
     check_dnsbl_free();
+    check_policy_free();
     check_login_free();
     for (int i = 0; i < L_COUNT; i++)
         check_list_release(&lists[i]);

@@ -15,7 +15,8 @@
  *   mynetworks, destinations, HELO and address syntax, pipelining, client
  *   names), smtpd_unlisted.c (local and virtual recipient tables),
  *   smtpd_access.c (check_*_access, with smtpd_access_keys.c and
- *   smtpd_access_action.c), smtpd_login.c (sender login mismatch),
+ *   smtpd_access_action.c), smtpd_policy.c (check_policy_service, with
+ *   smtpd_policy_proto.c), smtpd_login.c (sender login mismatch),
  *   smtpd_domain.c (names that must exist in the DNS), smtpd_dnsbl.c
  *   (DNS block and allow lists).
  *   Their names are one table in smtpd_check.c.
@@ -115,6 +116,16 @@ check_result check_reverse_client_access(check_ctx *x, const check_item *it);
 check_result check_helo_access(check_ctx *x, const check_item *it);
 check_result check_sender_access(check_ctx *x, const check_item *it);
 check_result check_recipient_access(check_ctx *x, const check_item *it);
+/* Act on an access(5) action found for name (of class cls: "Client host"),
+ * from a table or a policy server. */
+check_result check_access_result(check_ctx *x, const char *value, const char *name,
+                                 const char *cls);
+
+/* ---- smtpd_policy.c ---- */
+check_result check_policy_service(check_ctx *x, const check_item *it);
+/* Read the smtpd_policy_service_* settings; close the connections. */
+void check_policy_init(config *cfg);
+void check_policy_free(void);
 
 /* ---- smtpd_generic.c ---- */
 check_result check_permit(check_ctx *x, const check_item *it);
