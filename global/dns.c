@@ -149,6 +149,8 @@ const char *dns_type_name(int type)
         return "AAAA";
     case DNS_T_MX:
         return "MX";
+    case DNS_T_NS:
+        return "NS";
     case DNS_T_PTR:
         return "PTR";
     case DNS_T_TXT:
@@ -420,6 +422,7 @@ static int take_rr(const ns_msg *msg, const ns_rr *rr, int type, dns_answer *out
             return -1;
         add_rr(out, type, ns_rr_ttl(*rr), ns_get16(rd), name, strlen(name));
         return 0;
+    case DNS_T_NS:
     case DNS_T_PTR:
         if (rdata_name(msg, rd, name) < 0)
             return -1;

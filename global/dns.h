@@ -1,5 +1,5 @@
 /*
- * dns - DNS lookups with a deadline: A, AAAA, MX, PTR, TXT, TLSA
+ * dns - DNS lookups with a deadline: A, AAAA, MX, NS, PTR, TXT, TLSA
  *
  * SYNOPSIS
  *   dns_configure(cfg);                     once, before chroot
@@ -50,6 +50,7 @@
 
 /* Record types (their wire numbers). */
 #define DNS_T_A 1
+#define DNS_T_NS 2
 #define DNS_T_PTR 12
 #define DNS_T_MX 15
 #define DNS_T_TXT 16
@@ -72,7 +73,7 @@ typedef struct dns_rr {
     int type;
     unsigned ttl;
     unsigned pref; /* MX preference */
-    /* A: 4 bytes, AAAA: 16; MX and PTR: the name without a trailing dot
+    /* A: 4 bytes, AAAA: 16; MX, NS and PTR: the name without a trailing dot
      * ("" for the root, a null MX); TXT: the strings joined; TLSA and
      * others: the raw rdata. Always followed by a NUL not in len. */
     unsigned char *data;

@@ -42,9 +42,27 @@
 #include "util/msg.h"
 
 
-/* Search table for the keys in order; the action of the first found. */
-static check_result search(check_ctx *x, const check_item *it, access_keys *k, const char *name,
-                           const char *cls)
+/* OK where it is not allowed: logged, no decision (Postfix's rule for
+ * the MX, NS and A checks, whose hosts a sender chooses). */
+static int ok_refused(const char *value, int ok_allowed, const char *name)
+{
+    access_action a;
+    vstr why = VSTR_INIT;
+    int refused;
+
+    if (ok_allowed)
+        return 0;
+    access_action_init(&a);
+    refused = access_action_parse(value, &a, &why) == 0 && a.kind == ACCESS_OK;
+    if (refused)
+        msg_warn("access table result for <%s>: OK is not allowed here; DUNNO is used", name);
+    access_action_release(&a);
+    vstr_release(&why);
+    return refused;
+}
+
+check_result check_access_search(check_ctx *x, const check_item *it, const access_keys *k,
+                                 const char *name, const char *cls, int ok_allowed)
 {
     vstr value = VSTR_INIT;
     check_result res = CHECK_DUNNO;
@@ -58,7 +76,8 @@ static check_result search(check_ctx *x, const check_item *it, access_keys *k, c
             break;
         }
         if (st == DICT_FOUND) {
-            res = check_access_result(x, vstr_str(&value), name, cls);
+            if (!ok_refused(vstr_str(&value), ok_allowed, k->keys->argv[i]))
+                res = check_access_result(x, vstr_str(&value), name, cls);
             break;
         }
     }
@@ -83,7 +102,7 @@ static check_result client_search(check_ctx *x, const check_item *it, const vstr
         access_keys_host(&k, vstr_str(host), parent_style());
     if (!vstr_equals(&x->s->addr, "unknown"))
         access_keys_ipaddr(&k, vstr_str(&x->s->addr));
-    res = search(x, it, &k, vstr_str(&x->s->namaddr), "Client host");
+    res = check_access_search(x, it, &k, vstr_str(&x->s->namaddr), "Client host", 1);
     access_keys_release(&k);
     return res;
 }
@@ -107,7 +126,7 @@ check_result check_helo_access(check_ctx *x, const check_item *it)
         return CHECK_DUNNO;
     access_keys_init(&k);
     access_keys_host(&k, x->helo, parent_style());
-    res = search(x, it, &k, x->helo, "Helo command");
+    res = check_access_search(x, it, &k, x->helo, "Helo command", 1);
     access_keys_release(&k);
     return res;
 }
@@ -122,7 +141,7 @@ static check_result address_search(check_ctx *x, const check_item *it, const cha
     access_keys_init(&k);
     access_keys_address(&k, addr, &o, parent_style(),
                         config_str(smtpd_cf.cfg, "smtpd_null_access_lookup_key"));
-    res = search(x, it, &k, addr, cls);
+    res = check_access_search(x, it, &k, addr, cls, 1);
     access_keys_release(&k);
     return res;
 }

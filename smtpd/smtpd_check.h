@@ -15,7 +15,8 @@
  *   mynetworks, destinations, HELO and address syntax, pipelining, client
  *   names), smtpd_unlisted.c (local and virtual recipient tables),
  *   smtpd_access.c (check_*_access, with smtpd_access_keys.c and
- *   smtpd_access_action.c), smtpd_policy.c (check_policy_service, with
+ *   smtpd_access_action.c), smtpd_server_access.c (the MX, NS and A hosts
+ *   of a domain in an access table), smtpd_policy.c (check_policy_service, with
  *   smtpd_policy_proto.c), smtpd_login.c (sender login mismatch),
  *   smtpd_domain.c (names that must exist in the DNS), smtpd_dnsbl.c
  *   (DNS block and allow lists).
@@ -27,6 +28,7 @@
 #include "global/maps.h"
 #include "global/resolve.h"
 #include "smtpd/smtpd.h"
+#include "smtpd/smtpd_access.h"
 #include "util/vstr.h"
 
 typedef enum check_result {
@@ -116,10 +118,26 @@ check_result check_reverse_client_access(check_ctx *x, const check_item *it);
 check_result check_helo_access(check_ctx *x, const check_item *it);
 check_result check_sender_access(check_ctx *x, const check_item *it);
 check_result check_recipient_access(check_ctx *x, const check_item *it);
+/* Search the item's table for the keys in order and act on the first found
+ * for name (of class cls); an OK found is refused (logged, no decision)
+ * unless ok_allowed. */
+check_result check_access_search(check_ctx *x, const check_item *it, const access_keys *k,
+                                 const char *name, const char *cls, int ok_allowed);
 /* Act on an access(5) action found for name (of class cls: "Client host"),
  * from a table or a policy server. */
 check_result check_access_result(check_ctx *x, const char *value, const char *name,
                                  const char *cls);
+
+/* ---- smtpd_server_access.c ---- */
+check_result check_helo_mx_access(check_ctx *x, const check_item *it);
+check_result check_helo_ns_access(check_ctx *x, const check_item *it);
+check_result check_helo_a_access(check_ctx *x, const check_item *it);
+check_result check_sender_mx_access(check_ctx *x, const check_item *it);
+check_result check_sender_ns_access(check_ctx *x, const check_item *it);
+check_result check_sender_a_access(check_ctx *x, const check_item *it);
+check_result check_recipient_mx_access(check_ctx *x, const check_item *it);
+check_result check_recipient_ns_access(check_ctx *x, const check_item *it);
+check_result check_recipient_a_access(check_ctx *x, const check_item *it);
 
 /* ---- smtpd_policy.c ---- */
 check_result check_policy_service(check_ctx *x, const check_item *it);

@@ -108,6 +108,22 @@ static void mx_names_are_expanded_and_a_null_mx_is_the_empty_name(void **state)
     dns_answer_free(&a);
 }
 
+static void ns_names_are_expanded(void **state)
+{
+    msg m;
+    dns_answer a;
+    static const unsigned char ns1[] = "\003ns1\300\014"; /* ns1.example.test */
+
+    (void)state;
+    start(&m, 0, 0, 1, DNS_T_NS);
+    rr(&m, DNS_T_NS, ns1, sizeof(ns1) - 1);
+    assert_int_equal(dns_answer_parse(m.b, m.len, DNS_T_NS, &a), DNS_OK);
+    assert_int_equal(a.count, 1);
+    assert_string_equal((char *)a.rr[0].data, "ns1.example.test");
+    assert_string_equal(dns_type_name(DNS_T_NS), "NS");
+    dns_answer_free(&a);
+}
+
 static void txt_strings_are_joined_and_a_broken_one_skipped(void **state)
 {
     msg m;
@@ -303,6 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_records_are_returned_and_other_types_skipped),
         cmocka_unit_test(mx_names_are_expanded_and_a_null_mx_is_the_empty_name),
+        cmocka_unit_test(ns_names_are_expanded),
         cmocka_unit_test(txt_strings_are_joined_and_a_broken_one_skipped),
         cmocka_unit_test(rcodes_map_to_not_found_nodata_retry_and_fail),
         cmocka_unit_test(a_truncated_or_lying_message_fails_cleanly),
