@@ -56,7 +56,10 @@
 #define CHECK_MAX_DEPTH 16
 
 static const check_restriction restrictions[] = {
+    {"check_client_a_access", check_client_a_access, CHECK_TABLE},
     {"check_client_access", check_client_access, CHECK_TABLE},
+    {"check_client_mx_access", check_client_mx_access, CHECK_TABLE},
+    {"check_client_ns_access", check_client_ns_access, CHECK_TABLE},
     {"check_helo_a_access", check_helo_a_access, CHECK_TABLE},
     {"check_helo_access", check_helo_access, CHECK_TABLE},
     {"check_helo_mx_access", check_helo_mx_access, CHECK_TABLE},
@@ -66,7 +69,10 @@ static const check_restriction restrictions[] = {
     {"check_recipient_access", check_recipient_access, CHECK_TABLE},
     {"check_recipient_mx_access", check_recipient_mx_access, CHECK_TABLE},
     {"check_recipient_ns_access", check_recipient_ns_access, CHECK_TABLE},
+    {"check_reverse_client_a_access", check_reverse_client_a_access, CHECK_TABLE},
     {"check_reverse_client_hostname_access", check_reverse_client_access, CHECK_TABLE},
+    {"check_reverse_client_mx_access", check_reverse_client_mx_access, CHECK_TABLE},
+    {"check_reverse_client_ns_access", check_reverse_client_ns_access, CHECK_TABLE},
     {"check_sender_a_access", check_sender_a_access, CHECK_TABLE},
     {"check_sender_access", check_sender_access, CHECK_TABLE},
     {"check_sender_mx_access", check_sender_mx_access, CHECK_TABLE},

@@ -129,6 +129,12 @@ check_result check_access_result(check_ctx *x, const char *value, const char *na
                                  const char *cls);
 
 /* ---- smtpd_server_access.c ---- */
+check_result check_client_mx_access(check_ctx *x, const check_item *it);
+check_result check_client_ns_access(check_ctx *x, const check_item *it);
+check_result check_client_a_access(check_ctx *x, const check_item *it);
+check_result check_reverse_client_mx_access(check_ctx *x, const check_item *it);
+check_result check_reverse_client_ns_access(check_ctx *x, const check_item *it);
+check_result check_reverse_client_a_access(check_ctx *x, const check_item *it);
 check_result check_helo_mx_access(check_ctx *x, const check_item *it);
 check_result check_helo_ns_access(check_ctx *x, const check_item *it);
 check_result check_helo_a_access(check_ctx *x, const check_item *it);

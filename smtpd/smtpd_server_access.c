@@ -1,9 +1,11 @@
 /*
  * smtpd_server_access - the DNS servers of a domain in an access table:
- * check_{helo,sender,recipient}_{mx,ns,a}_access
+ * check_{client,reverse_client,helo,sender,recipient}_{mx,ns,a}_access
  *
  * DESCRIPTION
- *   The domain is the HELO name or the sender's or recipient's domain (an
+ *   The domain is the client's verified name (client), its unverified
+ *   reverse name (reverse_client; neither when "unknown"), the HELO name,
+ *   or the sender's or recipient's domain (an
  *   address literal, the null sender and an address without a domain are
  *   not looked up). Its hosts, as Postfix finds them:
  *     mx  the MX hosts; without MX records the domain itself (as mail
@@ -17,7 +19,8 @@
  *   prefixes; cidr: tables match it). The first action that decides
  *   decides; DUNNO goes on to the next host. OK is not allowed (the
  *   domain's owner chooses these hosts): logged, and DUNNO. The reply
- *   names the address or HELO name ("<a@b>: Sender address rejected:").
+ *   names the client, address or HELO name ("<a@b>: Sender address
+ *   rejected:").
  *
  *   All lookups of one check share one dns_lookup_timeout budget; at most
  *   SERVER_HOSTS_MAX hosts are looked at. A lookup that fails, for now or
@@ -142,6 +145,12 @@ static check_result server_access(check_ctx *x, const check_item *it, const char
     return res;
 }
 
+/* A client name, or NULL when it is "unknown". */
+static const char *client_domain(const vstr *name)
+{
+    return vstr_equals(name, "unknown") ? NULL : vstr_str(name);
+}
+
 /* The domain of an address, or NULL. */
 static const char *domain_of(const char *addr)
 {
@@ -164,6 +173,9 @@ static const char *domain_of(const char *addr)
         return server_access(x, it, domain_expr, SERVER_A, name_expr, cls);                      \
     }
 
+SERVER_CHECKS(client, client_domain(&x->s->name), vstr_str(&x->s->namaddr), "Client host")
+SERVER_CHECKS(reverse_client, client_domain(&x->s->reverse_name), vstr_str(&x->s->namaddr),
+              "Client host")
 SERVER_CHECKS(helo, x->helo, x->helo, "Helo command")
 SERVER_CHECKS(sender, domain_of(x->sender), x->sender, "Sender address")
 SERVER_CHECKS(recipient, domain_of(x->rcpt), x->rcpt, "Recipient address")

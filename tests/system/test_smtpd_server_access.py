@@ -129,3 +129,24 @@ def test_dns_failure_decides_nothing(server_factory, table):
     s = session(server, sender="a@byname.test")
     assert s.cmd(f"RCPT TO:<{server.addr}>") == "250 2.1.5 Ok"
     assert "check_sender_mx_access: unable to look up MX hosts of byname.test" in server.log()
+
+
+def test_client_checks(server_factory, dnsmasq, table):
+    # The client 127.0.0.1 is named localhost (its PTR); here localhost's
+    # A record is 127.0.0.5 and its MX host mx.bad.test.
+    port = dnsmasq("--host-record=localhost,127.0.0.5", "--mx-host=localhost,mx.bad.test,10")
+    nets = table("nets.cidr", "127.0.0.5/32 REJECT client a record\n")
+    names = table("names", "bad.test 550 5.7.2 client mx host\n")
+    server = server_factory(f"dns_servers=127.0.0.1:{port}",
+                            f"smtpd_client_restrictions=check_client_a_access cidr:{nets}",
+                            services=())
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: client a record")
+    # The MX host's name, by its parent domain.
+    server = server_factory(f"dns_servers=127.0.0.1:{port}",
+                            "smtpd_client_restrictions=check_reverse_client_mx_access "
+                            f"texthash:{names}", services=())
+    s = session(server)
+    assert s.cmd(f"RCPT TO:<{server.addr}>") == (
+        "550 5.7.2 <localhost[127.0.0.1]>: Client host rejected: client mx host")
