@@ -689,6 +689,8 @@ static const param_def param_rows[] = {
      "How long an unused connection to a policy server is kept open."},
     {"smtpd_policy_service_max_ttl", PARAM_TIME, "1000s", TIME('s', 1),
      "How long a connection to a policy server is used before a new one is made."},
+    {"smtpd_policy_service_policy_context", PARAM_STR, "", NOBOUNDS,
+     "A value sent to policy servers as policy_context, to tell apart the smtpd services that ask."},
     {"smtpd_policy_service_request_limit", PARAM_INT, "0", COUNT(0),
      "Requests sent over one connection to a policy server (0: no limit)."},
     {"smtpd_policy_service_retry_delay", PARAM_TIME, "1s", TIME('s', 0),

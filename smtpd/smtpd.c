@@ -126,6 +126,7 @@ void smtpd_reset_transaction(smtpd_state *s)
     s->stage = SMTPD_STAGE_NO_MAIL;
     vstr_reset(&s->sender);
     s->sender_given = 0;
+    s->mail_size = 0;
     vstr_reset(&s->defer_sender);
     vstr_reset(&s->last_rcpt);
     s->body_type = NULL;

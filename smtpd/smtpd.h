@@ -168,6 +168,7 @@ typedef struct smtpd_state {
     int stage;
     vstr sender; /* internal form */
     int sender_given;
+    long long mail_size; /* MAIL's SIZE=, 0 when not given */
     const char *body_type; /* "8BITMIME" or NULL */
     int smtputf8;
     const char *dsn_ret;

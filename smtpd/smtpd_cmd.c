@@ -88,10 +88,12 @@ static int accept_sender(smtpd_state *s, const smtpd_args *a)
 {
     vstr_set(&s->sender, vstr_str(&a->addr), vstr_len(&a->addr));
     s->sender_given = 1;
+    s->mail_size = a->size > 0 ? a->size : 0;
     if (smtpd_check_mail(s) == 0)
         return 0;
     vstr_reset(&s->sender);
     s->sender_given = 0;
+    s->mail_size = 0;
     return -1;
 }
 

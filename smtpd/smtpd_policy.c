@@ -23,6 +23,9 @@
  *
  *   "instance" is the same for every request of one message (from the
  *   first request until the transaction ends), and new for the next.
+ *   "size" is MAIL's SIZE= (0 without it); "policy_context" is
+ *   smtpd_policy_service_policy_context; sasl_sender and stress are
+ *   sent empty (not kept here).
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +51,7 @@ static struct {
     int timeout_ms;
     long long max_idle, max_ttl, request_limit, try_limit, retry_delay;
     char *default_action;
+    const char *policy_context; /* smtpd_policy_service_policy_context */
     const char *queue_dir;
 } pol;
 
@@ -66,6 +70,7 @@ void check_policy_init(config *cfg)
     pol.retry_delay = config_time(cfg, "smtpd_policy_service_retry_delay");
     pol.default_action = mem_strdup(config_str(cfg, "smtpd_policy_service_default_action"));
     pol.queue_dir = config_str(cfg, "queue_directory");
+    pol.policy_context = config_str(cfg, "smtpd_policy_service_policy_context");
     process_start = time(NULL);
 }
 
@@ -198,8 +203,14 @@ static void add_tls(vstr *req, smtpd_state *s)
 {
     int on = s->tls_active && s->tls != NULL;
 
-    policy_request_add(req, "ccert_subject", "");
-    policy_request_add(req, "ccert_issuer", "");
+    vstr subject = VSTR_INIT, issuer = VSTR_INIT;
+
+    if (on)
+        tls_conn_peer_names(s->tls, &subject, &issuer);
+    policy_request_add(req, "ccert_subject", vstr_str(&subject));
+    policy_request_add(req, "ccert_issuer", vstr_str(&issuer));
+    vstr_release(&subject);
+    vstr_release(&issuer);
     policy_request_add(req, "ccert_fingerprint", vstr_str(&s->tls_ccert_fingerprint));
     policy_request_add(req, "ccert_pubkey_fingerprint", "");
     policy_request_add(req, "encryption_protocol", on ? tls_conn_protocol(s->tls) : "");
@@ -241,10 +252,11 @@ static void build_request(check_ctx *x, vstr *req)
     policy_request_add(req, "sasl_method", vstr_str(&s->sasl_method));
     policy_request_add(req, "sasl_username", vstr_str(&s->sasl_username));
     policy_request_add(req, "sasl_sender", "");
-    policy_request_add(req, "size", "0");
+    add_int(req, "size", s->mail_size);
     add_tls(req, s);
     policy_request_add(req, "etrn_domain", "");
     policy_request_add(req, "stress", "");
+    policy_request_add(req, "policy_context", pol.policy_context);
     vstr_append_char(req, '\n');
     vstr_release(&local);
     vstr_release(&instance);

@@ -139,7 +139,7 @@ def test_actions_per_recipient_and_the_request(server_factory, policy_factory):
     policy = policy_factory()
     server = server_factory(
         f"smtpd_recipient_restrictions=check_policy_service {policy.endpoint}, "
-        "reject_unauth_destination")
+        "reject_unauth_destination", "smtpd_policy_service_policy_context=ctx-1")
     s = session(server)
     want = {
         "dunno": "250 2.1.5 Ok",
@@ -158,7 +158,7 @@ def test_actions_per_recipient_and_the_request(server_factory, policy_factory):
     s.send("Subject: policy\r\n\r\nhello\r\n.\r\n")
     assert s.reply().startswith("250 ")
     # A second message: a new instance.
-    assert s.cmd("MAIL FROM:<b@example.org>").startswith("250 ")
+    assert s.cmd("MAIL FROM:<b@example.org> SIZE=321").startswith("250 ")
     assert s.cmd(f"RCPT TO:<{rcpt_for(server, 'ok')}>").startswith("250 ")
     assert s.cmd("QUIT").startswith("221")
 
@@ -188,6 +188,8 @@ def test_actions_per_recipient_and_the_request(server_factory, policy_factory):
     assert len({r["instance"] for r in reqs[:6]}) == 1
     assert reqs[6]["instance"] != reqs[0]["instance"]
     assert reqs[6]["sender"] == "b@example.org"
+    assert (first["size"], reqs[6]["size"]) == ("0", "321")
+    assert first["policy_context"] == "ctx-1"
     # One connection for the whole session.
     assert policy.connections == 1
 
@@ -217,6 +219,18 @@ def test_unix_socket_server(server_factory, policy_factory):
         assert len(policy.requests) == 2
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_relative_path_is_below_the_queue_directory(server_factory, policy_factory):
+    server = server_factory("smtpd_recipient_restrictions=check_policy_service "
+                            "unix:private/policy, reject_unauth_destination", services=())
+    policy = policy_factory(unix_dir=str(server.dir / "spool" / "private"))
+    s = session(server)
+    rcpt = rcpt_for(server, "reject")
+    assert s.cmd(f"RCPT TO:<{rcpt}>") == (
+        f"554 5.7.1 <{rcpt}>: Recipient address rejected: go away")
+    s.cmd("QUIT")
+    assert len(policy.requests) == 1
 
 
 def test_silent_server_gives_the_default_action_after_the_timeout(server_factory,
