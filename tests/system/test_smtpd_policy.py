@@ -17,6 +17,7 @@ import time
 import pytest
 
 from live import free_port, server_factory, wait_until  # noqa: F401
+from test_smtpd_tls import certs, client_context, tls_settings  # noqa: F401
 
 CLIENT = "localhost[127.0.0.1]"
 
@@ -305,3 +306,24 @@ def test_a_client_cannot_inject_attributes(server_factory, policy_factory):
         assert [n for n, _ in r].count("recipient") == 1
         assert dict(r)["recipient"] != "x@evil.example"
         assert "\r" not in dict(r)["helo_name"]
+
+
+def test_tls_attributes(server_factory, policy_factory, certs):  # noqa: F811
+    policy = policy_factory()
+    server = server_factory(
+        *tls_settings(certs, "may", "smtpd_tls_ask_ccert=yes"),
+        f"smtpd_recipient_restrictions=check_policy_service {policy.endpoint}, "
+        "reject_unauth_destination", services=())
+    c = server.smtp()
+    c.starttls(context=client_context(certs, "client"))
+    c.ehlo("client.example")
+    c.mail("a@example.org")
+    assert c.rcpt(rcpt_for(server, "ok"))[0] == 250
+    c.quit()
+    r = dict(policy.requests[0])
+    assert r["encryption_protocol"].startswith("TLSv1.")
+    assert r["encryption_cipher"] != ""
+    assert int(r["encryption_keysize"]) >= 128
+    assert r["ccert_subject"] == "client.example"
+    assert r["ccert_issuer"] == "Postern Test CA"
+    assert r["ccert_fingerprint"] != ""
