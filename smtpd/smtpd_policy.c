@@ -14,8 +14,9 @@
  *   One connection per server per smtpd process, reused by later
  *   requests and sessions: closed after smtpd_policy_service_max_idle
  *   unused, smtpd_policy_service_max_ttl after it was made, after
- *   smtpd_policy_service_request_limit requests (0: no limit), and after
- *   any failure. A request (connect, write, read the reply) takes at most
+ *   smtpd_policy_service_request_limit requests (0: no limit), after any
+ *   failure, and when the server has closed it meanwhile (found before
+ *   the request is sent: no failure, no retry). A request (connect, write, read the reply) takes at most
  *   smtpd_policy_service_timeout; a failure is logged and the request is
  *   tried again on a new connection, smtpd_policy_service_try_limit tries
  *   in all, smtpd_policy_service_retry_delay apart. When every try fails
@@ -27,6 +28,7 @@
  *   smtpd_policy_service_policy_context; sasl_sender and stress are
  *   sent empty (not kept here).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -127,11 +129,20 @@ static int server_connect(const char *server, vstr *err)
     return fd;
 }
 
+/* Has the server hung up (or sent something unasked) since the last
+ * reply? Then the connection is not to be used again. */
+static int conn_dropped(const policy_conn *c)
+{
+    struct pollfd p = {.fd = vstream_fd(c->stream), .events = POLLIN};
+
+    return vstream_read_pending(c->stream) > 0 || poll(&p, 1, 0) != 0;
+}
+
 /* Is a kept connection still to be used? */
 static int conn_fresh(const policy_conn *c, time_t now)
 {
     return c->stream != NULL && now - c->used < pol.max_idle && now - c->opened < pol.max_ttl &&
-           (pol.request_limit <= 0 || c->requests < pol.request_limit);
+           (pol.request_limit <= 0 || c->requests < pol.request_limit) && !conn_dropped(c);
 }
 
 /* Send req and read the reply's action: 0, or -1 with why. */

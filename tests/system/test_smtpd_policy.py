@@ -47,6 +47,7 @@ class PolicyServer:
         self.requests = []  # lists of (name, value) in order
         self.connections = 0
         self.stopping = False
+        self.one_per_connection = False
         self.thread = threading.Thread(target=self.accept_loop, daemon=True)
         self.thread.start()
 
@@ -83,6 +84,8 @@ class PolicyServer:
                         time.sleep(0.1)
                     return
                 conn.sendall(reply.encode())
+                if self.one_per_connection:
+                    return
         finally:
             f.close()
             conn.close()
@@ -327,3 +330,19 @@ def test_tls_attributes(server_factory, policy_factory, certs):  # noqa: F811
     assert r["ccert_subject"] == "client.example"
     assert r["ccert_issuer"] == "Postern Test CA"
     assert r["ccert_fingerprint"] != ""
+
+
+def test_a_connection_the_server_closed_is_replaced_without_a_failure(server_factory,
+                                                                      policy_factory):
+    policy = policy_factory()
+    policy.one_per_connection = True
+    server = server_factory(
+        f"smtpd_recipient_restrictions=check_policy_service {policy.endpoint}, "
+        "reject_unauth_destination", services=())
+    s = session(server)
+    for ext in ("ok", "dunno", "ok"):
+        assert s.cmd(f"RCPT TO:<{rcpt_for(server, ext)}>") == "250 2.1.5 Ok"
+    s.cmd("QUIT")
+    assert len(policy.requests) == 3
+    assert wait_until(lambda: policy.connections == 3, timeout=5)
+    assert "problem talking to policy server" not in server.log()
