@@ -28,7 +28,8 @@
  * DIAGNOSTICS
  *   policy_reply_line returns -1 with a reason for a line over
  *   POLICY_LINE_MAX bytes, more than POLICY_LINES_MAX lines, a line
- *   without '=' or with a NUL byte, a second action, an empty action,
+ *   without '=' or with a control byte (NUL, a CR before the end, ...),
+ *   a second action, an empty action,
  *   and a reply that ends without an action.
  */
 #ifndef SMTPD_SMTPD_POLICY_H

@@ -47,9 +47,15 @@ int policy_reply_line(policy_reply *r, const char *line, size_t len, vstr *why)
         vstr_set_fmt(why, "a reply line is longer than %d bytes", POLICY_LINE_MAX);
         return -1;
     }
-    if (memchr(line, 0, len) != NULL) {
-        vstr_set_str(why, "a reply line holds a NUL byte");
-        return -1;
+    /* The action's text may reach the SMTP reply: no CR (other than the
+     * line's last), LF, NUL or other control byte. A tab is text. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)line[i];
+
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+            vstr_set_fmt(why, "a reply line holds the control byte 0x%02x", ch);
+            return -1;
+        }
     }
     if ((eq = memchr(line, '=', len)) == NULL) {
         vstr_set_fmt(why, "a reply line is not name=value: \"%.*s\"", (int)(len > 100 ? 100 : len),
