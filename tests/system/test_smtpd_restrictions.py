@@ -973,3 +973,34 @@ def test_a_bare_table_is_the_lists_own_access_check(server_factory, table):
     s = session(server)
     s.cmd(f"RCPT TO:<{server.addr}>")
     assert s.cmd("DATA") == "451 4.3.5 Server configuration error"
+
+
+@pytest.mark.parametrize("special", ["yes", "no"])
+def test_recipient_access_honours_owner_request_special_like_postfix(server_factory, table,
+                                                                     special):
+    if not PrivatePostfix.available:
+        pytest.skip("needs root and Debian's postfix")
+    path = table("owners", "owner@remote.example REJECT split owner\n"
+                           "list@remote.example REJECT split list\n")
+    settings = (f"smtpd_recipient_restrictions=check_recipient_access texthash:{path}, "
+                "permit_mynetworks, reject_unauth_destination",
+                "recipient_delimiter=-", f"owner_request_special={special}")
+    rcpts = ["owner-list@remote.example", "list-request@remote.example",
+             "list-x@remote.example", "other@remote.example"]
+
+    def replies(port):
+        c = smtplib.SMTP("127.0.0.1", port, local_hostname="client.example", timeout=30)
+        c.mail("a@example.org")
+        out = [c.docmd(f"RCPT TO:<{r}>") for r in rcpts]
+        c.close()
+        return [(code, text.decode()) for code, text in out]
+    server = server_factory(*settings, services=())
+    pf = PrivatePostfix()
+    try:
+        pf.start(*settings, "smtpd_error_sleep_time=0")
+        theirs = replies(pf.port)
+    finally:
+        pf.stop()
+    assert replies(server.port) == theirs
+    # With the special names kept whole only list-x is split.
+    assert sum(code == 554 for code, _ in theirs) == (1 if special == "yes" else 3), theirs
