@@ -73,6 +73,7 @@ typedef struct server_opts {
     const char *service;
     const char *type;
     int unpriv;
+    int chroot; /* -r: chroot to queue_directory after pre_init */
     int verbose;
     argv_t *overrides; /* "name=value" */
     const char *standalone;
@@ -83,6 +84,7 @@ static struct {
     config *cfg;
     const char *service;
     const server_service *svc;
+    char *chroot_dir; /* the real queue_directory when chrooting; else NULL */
     char **argv; /* the daemon's own arguments, NULL-terminated */
     server_kind kind;
     int standalone;
@@ -108,6 +110,11 @@ config *server_config(void)
 const char *server_service_name(void)
 {
     return srv.service;
+}
+
+int server_chrooted(void)
+{
+    return srv.chroot_dir != NULL;
 }
 
 void server_request_exit(void)
@@ -162,7 +169,7 @@ static server_watch_ent *watch_find(int fd)
 
 static void usage(const char *progname)
 {
-    msg_fatal("usage: %s [-c DIR] [-n SERVICE] [-t TYPE] [-u] [-o name=value ...] [-v] "
+    msg_fatal("usage: %s [-c DIR] [-n SERVICE] [-t TYPE] [-u] [-r] [-o name=value ...] [-v] "
               "[-S unix:PATH|inet:HOST:PORT [-w SECS]] [args ...]",
               progname);
 }
@@ -177,7 +184,7 @@ static void parse_options(int argc, char **argv, server_opts *opts)
     opts->overrides = argv_new();
     /* "+": stop at the first argument that is not an option; the rest is
      * the daemon's. */
-    while ((c = getopt(argc, argv, "+c:n:o:S:t:uvw:")) != -1) {
+    while ((c = getopt(argc, argv, "+c:n:o:rS:t:uvw:")) != -1) {
         switch (c) {
         case 'c':
             opts->config_dir = optarg;
@@ -189,6 +196,9 @@ static void parse_options(int argc, char **argv, server_opts *opts)
             if (strchr(optarg, '=') == NULL)
                 msg_fatal("-o %s: expected name=value", optarg);
             argv_add(opts->overrides, optarg);
+            break;
+        case 'r':
+            opts->chroot = 1;
             break;
         case 'S':
             opts->standalone = optarg;
@@ -261,8 +271,46 @@ static void setup_logging(config *cfg, int standalone)
         msg_use_stderr(0);
 }
 
+/* Decide, before pre_init, whether this process will chroot (-r): only
+ * as root, never for a service that stays root to deliver (local,
+ * virtual: they need the whole file system). From here on the process
+ * sees queue_directory as "/", so that every queue path it builds, in
+ * pre_init or later, is right inside the chroot. */
+static void plan_chroot(config *cfg, const server_service *svc, int wanted)
+{
+    if (!wanted)
+        return;
+    if (svc->keep_root)
+        msg_fatal("service %s: %s cannot run chrooted: it delivers as each recipient and "
+                  "needs the whole file system; set the chroot column of this service in "
+                  "master.cf to n",
+                  srv.service, svc->name ? svc->name : srv.service);
+    if (getuid() != 0 && geteuid() != 0) {
+        msg_debug("not root: running without chroot");
+        return;
+    }
+    srv.chroot_dir = mem_strdup(config_str(cfg, "queue_directory"));
+    config_override(cfg, "queue_directory", "/");
+}
+
+/* chroot to the real queue directory, still as root; fatal on failure, so
+ * that a service the administrator confined never runs unconfined. The
+ * time zone is loaded first: /etc/localtime is not inside. */
+static void enter_chroot(const char *dir)
+{
+    tzset();
+    if (chdir(dir) < 0)
+        msg_fatal("chroot: cannot enter queue_directory %s: %s", dir, strerror(errno));
+    if (chroot(".") < 0)
+        msg_fatal("chroot to %s: %s", dir, strerror(errno));
+    if (chdir("/") < 0)
+        msg_fatal("chroot to %s: chdir /: %s", dir, strerror(errno));
+    msg_debug("chrooted to %s", dir);
+}
+
 /* Become mail_owner when started as root, unless the service keeps root
- * and master.cf did not say it is unprivileged. */
+ * and master.cf did not say it is unprivileged; chroot first (after the
+ * user lookup, which needs /etc/passwd) when plan_chroot said so. */
 static void drop_privileges(config *cfg, const server_service *svc, int unpriv)
 {
     const char *owner;
@@ -283,6 +331,8 @@ static void drop_privileges(config *cfg, const server_service *svc, int unpriv)
     gid = pw->pw_gid;
     if (uid == 0)
         msg_fatal("mail_owner %s has user id 0: refusing to run as root", owner);
+    if (srv.chroot_dir)
+        enter_chroot(srv.chroot_dir);
     if (setgroups(1, &gid) < 0)
         msg_fatal("setgroups(%lu): %s", (unsigned long)gid, strerror(errno));
     if (setgid(gid) < 0)
@@ -718,6 +768,7 @@ __attribute__((noreturn)) static void server_main(int argc, char **argv, const s
         sigprocmask(SIG_BLOCK, &block, NULL);
     }
 
+    plan_chroot(srv.cfg, svc, opts.chroot);
     if (svc->pre_init)
         svc->pre_init(srv.cfg, srv.service, srv.argv);
     drop_privileges(srv.cfg, svc, opts.unpriv);

@@ -27,7 +27,7 @@
  * DESCRIPTION
  *   master (master/) execs a daemon as
  *
- *     COMMAND -c CONFIG_DIR -n SERVICE -t TYPE [-u] [master.cf args ...]
+ *     COMMAND -c CONFIG_DIR -n SERVICE -t TYPE [-u] [-r] [master.cf args ...]
  *
  *   with the service's listening socket on fd 3, the status pipe on fd 4
  *   and the lifeline on fd 5 (docs/PROTOCOLS.md, "Master and its
@@ -37,7 +37,7 @@
  *   1. Options: -c DIR (config directory; else MAIL_CONFIG, else the
  *      default), -n SERVICE (the master.cf service name, for logs and the
  *      handlers), -t TYPE (inet or unix), -u (master.cf says the service
- *      is unprivileged), -o name=value (config_override, repeatable), -v
+ *      is unprivileged), -r (master.cf says chroot), -o name=value (config_override, repeatable), -v
  *      (more logging, repeatable), -S ENDPOINT (stand-alone, below), -w SECS
  *      (stand-alone: a wakeup trigger every SECS seconds). Arguments left
  *      after the options go to the handlers as argv (NULL-terminated).
@@ -46,14 +46,25 @@
  *      syslog_name/NAME (e.g. postern/smtpd, or postern/relay/smtp with
  *      -o syslog_name=postern/relay). SIGPIPE is ignored.
  *   3. pre_init, still with the privileges the daemon started with: open
- *      lookup tables, keys and anything else mail_owner cannot read.
- *   4. Privilege drop. Started as root, the daemon becomes mail_owner
- *      (setgroups, setgid, setuid; then it checks that it cannot get root
- *      back, and exits with a fatal error if it can). A service with
- *      keep_root set stays root unless master.cf marks it unprivileged
- *      (-u). Started by anyone else (an unprivileged instance), the daemon
- *      keeps running as that user. chroot (master.cf column 5) is not
- *      implemented yet: master warns and runs the service unchrooted.
+ *      lookup tables, keys and anything else mail_owner cannot read, and
+ *      read every file outside the queue directory the daemon will need
+ *      (resolv.conf, hosts, TLS keys and CAfile, SASL set-up). With -r
+ *      as root, the process already sees queue_directory as "/" here
+ *      (server_chrooted() says so), so queue paths built now or later are
+ *      right inside the chroot; pre_init must not open anything under the
+ *      queue directory itself.
+ *   4. chroot and privilege drop. Started as root with -r, the daemon
+ *      looks up mail_owner, then does chdir(queue_directory), chroot(".")
+ *      and chdir("/"); a failure is fatal (a confined service never runs
+ *      unconfined). A keep_root service (local, virtual: they deliver as
+ *      each recipient, anywhere) given -r exits with a fatal error that
+ *      names the master.cf column. Started as root, the daemon becomes
+ *      mail_owner (setgroups, setgid, setuid; then it checks that it
+ *      cannot get root back, and exits with a fatal error if it can). A
+ *      service with keep_root set stays root unless master.cf marks it
+ *      unprivileged (-u). Started by anyone else (an unprivileged
+ *      instance), the daemon keeps running as that user, unchrooted.
+ *      maillog_file and syslog stay open across the chroot.
  *   5. post_init, now as the user the daemon will serve as.
  *   6. The loop: poll the listening socket, the lifeline, any descriptors
  *      the daemon registered with server_watch, and the loop hook's
@@ -159,6 +170,10 @@ __attribute__((noreturn)) void server_multi_main(int argc, char **argv,
 config *server_config(void);
 /* The master.cf service name (-n), or the program name when not given. */
 const char *server_service_name(void);
+/* 1 when this process chroots to the queue directory (-r, as root): true
+ * from pre_init on, so that pre_init can leave out what would not work
+ * inside the chroot. */
+int server_chrooted(void);
 
 /* Event hooks for daemons that talk to other processes from the loop
  * (qmgr and its delivery agents): call cb(fd, revents, context) when fd

@@ -73,7 +73,7 @@ static master_serv *serv_new(master_state *ms, const mastercf_service *ent, cons
         s->nice_adjust = ms->qmgr_nice_adjust;
     s->listen_fd = s->status_rd = s->status_wr = s->lifeline_rd = s->lifeline_wr = -1;
 
-    /* COMMAND -c DIR -n SERVICE -t TYPE [-u] [master.cf arguments] */
+    /* COMMAND -c DIR -n SERVICE -t TYPE [-u] [-r] [master.cf arguments] */
     s->exec_argv = argv_new();
     argv_add(s->exec_argv, program);
     argv_add(s->exec_argv, "-c");
@@ -84,6 +84,8 @@ static master_serv *serv_new(master_state *ms, const mastercf_service *ent, cons
     argv_add(s->exec_argv, ent->type_name);
     if (ent->is_unpriv)
         argv_add(s->exec_argv, "-u");
+    if (ent->is_chroot && ms->privileged)
+        argv_add(s->exec_argv, "-r");
     for (size_t i = 1; i < ent->argv->argc; i++)
         argv_add(s->exec_argv, ent->argv->argv[i]);
     return s;
@@ -117,8 +119,8 @@ int master_servs_build(master_state *ms, const mastercf *mcf, master_serv **out,
             argv_free(endpoints);
             continue;
         }
-        if (ent->is_chroot)
-            msg_warn("%s, line %d: service %s/%s: chroot is not supported yet; "
+        if (ent->is_chroot && !ms->privileged)
+            msg_info("%s, line %d: service %s/%s: an unprivileged instance cannot chroot; "
                      "the service runs without it",
                      mcf->path, ent->lineno, ent->name, ent->type_name);
         if (ent->wakeup && ent->type != MASTERCF_UNIX)

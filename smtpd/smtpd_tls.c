@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "global/maps.h"
+#include "global/server.h"
 #include "global/tls.h"
 #include "smtpd/smtpd.h"
 #include "util/mem.h"
@@ -47,6 +48,14 @@ static int enable_tickets(tls_ctx *ctx, config *cfg, const char *service, vstr *
 
     if (lifetime <= 0)
         return 0;
+    if (server_chrooted()) {
+        /* The key file is written (rotated by rename) in data_directory,
+         * outside the chroot: no descriptor kept from before would see
+         * the next key. Postfix's chrooted smtpd relies on tlsmgr. */
+        msg_info("TLS session tickets are off in a chrooted smtpd: the shared key file in "
+                 "data_directory is outside the chroot (sessions are not resumed)");
+        return 0;
+    }
     vstr_set_fmt(&path, "%s/smtpd_tls_ticket_keys", config_str(cfg, "data_directory"));
     status = tls_ctx_enable_tickets(ctx, vstr_str(&path), lifetime, service, err);
     vstr_release(&path);
