@@ -33,6 +33,7 @@ CFLAGS_ALL := -std=gnu11 $(OPT) -g $(WARN) $(HARDEN) -MMD -MP
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
+CPPFLAGS_ALL += -DPOSTERN_SANITIZE
 CFLAGS_ALL += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
 LDFLAGS_ALL += -fsanitize=address,undefined

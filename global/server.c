@@ -37,6 +37,12 @@
 #include "util/msg.h"
 #include "util/sock.h"
 
+#ifdef POSTERN_SANITIZE
+#include <dlfcn.h>
+#include <sanitizer/common_interface_defs.h>
+#include <stdint.h>
+#endif
+
 /* A trigger client that sends nothing within this time is dropped. */
 #define SERVER_TRIGGER_TIMEOUT_MS 10000
 /* Trigger connections drained at once; more wait in the listen backlog. */
@@ -293,12 +299,48 @@ static void plan_chroot(config *cfg, const server_service *svc, int wanted)
     config_override(cfg, "queue_directory", "/");
 }
 
+#ifdef POSTERN_SANITIZE
+/* The ASan+UBSan build only (make SANITIZE=1 defines POSTERN_SANITIZE):
+ * keep sanitizer reports of a chrooted daemon. The runtimes open their
+ * report file (log_path.PID) only when there is something to report, and
+ * by then log_path does not exist inside the chroot, so the report would
+ * be lost. __sanitizer_get_report_path() makes ASan open its file now;
+ * the runtime keeps that descriptor for this process. GCC links UBSan as a
+ * separate library with its own report state, and in a combined build
+ * (GCC 12) UBSan does not apply UBSAN_OPTIONS' log_path to it: it writes
+ * to stderr, /dev/null for a daemon. So UBSan is given a descriptor of
+ * ASan's file, through its own __sanitizer_set_report_fd. */
+static void keep_sanitizer_reports(void)
+{
+    typedef void (*set_fd_fn)(void *);
+    const char *path = __sanitizer_get_report_path();
+    void *ubsan;
+    set_fd_fn ubsan_set_fd;
+    int fd;
+
+    if (path == NULL)
+        return; /* reports go to stderr, open in the chroot too */
+    if ((ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD)) == NULL)
+        return;
+    ubsan_set_fd = (set_fd_fn)dlsym(ubsan, "__sanitizer_set_report_fd");
+    if (ubsan_set_fd && (fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) >= 0)
+        ubsan_set_fd((void *)(uintptr_t)fd);
+    dlclose(ubsan);
+}
+#else
+static void keep_sanitizer_reports(void)
+{
+}
+#endif
+
 /* chroot to the real queue directory, still as root; fatal on failure, so
  * that a service the administrator confined never runs unconfined. The
- * time zone is loaded first: /etc/localtime is not inside. */
+ * time zone is loaded first: /etc/localtime is not inside; so are the
+ * sanitizer report files of the ASan+UBSan build. */
 static void enter_chroot(const char *dir)
 {
     tzset();
+    keep_sanitizer_reports();
     if (chdir(dir) < 0)
         msg_fatal("chroot: cannot enter queue_directory %s: %s", dir, strerror(errno));
     if (chroot(".") < 0)

@@ -5,16 +5,20 @@ smtpd and smtp marked chroot=y run confined to queue_directory (their
 it (with STARTTLS, its keys read before the chroot), smtp relays it to
 smtp-sink on loopback, through a [host]:port relayhost and through an MX
 lookup at dnsmasq (dns_servers, read before the chroot), and their log
-lines still reach maillog_file. local marked chroot=y is refused with a
+lines still reach maillog_file. In the ASan+UBSan build a chrooted smtpd's
+sanitizer reports still reach the fixture's log directory. local marked chroot=y is refused with a
 clear error and the mail waits in the queue.
 
 The instance is live.py's root_instance; the test needs root.
 """
 
 import os
+import signal
 import smtplib
 import ssl
 import subprocess
+
+import pytest
 
 from conftest import BUILD
 from live import (ROOT_RECIPIENT, free_port, instance_pids, listening, wait_until)
@@ -153,3 +157,45 @@ def test_chroot_is_refused_for_local(root_instance):
     assert "set the chroot column of this service in master.cf to n" in maillog(inst_dir)
     mbox = inst_dir / "mail" / ROOT_RECIPIENT
     assert not mbox.exists() or "chroot-local" not in mbox.read_text()
+
+
+def sanitizer_log_dir(env):
+    """The directory of the instance's ASan reports (ASAN_OPTIONS log_path)."""
+    opts = dict(o.split("=", 1) for o in env["ASAN_OPTIONS"].split(":"))
+    return os.path.dirname(opts["log_path"])
+
+
+def text_of(path):
+    return open(path, errors="replace").read() if os.path.exists(path) else ""
+
+
+def maps_libasan(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
+def test_chrooted_smtpd_keeps_its_sanitizer_reports(root_instance, pki):
+    """In the ASan+UBSan build a chrooted smtpd opens its report file before
+    the chroot: it holds two descriptors of log_path.PID (ASan's and the one
+    handed to UBSan), and a real ASan report (the SEGV report ASan's signal
+    handler writes when the process gets SIGSEGV) lands in that file."""
+    inst_dir, _, env = root_instance
+    queue = os.path.realpath(postconf(inst_dir, "-h", "queue_directory"))
+    logs = sanitizer_log_dir(env)
+    port = chrooted_relay(inst_dir, env, pki)
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+        c.ehlo("client.example")
+        pids = daemon_pids(inst_dir, "smtpd")
+        assert pids, maillog(inst_dir)
+        if not maps_libasan(pids[0]):
+            pytest.skip("not the sanitizer build (make SANITIZE=1)")
+        report = f"{logs}/asan.{pids[0]}"
+        assert proc_root(pids[0]) == queue
+        fds = os.listdir(f"/proc/{pids[0]}/fd")
+        held = [fd for fd in fds if os.readlink(f"/proc/{pids[0]}/fd/{fd}") == report]
+        assert len(held) == 2, (report, fds)
+        os.kill(pids[0], signal.SIGSEGV)
+        assert wait_until(lambda: "AddressSanitizer: SEGV" in text_of(report), 15), \
+            os.listdir(logs)
+    # The report was wanted here; the fixture fails on any report left.
+    os.unlink(report)
