@@ -301,9 +301,10 @@ static void plan_chroot(config *cfg, const server_service *svc, int wanted)
 
 #ifdef POSTERN_SANITIZE
 /* The ASan+UBSan build only (make SANITIZE=1 defines POSTERN_SANITIZE):
- * keep sanitizer reports of a chrooted daemon. The runtimes open their
- * report file (log_path.PID) only when there is something to report, and
- * by then log_path does not exist inside the chroot, so the report would
+ * keep every daemon's sanitizer reports where the tests look for them.
+ * Called at start, before any chroot. The runtimes open their report file
+ * (log_path.PID) only when there is something to report, and for a
+ * chrooted daemon log_path does not exist by then, so the report would
  * be lost. __sanitizer_get_report_path() makes ASan open its file now;
  * the runtime keeps that descriptor for this process. GCC links UBSan as a
  * separate library with its own report state, and in a combined build
@@ -335,12 +336,11 @@ static void keep_sanitizer_reports(void)
 
 /* chroot to the real queue directory, still as root; fatal on failure, so
  * that a service the administrator confined never runs unconfined. The
- * time zone is loaded first: /etc/localtime is not inside; so are the
- * sanitizer report files of the ASan+UBSan build. */
+ * time zone is loaded first: /etc/localtime is not inside (the sanitizer
+ * report files were opened at start, keep_sanitizer_reports). */
 static void enter_chroot(const char *dir)
 {
     tzset();
-    keep_sanitizer_reports();
     if (chdir(dir) < 0)
         msg_fatal("chroot: cannot enter queue_directory %s: %s", dir, strerror(errno));
     if (chroot(".") < 0)
@@ -781,6 +781,7 @@ __attribute__((noreturn)) static void server_main(int argc, char **argv, const s
     if (strrchr(srv.service, '/') && opts.service == NULL)
         srv.service = strrchr(srv.service, '/') + 1;
     setup_logging(srv.cfg, srv.standalone);
+    keep_sanitizer_reports();
     if (opts.type && strcmp(opts.type, MASTER_TYPE_INET) != 0 &&
         strcmp(opts.type, MASTER_TYPE_UNIX) != 0)
         msg_fatal("-t %s: this daemon serves only inet and unix services", opts.type);

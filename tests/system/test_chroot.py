@@ -62,9 +62,9 @@ def proc_root(pid):
     return os.readlink(f"/proc/{pid}/root")
 
 
-def chrooted_relay(inst_dir, env, pki, *main_cf):
+def chrooted_relay(inst_dir, env, pki, *main_cf, chroot="y"):
     """smtpd (STARTTLS, key readable by root alone) on a free port and smtp,
-    both chroot=y; the port."""
+    both with chroot (y by default); the port."""
     port = free_port()
     key = pki / "mx.key"
     os.chmod(key, 0o600)
@@ -73,8 +73,8 @@ def chrooted_relay(inst_dir, env, pki, *main_cf):
              f"smtpd_tls_key_file={key}", "smtp_tls_security_level=none",
              "smtpd_error_sleep_time=0", *main_cf)
     with open(inst_dir / "master.cf", "a") as f:
-        f.write(f"127.0.0.1:{port} inet n - y - - smtpd\n"
-                "smtp unix - - y - - smtp\n")
+        f.write(f"127.0.0.1:{port} inet n - {chroot} - - smtpd\n"
+                f"smtp unix - - {chroot} - - smtp\n")
     reload(inst_dir, env)
     assert wait_until(lambda: listening(port), 15), maillog(inst_dir)
     return port
@@ -174,15 +174,17 @@ def maps_libasan(pid):
         return "libasan" in f.read()
 
 
-def test_chrooted_smtpd_keeps_its_sanitizer_reports(root_instance, pki):
-    """In the ASan+UBSan build a chrooted smtpd opens its report file before
-    the chroot: it holds two descriptors of log_path.PID (ASan's and the one
-    handed to UBSan), and a real ASan report (the SEGV report ASan's signal
+@pytest.mark.parametrize("chroot", ["y", "n"])
+def test_smtpd_keeps_its_sanitizer_reports(root_instance, pki, chroot):
+    """In the ASan+UBSan build every daemon opens its report file at start,
+    before any chroot: it holds two descriptors of log_path.PID (ASan's and
+    the one handed to UBSan, which would otherwise write to stderr, that is
+    /dev/null), and a real ASan report (the SEGV report ASan's signal
     handler writes when the process gets SIGSEGV) lands in that file."""
     inst_dir, _, env = root_instance
     queue = os.path.realpath(postconf(inst_dir, "-h", "queue_directory"))
     logs = sanitizer_log_dir(env)
-    port = chrooted_relay(inst_dir, env, pki)
+    port = chrooted_relay(inst_dir, env, pki, chroot=chroot)
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
         c.ehlo("client.example")
         pids = daemon_pids(inst_dir, "smtpd")
@@ -190,7 +192,7 @@ def test_chrooted_smtpd_keeps_its_sanitizer_reports(root_instance, pki):
         if not maps_libasan(pids[0]):
             pytest.skip("not the sanitizer build (make SANITIZE=1)")
         report = f"{logs}/asan.{pids[0]}"
-        assert proc_root(pids[0]) == queue
+        assert proc_root(pids[0]) == (queue if chroot == "y" else "/")
         fds = os.listdir(f"/proc/{pids[0]}/fd")
         held = [fd for fd in fds if os.readlink(f"/proc/{pids[0]}/fd/{fd}") == report]
         assert len(held) == 2, (report, fds)
