@@ -84,7 +84,7 @@ static void pre_init(config *cfg, const char *service, char **argv)
         msg_fatal("mynetworks: %s", vstr_str(&err));
     argv_free(nets);
     resolve_config_init(&smtpd_cf.resolve, cfg);
-    smtpd_cf.recipient_delimiter = config_str(cfg, "recipient_delimiter");
+    addr_find_opts_from_config(&smtpd_cf.addr_opts, cfg);
     smtpd_cf.privileged = geteuid() == 0;
     if ((pw = getpwuid(getuid())) == NULL)
         msg_fatal("no account for uid %ld", (long)getuid());

@@ -39,6 +39,7 @@ typedef struct smtpd_hdr_clients smtpd_hdr_clients;
 
 #include <stddef.h>
 
+#include "global/addr_find.h"
 #include "global/cidr_match.h"
 #include "global/cleanup.h"
 #include "global/config.h"
@@ -91,7 +92,7 @@ typedef struct smtpd_settings {
     maps *local_rcpt_maps; /* ... opened */
     maps *virtual_mailbox_maps;
     struct route_tables *routes; /* relocated_maps, as qmgr routes */
-    const char *recipient_delimiter;
+    addr_find_opts addr_opts; /* recipient_delimiter, owner_request_special: every address lookup */
     int privileged;  /* started as root: every account is a user */
     char *self_name; /* else only the one that runs the instance */
     /* AUTH (smtpd_sasl.c) */

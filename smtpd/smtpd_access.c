@@ -134,13 +134,11 @@ check_result check_helo_access(check_ctx *x, const check_item *it)
 static check_result address_search(check_ctx *x, const check_item *it, const char *addr,
                                    const char *cls)
 {
-    addr_find_opts o;
     access_keys k;
     check_result res;
 
-    addr_find_opts_from_config(&o, smtpd_cf.cfg); /* also owner_request_special */
     access_keys_init(&k);
-    access_keys_address(&k, addr, &o, parent_style(),
+    access_keys_address(&k, addr, &smtpd_cf.addr_opts, parent_style(),
                         config_str(smtpd_cf.cfg, "smtpd_null_access_lookup_key"));
     res = check_access_search(x, it, &k, addr, cls, 1);
     access_keys_release(&k);

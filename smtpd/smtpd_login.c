@@ -27,11 +27,9 @@
 #include "util/argv.h"
 
 static maps *login_maps;
-static addr_find_opts login_opts;
 
 void check_login_init(config *cfg)
 {
-    addr_find_opts_from_config(&login_opts, cfg);
     login_maps = maps_open("smtpd_sender_login_maps", config_str(cfg, "smtpd_sender_login_maps"),
                            O_RDONLY, 0);
 }
@@ -59,7 +57,7 @@ static int sender_owners(check_ctx *x, vstr *owners)
     resolve_addr(&smtpd_cf.resolve.rules, x->sender, &res);
     flags = res.rclass == RESOLVE_LOCAL ? ADDR_FIND_LOCAL : 0;
     resolve_result_release(&res);
-    st = addr_find(login_maps, x->sender, &login_opts, flags, owners, NULL);
+    st = addr_find(login_maps, x->sender, &smtpd_cf.addr_opts, flags, owners, NULL);
     if (st == DICT_ERROR) {
         check_lookup_error(x, x->sender, maps_error(login_maps));
         return -1;

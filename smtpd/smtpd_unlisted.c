@@ -41,9 +41,6 @@
 #include "util/mem.h"
 #include "util/msg.h"
 
-/* recipient_delimiter and owner_request_special, as the lookups split. */
-static addr_find_opts unlisted_opts;
-
 void check_unlisted_init(config *cfg)
 {
     argv_t *tables = maps_split(config_str(cfg, "local_recipient_maps"));
@@ -70,7 +67,6 @@ void check_unlisted_init(config *cfg)
         maps_open("virtual_mailbox_maps", config_str(cfg, "virtual_mailbox_maps"), O_RDONLY, 0);
     smtpd_cf.routes = route_tables_open(cfg);
     argv_free(tables);
-    addr_find_opts_from_config(&unlisted_opts, cfg);
 }
 
 void check_unlisted_refresh(void)
@@ -121,7 +117,7 @@ static int local_recipient_known(const char *addr)
     int found = 0;
 
     lower_local_part(addr, &local);
-    addr_find_keys(vstr_str(&local), &unlisted_opts, 0, keys, NULL);
+    addr_find_keys(vstr_str(&local), &smtpd_cf.addr_opts, 0, keys, NULL);
     for (size_t i = 0; i < keys->argc && found == 0; i++)
         found = local_name_known(keys->argv[i]);
     argv_free(keys);
@@ -139,7 +135,7 @@ static int virtual_recipient_known(const char *addr, const char *domain)
 
     lower_local_part(addr, &key);
     vstr_append_fmt(&key, "@%s", domain);
-    st = addr_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &unlisted_opts, 0, &value, NULL);
+    st = addr_find(smtpd_cf.virtual_mailbox_maps, vstr_str(&key), &smtpd_cf.addr_opts, 0, &value, NULL);
     vstr_release(&key);
     vstr_release(&value);
     return st == DICT_FOUND ? 1 : st == DICT_NOTFOUND ? 0 : -1;
